@@ -1,0 +1,294 @@
+/**
+ * The one description of every LLMRoute and config-file field: types,
+ * enums, bounds, patterns, defaults and the cross-field rules. From it come
+ * the CRD's OpenAPI schema with its CEL rules (crd.ts) and the sidecar's
+ * config validation (validate.ts). Property maps are typed against types.ts
+ * (`Props<T>` needs exactly T's keys), so the three cannot drift apart.
+ */
+import type {
+  ApiKeySource,
+  CircuitBreakerSpec,
+  ConfigFile,
+  ConfigRoute,
+  ConfigTarget,
+  LLMRouteSpec,
+  LLMRouteTarget,
+  ListenSpec,
+  RetrySpec,
+  SecretKeyRef,
+  TimeoutsSpec,
+} from './types.ts';
+
+/** A cross-field rule: CEL for the API server, and the same check in TypeScript for the sidecar. */
+export interface Rule {
+  /** CEL, evaluated by the API server with `self` bound to the node. */
+  cel: string;
+  message: string;
+  /** The same rule for the sidecar's validator; true means valid. */
+  check: (self: any) => boolean;
+}
+
+export interface SchemaNode {
+  type: 'object' | 'array' | 'string' | 'integer' | 'boolean';
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: readonly string[];
+  items?: SchemaNode;
+  enum?: readonly string[];
+  pattern?: string;
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  default?: unknown;
+  rules?: readonly Rule[];
+  /** Properties of which exactly one must be set. */
+  oneOf?: readonly string[];
+}
+
+type Props<T> = { [K in keyof Required<T>]: SchemaNode };
+
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible'] as const;
+export const FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window'] as const;
+export const DEFAULT_FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error'];
+export const MAX_TARGETS = 16;
+/** A target or route name: letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
+export const NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+const duration = (description: string, dflt?: string): SchemaNode => ({
+  type: 'string',
+  description: `${description} A duration such as 250ms, 2s, 1m.`,
+  pattern: DURATION_PATTERN,
+  maxLength: 32,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+
+const backoffProps: Props<NonNullable<RetrySpec['backoff']>> = {
+  initial: duration('The first backoff delay; each retry doubles it, with full jitter.', '200ms'),
+  max: duration('The longest backoff delay.', '2s'),
+};
+
+const retryProps: Props<RetrySpec> = {
+  attempts: {
+    type: 'integer',
+    description: 'Extra tries on the same target before moving on to the next one.',
+    minimum: 0,
+    maximum: 10,
+    default: 1,
+  },
+  backoff: {
+    type: 'object',
+    description: 'Exponential backoff with full jitter between tries on the same target.',
+    properties: backoffProps,
+    default: {},
+    rules: [
+      {
+        cel: '!has(self.initial) || !has(self.max) || duration(self.initial) <= duration(self.max)',
+        message: 'backoff.initial must not be longer than backoff.max',
+        check: (b) => b.initial === undefined || b.max === undefined || durationMs(b.initial) <= durationMs(b.max),
+      },
+    ],
+  },
+  retryAfterCap: duration('Honour a Retry-After up to this long; a longer one moves on at once and cools the target down.', '10s'),
+};
+
+const timeoutsProps: Props<TimeoutsSpec> = {
+  connect: duration('Time to open a connection to the provider.', '2s'),
+  firstByte: duration('Time until the first response byte (a stream: its first content chunk).', '15s'),
+  idle: duration('Longest gap between two chunks of a response.', '30s'),
+  total: duration('The whole request, every try and backoff included.', '120s'),
+};
+
+const breakerProps: Props<CircuitBreakerSpec> = {
+  consecutiveFailures: {
+    type: 'integer',
+    description: 'Open the circuit after this many failures in a row.',
+    minimum: 1,
+    maximum: 1000,
+    default: 5,
+  },
+  openFor: duration('How long the circuit stays open before one probe is let through (half-open).', '30s'),
+};
+
+/** Route-level fields shared by LLMRoute.spec and a config file route. */
+function policyProps() {
+  return {
+    aliases: {
+      type: 'array',
+      description: 'More model names that select this route.',
+      maxItems: 32,
+      items: { type: 'string', minLength: 1, maxLength: 256 },
+      rules: [
+        {
+          cel: 'self.all(a, self.exists_one(b, b == a))',
+          message: 'aliases must be unique',
+          check: (a: string[]) => new Set(a).size === a.length,
+        },
+      ],
+    },
+    retry: { type: 'object', description: 'Retries on the same target.', properties: retryProps, default: {} },
+    fallbackOn: {
+      type: 'array',
+      description: 'The error classes that move a request on to the next target. auth always does; bad-request never does.',
+      items: { type: 'string', enum: FALLBACK_ON },
+      maxItems: FALLBACK_ON.length,
+      default: DEFAULT_FALLBACK_ON,
+    },
+    timeouts: { type: 'object', description: 'Timeouts of each try and of the whole request.', properties: timeoutsProps, default: {} },
+    circuitBreaker: { type: 'object', description: 'The per-target circuit breaker.', properties: breakerProps, default: {} },
+  } satisfies Record<string, SchemaNode>;
+}
+
+/** Target fields shared by the CRD and the config file. */
+function targetCommonProps() {
+  return {
+    name: { type: 'string', description: 'Unique within the route.', pattern: NAME_PATTERN, maxLength: 63 },
+    provider: { type: 'string', description: 'The provider API this target speaks.', enum: PROVIDERS },
+    model: { type: 'string', description: "The provider's model (Azure: the deployment).", minLength: 1, maxLength: 256 },
+    baseURL: {
+      type: 'string',
+      description: 'The API base URL. Required for openai-compatible and azure-openai.',
+      pattern: '^https?://[^\\s]+$',
+      maxLength: 2048,
+    },
+    apiVersion: { type: 'string', description: 'azure-openai only: the api-version.', minLength: 1, maxLength: 64 },
+    priority: { type: 'integer', description: 'Lower is tried first.', minimum: 0, maximum: 1000, default: 0 },
+    weight: { type: 'integer', description: 'Share of traffic within one priority; 0 is a standby.', minimum: 0, maximum: 10000, default: 1 },
+  } satisfies Record<string, SchemaNode>;
+}
+
+const targetRules: Rule[] = [
+  {
+    cel: "has(self.baseURL) || (self.provider != 'openai-compatible' && self.provider != 'azure-openai')",
+    message: 'baseURL is required for openai-compatible and azure-openai targets',
+    check: (t) => t.baseURL !== undefined || (t.provider !== 'openai-compatible' && t.provider !== 'azure-openai'),
+  },
+  {
+    cel: "!has(self.apiVersion) || self.provider == 'azure-openai'",
+    message: 'apiVersion is only for azure-openai targets',
+    check: (t) => t.apiVersion === undefined || t.provider === 'azure-openai',
+  },
+];
+
+const uniqueTargetNames: Rule = {
+  cel: 'self.targets.all(t, self.targets.exists_one(u, u.name == t.name))',
+  message: 'target names must be unique within a route',
+  check: (r) => !Array.isArray(r.targets) || new Set(r.targets.map((t: { name: string }) => t.name)).size === r.targets.length,
+};
+
+const secretKeyRefProps: Props<SecretKeyRef> = {
+  name: { type: 'string', description: 'A Secret in the same namespace.', minLength: 1, maxLength: 253 },
+  key: { type: 'string', description: 'The key in that Secret.', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 },
+};
+
+const llmRouteTargetProps: Props<LLMRouteTarget> = {
+  ...targetCommonProps(),
+  apiKeySecretRef: {
+    type: 'object',
+    description: "The Secret key that holds this target's API key. Optional for openai-compatible.",
+    properties: secretKeyRefProps,
+    required: ['name', 'key'],
+  },
+};
+
+export const llmRouteTargetSchema: SchemaNode = {
+  type: 'object',
+  properties: llmRouteTargetProps,
+  required: ['name', 'provider', 'model'],
+  rules: [
+    ...targetRules,
+    {
+      cel: "has(self.apiKeySecretRef) || self.provider == 'openai-compatible'",
+      message: 'apiKeySecretRef is required except for openai-compatible targets',
+      check: (t) => t.apiKeySecretRef !== undefined || t.provider === 'openai-compatible',
+    },
+  ],
+};
+
+const llmRouteSpecProps: Props<LLMRouteSpec> = {
+  ...policyProps(),
+  targets: {
+    type: 'array',
+    description: 'The fallback chain.',
+    minItems: 1,
+    maxItems: MAX_TARGETS,
+    items: llmRouteTargetSchema,
+  },
+};
+
+/** LLMRoute.spec. */
+export const llmRouteSpecSchema: SchemaNode = {
+  type: 'object',
+  description: 'A fallback chain of LLM targets with its retry, timeout and circuit-breaker policy.',
+  properties: llmRouteSpecProps,
+  required: ['targets'],
+  rules: [uniqueTargetNames],
+};
+
+const apiKeySourceProps: Props<ApiKeySource> = {
+  file: { type: 'string', description: "A file holding the key; relative paths start at the config file's folder.", minLength: 1 },
+  env: { type: 'string', description: 'An environment variable holding the key.', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  value: { type: 'string', description: 'The key itself (local tests only).', minLength: 1 },
+};
+
+const configTargetProps: Props<ConfigTarget> = {
+  ...targetCommonProps(),
+  apiKey: { type: 'object', description: "Where the target's API key is read.", properties: apiKeySourceProps, oneOf: ['file', 'env', 'value'] },
+};
+
+const configRouteProps: Props<ConfigRoute> = {
+  name: { type: 'string', description: 'The model name apps send.', minLength: 1, maxLength: 256 },
+  ...policyProps(),
+  targets: {
+    type: 'array',
+    minItems: 1,
+    maxItems: MAX_TARGETS,
+    items: { type: 'object', properties: configTargetProps, required: ['name', 'provider', 'model'], rules: targetRules },
+  },
+};
+
+const listenProps = (host: string, port: number): Props<ListenSpec> => ({
+  host: { type: 'string', minLength: 1, default: host },
+  port: { type: 'integer', minimum: 0, maximum: 65535, default: port },
+});
+
+const configFileProps: Props<ConfigFile> = {
+  listen: { type: 'object', description: 'The API address.', properties: listenProps('127.0.0.1', 4000), default: {} },
+  admin: { type: 'object', description: 'The admin address (/metrics, /healthz, /readyz).', properties: listenProps('0.0.0.0', 4001), default: {} },
+  logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+  routes: {
+    type: 'array',
+    description: 'The routes; apps pick one with the request model.',
+    items: { type: 'object', properties: configRouteProps, required: ['name', 'targets'], rules: [uniqueTargetNames] },
+    rules: [
+      {
+        cel: 'self.all(r, self.exists_one(s, s.name == r.name))',
+        message: 'route names must be unique',
+        check: (rs) => new Set(rs.map((r: { name: string }) => r.name)).size === rs.length,
+      },
+    ],
+  },
+};
+
+/** The sidecar's config.yaml. */
+export const configFileSchema: SchemaNode = {
+  type: 'object',
+  properties: configFileProps,
+  required: ['routes'],
+};
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+const DURATION_PART_RE = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
+
+/** Milliseconds of a duration string; NaN when it does not match DURATION_PATTERN. */
+export function durationMs(text: string): number {
+  if (typeof text !== 'string' || !DURATION_RE.test(text)) return Number.NaN;
+  let total = 0;
+  for (const m of text.matchAll(DURATION_PART_RE)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return total;
+}

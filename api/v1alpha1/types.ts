@@ -1,0 +1,123 @@
+/**
+ * The LLMRoute API (v1alpha1) and the sidecar's config file, as TypeScript
+ * types. schema.ts describes the same fields for validation and for the CRD;
+ * its property maps are typed against these interfaces, so a field added to
+ * one and not the other fails the type check.
+ */
+
+export type Provider = 'openai' | 'azure-openai' | 'anthropic' | 'openai-compatible';
+export type FallbackOn = 'rate-limit' | 'server-error' | 'timeout' | 'connection-error' | 'auth' | 'context-window';
+/** A duration string: 250ms, 2s, 1m, 1h, 1m30s. */
+export type Duration = string;
+
+export interface RetrySpec {
+  attempts?: number;
+  backoff?: { initial?: Duration; max?: Duration };
+  retryAfterCap?: Duration;
+}
+
+export interface TimeoutsSpec {
+  connect?: Duration;
+  firstByte?: Duration;
+  idle?: Duration;
+  total?: Duration;
+}
+
+export interface CircuitBreakerSpec {
+  consecutiveFailures?: number;
+  openFor?: Duration;
+}
+
+/** The fields every target has, in the CRD and in the config file. */
+export interface TargetCommon {
+  name: string;
+  provider: Provider;
+  model: string;
+  baseURL?: string;
+  apiVersion?: string;
+  priority?: number;
+  weight?: number;
+}
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface LLMRouteTarget extends TargetCommon {
+  apiKeySecretRef?: SecretKeyRef;
+}
+
+/** The policy fields a route has, in the CRD and in the config file. */
+export interface RoutePolicy {
+  aliases?: string[];
+  retry?: RetrySpec;
+  fallbackOn?: FallbackOn[];
+  timeouts?: TimeoutsSpec;
+  circuitBreaker?: CircuitBreakerSpec;
+}
+
+export interface LLMRouteSpec extends RoutePolicy {
+  targets: LLMRouteTarget[];
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface LLMRouteStatus {
+  observedGeneration?: number;
+  targets?: number;
+  conditions?: Condition[];
+}
+
+export interface LLMRoute {
+  apiVersion: 'llmroute.dev/v1alpha1';
+  kind: 'LLMRoute';
+  metadata: {
+    name: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
+  spec: LLMRouteSpec;
+  status?: LLMRouteStatus;
+}
+
+/** Where the sidecar reads a target's key: exactly one of the three. */
+export interface ApiKeySource {
+  file?: string;
+  env?: string;
+  value?: string;
+}
+
+export interface ConfigTarget extends TargetCommon {
+  apiKey?: ApiKeySource;
+}
+
+export interface ConfigRoute extends RoutePolicy {
+  name: string;
+  targets: ConfigTarget[];
+}
+
+export interface ListenSpec {
+  host?: string;
+  port?: number;
+}
+
+export interface ConfigFile {
+  listen?: ListenSpec;
+  admin?: ListenSpec;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  routes: ConfigRoute[];
+}

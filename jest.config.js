@@ -1,0 +1,33 @@
+// Jest in ESM mode (npm test passes --experimental-vm-modules). Sources are
+// TypeScript with explicit .ts import extensions: Node 24 runs them as they
+// are, and here swc strips the types.
+//
+// Three projects:
+//   unit        *.test.ts beside the code they pin down (api/, sidecar/, operator/)
+//   integration test/integration: real sidecar processes against fake providers
+//   e2e         test/e2e: a real etcd + kube-apiserver started by the global setup
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } }];
+
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+/** @type {import('jest').Config} */
+export default {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,sidecar,operator,hack,bench}/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testTimeout: 120000,
+      globalSetup: '<rootDir>/test/e2e/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/harness/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,220 @@
+/**
+ * The OpenAI-compatible API on the listen address: POST /v1/chat/completions,
+ * POST /v1/embeddings, GET /v1/models. Plain node:http (express's router
+ * costs more than the whole proxy on this path; see the README's benchmark).
+ * Reads and checks the body, picks the route, runs the failover loop and
+ * writes the answer with the x-llmroute-* headers.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { RuntimeConfig, Route } from './config/runtime-config.ts';
+import { BadRequestError, BodyTooLargeError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
+import { ClientClosedError, runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
+import { errorResponse } from './http-errors.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { EndpointKind } from './providers/types.ts';
+import { checkRequest, parseJsonBody } from './request-checks.ts';
+import { relayStream } from './stream-relay.ts';
+
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface ApiServerDeps extends FailoverDeps {
+  config: () => RuntimeConfig;
+  metrics: Metrics;
+  log: Logger;
+  isDraining: () => boolean;
+}
+
+export interface ApiServer {
+  server: Server;
+  /** Requests being served now. */
+  inflight: () => number;
+}
+
+const PATHS: Record<string, { method: string; kind?: EndpointKind }> = {
+  '/v1/chat/completions': { method: 'POST', kind: 'chat' },
+  '/v1/embeddings': { method: 'POST', kind: 'embeddings' },
+  '/v1/models': { method: 'GET' },
+};
+
+export function createApiServer(deps: ApiServerDeps): ApiServer {
+  let inflight = 0;
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 120_000 }, (req, res) => {
+    inflight++;
+    deps.metrics.inflight.inc();
+    res.once('close', () => {
+      inflight--;
+      deps.metrics.inflight.dec();
+    });
+    handle(req, res, deps).catch((err) => {
+      deps.log.error('unexpected error while serving a request', { error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) sendError(res, err, {});
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy(err);
+  });
+  return { server, inflight: () => inflight };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServerDeps): Promise<void> {
+  const q = req.url!.indexOf('?');
+  const path = q === -1 ? req.url! : req.url!.slice(0, q);
+  const entry = PATHS[path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path];
+  if (!entry) return drainThenError(req, res, new NotFoundError(req.method ?? '', path));
+  if (req.method !== entry.method) return drainThenError(req, res, new NotFoundError(req.method ?? '', path, entry.method));
+  if (deps.isDraining()) return drainThenError(req, res, new DrainingError());
+  const config = deps.config();
+  if (!entry.kind) {
+    sendModels(res, config);
+    return;
+  }
+
+  const started = performance.now();
+  let body: Record<string, unknown>;
+  let route: Route | undefined;
+  try {
+    body = parseJsonBody(await readBody(req));
+    const model = checkRequest(entry.kind, body);
+    route = config.models.get(model);
+    if (!route) throw new ModelNotFoundError(model);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) res.setHeader('connection', 'close');
+    deps.metrics.request(route?.name ?? '', '', errorResponse(err).status);
+    sendError(res, err, {});
+    return;
+  }
+
+  const stream = body.stream === true;
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) controller.abort('client-closed');
+  };
+  res.once('close', onClose);
+  const deadlineTimer = setTimeout(() => controller.abort('deadline'), route.timeouts.totalMs);
+  const freq: FailoverRequest = {
+    route,
+    kind: entry.kind,
+    body,
+    stream,
+    signal: controller.signal,
+    deadlineAt: Date.now() + route.timeouts.totalMs,
+    attempts: [],
+    fallbacks: 0,
+  };
+  try {
+    let committed: Committed;
+    try {
+      committed = await runFailover(freq, deps);
+    } catch (err) {
+      if (err instanceof ClientClosedError) {
+        deps.metrics.request(route.name, '', 499);
+        deps.log.info('client closed the request before an answer', { route: route.name, attempts: freq.attempts.length });
+        return;
+      }
+      const status = sendError(res, err, routeHeaders(route.name, undefined, freq));
+      deps.metrics.request(route.name, '', status);
+      deps.metrics.observeDuration(route.name, '', (performance.now() - started) / 1000);
+      deps.log.warn('request failed', { route: route.name, status, attempts: freq.attempts, fallbacks: freq.fallbacks, error: (err as Error).message });
+      return;
+    }
+    const target = committed.target;
+    const headers = routeHeaders(route.name, committed.target, freq);
+    if (committed.kind === 'json') {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(committed.body));
+      res.writeHead(200, headers);
+      res.end(committed.body);
+      if (committed.usage) deps.metrics.countTokens(route.name, target.name, committed.usage.prompt, committed.usage.completion);
+      deps.metrics.request(route.name, target.name, 200);
+      deps.metrics.observeDuration(route.name, target.name, (performance.now() - started) / 1000);
+      if (deps.log.enabled('debug')) deps.log.debug('request served', { route: route.name, target: target.name, attempts: freq.attempts.length, fallbacks: freq.fallbacks });
+      return;
+    }
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    headers['x-accel-buffering'] = 'no';
+    res.writeHead(200, headers);
+    deps.metrics.observeTtft(route.name, target.name, (committed.firstContentAt - started) / 1000);
+    const relayed = await relayStream(res, committed.session, committed.prelude, committed.finished, committed.usage, controller.signal);
+    if (relayed.usage) deps.metrics.countTokens(route.name, target.name, relayed.usage.prompt, relayed.usage.completion);
+    if (relayed.failure) {
+      deps.health.get(target).breaker.failure(Date.now());
+      deps.metrics.streamError(route.name, target.name, relayed.failure.errorClass);
+      deps.log.warn('stream failed after it started', { route: route.name, target: target.name, class: relayed.failure.errorClass, error: relayed.failure.message });
+    }
+    deps.metrics.request(route.name, target.name, relayed.clientGone ? 499 : 200);
+    deps.metrics.observeDuration(route.name, target.name, (performance.now() - started) / 1000);
+  } finally {
+    clearTimeout(deadlineTimer);
+    res.off('close', onClose);
+  }
+}
+
+function routeHeaders(route: string, target: Committed['target'] | undefined, f: FailoverRequest): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-llmroute-route': route,
+    'x-llmroute-attempts': String(f.attempts.length),
+    'x-llmroute-fallbacks': String(f.fallbacks),
+  };
+  if (target) {
+    h['x-llmroute-target'] = target.name;
+    h['x-llmroute-provider'] = target.provider;
+    h['x-llmroute-model'] = target.model;
+  }
+  return h;
+}
+
+function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>): number {
+  const r = errorResponse(err);
+  const text = JSON.stringify(r.body);
+  res.writeHead(r.status, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', ...headers, ...r.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+  return r.status;
+}
+
+/** Answers without reading a body we do not want, closing the connection if one is still coming. */
+function drainThenError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (!req.complete) res.setHeader('connection', 'close');
+  sendError(res, err, {});
+  req.resume();
+}
+
+function sendModels(res: ServerResponse, config: RuntimeConfig): void {
+  const data = [];
+  for (const route of config.routes) {
+    for (const id of [route.name, ...route.aliases]) {
+      data.push({ id, object: 'model', created: 0, owned_by: 'llmroute', ...(id === route.name ? {} : { root: route.name }) });
+    }
+  }
+  const text = JSON.stringify({ object: 'list', data });
+  res.writeHead(200, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    return Promise.reject(new BodyTooLargeError(MAX_BODY_BYTES));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(MAX_BODY_BYTES));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', () => reject(new BadRequestError('the request body could not be read', null, 'invalid_body')));
+    req.once('aborted', () => reject(new BadRequestError('the client aborted the request body', null, 'invalid_body')));
+  });
+}

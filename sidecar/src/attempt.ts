@@ -1,0 +1,154 @@
+/**
+ * One try of one request against one target, up to its commit point: a
+ * whole JSON response, or a stream's first content-bearing chunk. Every
+ * failure comes back as a classified Failure value, never as a throw, so
+ * the failover loop decides what happens next.
+ */
+import type { ErrorClass } from './error-classes.ts';
+import { classifyNetworkError } from './classify.ts';
+import type { Route, Target } from './config/runtime-config.ts';
+import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
+import { retryAfterMs } from './retry-after.ts';
+import { StreamSession } from './stream-session.ts';
+import { readText, sendUpstream } from './upstream.ts';
+
+/** Why an attempt's signal was aborted. */
+export type AbortCause = 'deadline' | 'client-closed' | 'first-byte';
+
+export interface Failure {
+  errorClass: ErrorClass;
+  status: number | null;
+  message: string;
+  retryAfterMs?: number | undefined;
+  providerError?: ProviderError | undefined;
+  /** The request itself ended (deadline or client gone): no further tries. */
+  cause?: 'deadline' | 'client-closed' | undefined;
+}
+
+export type AttemptResult =
+  | { ok: true; kind: 'json'; status: number; body: string; usage?: Usage | undefined }
+  | { ok: true; kind: 'stream'; session: StreamSession; prelude: string[]; finished: boolean; usage?: Usage | undefined; firstContentAt: number }
+  | { ok: false; failure: Failure };
+
+export interface AttemptInput {
+  route: Route;
+  target: Target;
+  adapter: ProviderAdapter;
+  kind: EndpointKind;
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** The request's signal: aborted with an AbortCause on the deadline or when the client leaves. */
+  signal: AbortSignal;
+  /** Milliseconds left of the total deadline. */
+  remainingMs: number;
+}
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+const RESPONSE_LIMIT = 64 * 1024 * 1024;
+
+export async function attempt(input: AttemptInput): Promise<AttemptResult> {
+  const { route, target, adapter, kind, body, stream } = input;
+  const t = route.timeouts;
+  let upstream;
+  try {
+    upstream = adapter.buildRequest(kind, body, target, { stream });
+  } catch (err) {
+    // The adapter cannot express this request for this provider: a bad request for this target.
+    const message = err instanceof Error ? err.message : String(err);
+    return fail('bad-request', 400, message, {
+      errorClass: 'bad-request', status: 400, message, type: 'invalid_request_error', code: (err as { code?: string }).code ?? null,
+      param: (err as { param?: string | null }).param ?? null,
+    });
+  }
+
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(input.signal.reason);
+  if (input.signal.aborted) return abortedFailure(input.signal.reason);
+  input.signal.addEventListener('abort', onAbort, { once: true });
+  // A stream's firstByte timeout runs until its first content chunk, past the headers.
+  const firstByteMs = Math.min(t.firstByteMs, input.remainingMs);
+  const firstByteTimer = stream ? setTimeout(() => controller.abort('first-byte' satisfies AbortCause), firstByteMs) : undefined;
+  let keepSession = false;
+  let session: StreamSession | undefined;
+  try {
+    const res = await sendUpstream(upstream, {
+      connectMs: t.connectMs,
+      headersTimeoutMs: firstByteMs,
+      bodyTimeoutMs: t.idleMs,
+      signal: controller.signal,
+    });
+    const status = res.statusCode;
+    if (status < 200 || status >= 300) {
+      const text = await readText(res.body, ERROR_BODY_LIMIT);
+      const perr = adapter.parseError(status, text);
+      return {
+        ok: false,
+        failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(res.headers), providerError: perr },
+      };
+    }
+    const contentType = String(res.headers['content-type'] ?? '');
+    if (!stream || contentType.includes('application/json')) {
+      const text = await readText(res.body, RESPONSE_LIMIT);
+      const parsed = adapter.parseResponse(kind, status, text, target);
+      if (!parsed.ok) return { ok: false, failure: { errorClass: parsed.error.errorClass, status: parsed.error.status, message: parsed.error.message, providerError: parsed.error } };
+      if (stream) return fail('server-error', status, 'the provider answered a stream request with a JSON body');
+      return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage };
+    }
+    session = new StreamSession(res.body, adapter.createStreamDecoder(target, body));
+    const prelude: string[] = [];
+    let usage: Usage | undefined;
+    for (;;) {
+      const steps = await session.next();
+      if (steps === null) return fail('connection-error', status, 'the provider ended the stream before any content');
+      let committed = false;
+      let finished = false;
+      for (const step of steps) {
+        if (step.error) {
+          const e = step.error;
+          return { ok: false, failure: { errorClass: e.errorClass, status: e.status, message: e.message, providerError: e } };
+        }
+        for (const s of step.out) prelude.push(s);
+        if (step.usage) usage = step.usage;
+        if (step.content) committed = true;
+        if (step.finished) finished = true;
+      }
+      if (committed || finished) {
+        keepSession = !finished;
+        return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now() };
+      }
+    }
+  } catch (err) {
+    if (controller.signal.aborted) return abortedFailure(controller.signal.reason);
+    const cls = classifyNetworkError(err);
+    if (cls) return fail(cls, null, describeNetworkError(err, cls));
+    // Anything else (a parser limit, a bug) must not crash the request: treat it as a failed try.
+    return fail('server-error', null, `upstream failure: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    clearTimeout(firstByteTimer);
+    input.signal.removeEventListener('abort', onAbort);
+    if (!keepSession) session?.destroy();
+  }
+}
+
+function fail(errorClass: ErrorClass, status: number | null, message: string, providerError?: ProviderError): AttemptResult {
+  return { ok: false, failure: { errorClass, status, message, providerError } };
+}
+
+function abortedFailure(reason: unknown): AttemptResult {
+  if (reason === 'deadline') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the total deadline ran out', cause: 'deadline' } };
+  if (reason === 'client-closed') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the client went away', cause: 'client-closed' } };
+  return fail('timeout', null, 'no content before the firstByte timeout');
+}
+
+function describeNetworkError(err: unknown, cls: 'timeout' | 'connection-error'): string {
+  const code = (err as { code?: string }).code;
+  if (cls === 'timeout') {
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timeout';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'no response before the firstByte timeout';
+    if (code === 'UND_ERR_BODY_TIMEOUT') return 'the response stalled longer than the idle timeout';
+  }
+  let e: unknown = err;
+  while (e && typeof e === 'object' && !(e as { code?: string }).code && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause;
+  const c = (e as { code?: string }).code;
+  return `connection error${c ? ` (${c})` : ''}`;
+}

@@ -1,0 +1,79 @@
+/**
+ * A per-target circuit breaker with a real half-open state.
+ *
+ *   closed --(consecutiveFailures in a row)--> open
+ *   open   --(openFor elapsed; one request)--> half-open (that request is the probe)
+ *   half-open --probe succeeds--> closed;  --probe fails--> open again
+ *
+ * While half-open, only the probe may pass: every other request skips the
+ * target. A probe that never reports back (its request was abandoned) frees
+ * the slot after openFor, so the breaker cannot wedge. The clock is passed
+ * in, so tests drive time by hand.
+ */
+export type CircuitState = 'closed' | 'half-open' | 'open';
+
+export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export interface BreakerPolicyLike {
+  consecutiveFailures: number;
+  openForMs: number;
+}
+
+export class CircuitBreaker {
+  state: CircuitState = 'closed';
+  failures = 0;
+  /** When open: the time the next probe may go. When half-open: when an unanswered probe expires. */
+  until = 0;
+  policy: BreakerPolicyLike;
+  onChange?: ((state: CircuitState) => void) | undefined;
+
+  constructor(policy: BreakerPolicyLike) {
+    this.policy = policy;
+  }
+
+  /** Whether a request may use the target now, without taking the probe slot. */
+  canPass(now: number): boolean {
+    if (this.state === 'closed') return true;
+    return now >= this.until;
+  }
+
+  /**
+   * Takes permission for one request. In the open state after openFor, the
+   * caller becomes the half-open probe. Returns false when it must skip.
+   */
+  acquire(now: number): boolean {
+    if (this.state === 'closed') return true;
+    if (now < this.until) return false;
+    // open and due, or half-open with an abandoned probe: this request probes.
+    this.until = now + this.policy.openForMs;
+    this.set('half-open');
+    return true;
+  }
+
+  /** Milliseconds until a request may pass (0 when it may now). */
+  waitMs(now: number): number {
+    return this.state === 'closed' ? 0 : Math.max(0, this.until - now);
+  }
+
+  success(): void {
+    this.failures = 0;
+    if (this.state !== 'closed') this.set('closed');
+  }
+
+  failure(now: number): void {
+    this.failures++;
+    if (this.state === 'half-open' || this.failures >= this.policy.consecutiveFailures) this.trip(now);
+  }
+
+  /** Opens at once (an auth failure, or a failed probe). */
+  trip(now: number): void {
+    this.until = now + this.policy.openForMs;
+    this.set('open');
+  }
+
+  private set(state: CircuitState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.onChange?.(state);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Decides the error class of an upstream failure (SPEC section 5). Pure.
+ */
+import type { ErrorClass } from './error-classes.ts';
+
+/** What the body of an error said, beyond its status. */
+export type ErrorHint = 'context-window' | 'quota' | undefined;
+
+const SERVER_ERROR_STATUSES = new Set([500, 502, 503, 504, 529]);
+
+/** The class of an HTTP error status, refined by what the body said. */
+export function classifyStatus(status: number, hint?: ErrorHint): ErrorClass {
+  if (hint === 'quota') return 'auth';
+  if (status === 429) return 'rate-limit';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 408) return 'timeout';
+  if (SERVER_ERROR_STATUSES.has(status) || status >= 500) return 'server-error';
+  if (hint === 'context-window') return 'context-window';
+  return 'bad-request';
+}
+
+const CONTEXT_WINDOW_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
+const CONTEXT_WINDOW_TEXT =
+  /(context[ _-]?(length|window)|maximum context|prompt is too long|too many tokens|input length and `?max_tokens`? exceed|exceeds? the (model'?s? )?(context|maximum))/i;
+const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'quota_exceeded']);
+const QUOTA_TEXT = /(insufficient[_ ]quota|exceeded your current quota|credit balance is too low|billing)/i;
+
+/** Reads a hint from an error body's code and message (any provider). */
+export function hintFromError(code: string | null | undefined, message: string | null | undefined): ErrorHint {
+  if (code && CONTEXT_WINDOW_CODES.has(code)) return 'context-window';
+  if (code && QUOTA_CODES.has(code)) return 'quota';
+  if (message && QUOTA_TEXT.test(message)) return 'quota';
+  if (message && CONTEXT_WINDOW_TEXT.test(message)) return 'context-window';
+  return undefined;
+}
+
+/** Node and undici error codes of a failed connection or a broken socket. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'HPE_INVALID_CONSTANT',
+  'HPE_INVALID_VERSION',
+  'HPE_INVALID_STATUS',
+  'HPE_INVALID_HEADER_TOKEN',
+  'HPE_UNEXPECTED_CONTENT_LENGTH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The class of a thrown network error, or undefined when it is none of ours. */
+export function classifyNetworkError(err: unknown): 'timeout' | 'connection-error' | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (TIMEOUT_CODES.has(code)) return 'timeout';
+      if (CONNECTION_CODES.has(code) || code.startsWith('HPE_') || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
+        return 'connection-error';
+      }
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * llmroute-sidecar: the process edge. Parses the command line, loads the
+ * config (an invalid one is a clear error and exit code 2), starts the
+ * sidecar, and drains on SIGTERM/SIGINT (exit 0).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, USAGE, UsageError } from './args.ts';
+import { ConfigError } from './errors.ts';
+import { loadConfig } from './config/load-config.ts';
+import { createLogger } from './log.ts';
+import { startSidecar } from './sidecar.ts';
+
+const EXIT_USAGE = 2;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`llmroute-sidecar: ${err.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+
+  const log = createLogger(args.logLevel ?? 'info');
+  let initial;
+  try {
+    initial = loadConfig(args.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.error('invalid config', { file: args.config, problems: err.problems });
+      process.stderr.write(`llmroute-sidecar: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (args.logLevel) initial.config.logLevel = undefined; // the flag wins over the file
+  else if (initial.config.logLevel) log.level = initial.config.logLevel;
+
+  let sidecar;
+  try {
+    sidecar = await startSidecar({ configPath: args.config, initial, log, host: args.host, port: args.port, adminPort: args.adminPort });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    log.error('cannot start', { error: e.message, code: e.code });
+    process.stderr.write(`llmroute-sidecar: cannot start: ${e.message}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      sidecar.drain().then(
+        () => resolve(0),
+        (err) => {
+          log.error('error while draining', { error: (err as Error).message });
+          resolve(0);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+process.on('uncaughtException', (err) => {
+  // Log and stay up: one broken request must not take the pod's LLM access down.
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'sidecar', msg: 'uncaught exception', error: err.message }) + '\n');
+});
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`llmroute-sidecar: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

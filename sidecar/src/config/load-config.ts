@@ -1,0 +1,74 @@
+/**
+ * Reads config.yaml and everything it points to (key files, env vars) and
+ * compiles it, or throws a ConfigError that lists every problem. The
+ * fingerprint changes whenever the file or a key changes, so the watcher
+ * applies a config only when something really changed.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import yaml from 'js-yaml';
+import { configFileSchema } from '../../../api/v1alpha1/schema.ts';
+import type { ConfigFile } from '../../../api/v1alpha1/types.ts';
+import { validate } from '../../../api/v1alpha1/validate.ts';
+import { ConfigError } from '../errors.ts';
+import { Secret } from '../secret.ts';
+import { compileConfig, type RuntimeConfig } from './runtime-config.ts';
+
+export interface LoadedConfig {
+  config: RuntimeConfig;
+  fingerprint: string;
+}
+
+/** Parses and validates config text. `dir` anchors relative key files; `env` supplies env keys. */
+export function parseConfig(text: string, dir: string, env: NodeJS.ProcessEnv, file?: string): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    // js-yaml's message quotes the offending line, which may hold a `value:` key: keep only the position.
+    const mark = (err as { mark?: { line: number; column: number } }).mark;
+    throw new ConfigError([`not valid YAML${mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : ''}`], file);
+  }
+  const checked = validate<ConfigFile>(configFileSchema, raw);
+  if (!checked.ok) throw new ConfigError(checked.problems, file);
+
+  const hash = createHash('sha256').update(text);
+  const keyProblems: string[] = [];
+  const compiled = compileConfig(checked.value as Parameters<typeof compileConfig>[0], (route, target) => {
+    const src = target.apiKey;
+    if (!src) return undefined;
+    const where = `route '${route.name}' target '${target.name}'`;
+    let value: string | undefined;
+    if (src.value !== undefined) value = src.value;
+    else if (src.env !== undefined) {
+      value = env[src.env];
+      if (value === undefined || value === '') keyProblems.push(`${where}: environment variable ${src.env} is not set`);
+    } else if (src.file !== undefined) {
+      const path = resolve(dir, src.file);
+      try {
+        value = readFileSync(path, 'utf8').trim();
+        if (!value) keyProblems.push(`${where}: key file ${src.file} is empty`);
+      } catch (err) {
+        keyProblems.push(`${where}: cannot read key file ${src.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (!value) return undefined;
+    hash.update('\0').update(target.name).update('\0').update(value);
+    return new Secret(value);
+  });
+  if ('problems' in compiled) throw new ConfigError(compiled.problems, file);
+  if (keyProblems.length) throw new ConfigError(keyProblems, file);
+  return { config: compiled.config, fingerprint: hash.digest('hex') };
+}
+
+/** Reads and parses the config file at `path`. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`], path);
+  }
+  return parseConfig(text, dirname(resolve(path)), env, path);
+}

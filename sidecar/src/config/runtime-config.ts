@@ -1,0 +1,136 @@
+/**
+ * The config the sidecar runs on: validated, defaults filled, durations in
+ * milliseconds, keys resolved, and every model name mapped to its route.
+ * compileConfig is pure; load-config.ts does the reading.
+ */
+import type { ConfigFile, ConfigRoute, ConfigTarget } from '../../../api/v1alpha1/types.ts';
+import { durationMs } from '../../../api/v1alpha1/schema.ts';
+import type { FallbackClass } from '../error-classes.ts';
+import type { ProviderName } from '../providers/types.ts';
+import type { Secret } from '../secret.ts';
+
+export const DEFAULT_BASE_URLS: Partial<Record<ProviderName, string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+};
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+export interface Target {
+  /** `route/target`: the key of this target's breaker and cooldown state. */
+  key: string;
+  route: string;
+  name: string;
+  provider: ProviderName;
+  model: string;
+  baseURL: string;
+  apiVersion?: string | undefined;
+  priority: number;
+  weight: number;
+  apiKey?: Secret | undefined;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  retryAfterCapMs: number;
+}
+
+export interface Timeouts {
+  connectMs: number;
+  firstByteMs: number;
+  idleMs: number;
+  totalMs: number;
+}
+
+export interface BreakerPolicy {
+  consecutiveFailures: number;
+  openForMs: number;
+}
+
+export interface Route {
+  name: string;
+  aliases: string[];
+  /** Sorted by priority, then by their order in the file. */
+  targets: Target[];
+  retry: RetryPolicy;
+  fallbackOn: ReadonlySet<FallbackClass>;
+  timeouts: Timeouts;
+  breaker: BreakerPolicy;
+}
+
+export interface RuntimeConfig {
+  listen: { host: string; port: number };
+  admin: { host: string; port: number };
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined;
+  routes: Route[];
+  /** Route name and every alias → route. */
+  models: Map<string, Route>;
+}
+
+/** Resolves a target's key source to a Secret (or undefined when it has none). */
+export type KeyResolver = (route: ConfigRoute, target: ConfigTarget) => Secret | undefined;
+
+/**
+ * Builds the runtime config from a file that passed validation (defaults
+ * filled). Returns the problems that only show across routes, such as an
+ * alias used twice.
+ */
+export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin' | 'routes'>> & ConfigFile, resolveKey: KeyResolver): { config: RuntimeConfig } | { problems: string[] } {
+  const problems: string[] = [];
+  const models = new Map<string, Route>();
+  const routes: Route[] = [];
+  file.routes.forEach((r, i) => {
+    const targets = r.targets.map((t): Target => ({
+      key: `${r.name}/${t.name}`,
+      route: r.name,
+      name: t.name,
+      provider: t.provider,
+      model: t.model,
+      baseURL: (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, ''),
+      apiVersion: t.provider === 'azure-openai' ? (t.apiVersion ?? DEFAULT_AZURE_API_VERSION) : undefined,
+      priority: t.priority ?? 0,
+      weight: t.weight ?? 1,
+      apiKey: resolveKey(r, t),
+    }));
+    targets.sort((a, b) => a.priority - b.priority);
+    const route: Route = {
+      name: r.name,
+      aliases: r.aliases ?? [],
+      targets,
+      retry: {
+        attempts: r.retry!.attempts!,
+        backoffInitialMs: durationMs(r.retry!.backoff!.initial!),
+        backoffMaxMs: durationMs(r.retry!.backoff!.max!),
+        retryAfterCapMs: durationMs(r.retry!.retryAfterCap!),
+      },
+      fallbackOn: new Set(r.fallbackOn),
+      timeouts: {
+        connectMs: durationMs(r.timeouts!.connect!),
+        firstByteMs: durationMs(r.timeouts!.firstByte!),
+        idleMs: durationMs(r.timeouts!.idle!),
+        totalMs: durationMs(r.timeouts!.total!),
+      },
+      breaker: {
+        consecutiveFailures: r.circuitBreaker!.consecutiveFailures!,
+        openForMs: durationMs(r.circuitBreaker!.openFor!),
+      },
+    };
+    for (const name of [r.name, ...route.aliases]) {
+      const other = models.get(name);
+      if (other && other !== route) problems.push(`routes[${i}]: model name '${name}' is already used by route '${other.name}'`);
+      else models.set(name, route);
+    }
+    routes.push(route);
+  });
+  if (problems.length) return { problems };
+  return {
+    config: {
+      listen: { host: file.listen.host!, port: file.listen.port! },
+      admin: { host: file.admin.host!, port: file.admin.port! },
+      logLevel: file.logLevel,
+      routes,
+      models,
+    },
+  };
+}

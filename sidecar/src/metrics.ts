@@ -1,0 +1,93 @@
+/**
+ * The Prometheus metrics of SPEC section 6, on a registry of our own. Label
+ * values are route, target and class names from the config, never keys.
+ * Children are cached per label set so the hot path does no label lookup.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CircuitState } from './breaker.ts';
+import { CIRCUIT_STATE_VALUE } from './breaker.ts';
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'llmroute_requests_total', help: 'Client requests, by the target that served them (none when no target did) and the status sent.', labelNames: ['route', 'target', 'status'], registers: [this.registry] });
+  readonly attempts = new Counter({ name: 'llmroute_upstream_attempts_total', help: 'Upstream tries, by outcome: ok or an error class.', labelNames: ['route', 'target', 'outcome'], registers: [this.registry] });
+  readonly fallbacks = new Counter({ name: 'llmroute_fallbacks_total', help: 'Moves from one target to the next, by the error class that caused them.', labelNames: ['route', 'from', 'to', 'reason'], registers: [this.registry] });
+  readonly duration = new Histogram({ name: 'llmroute_request_duration_seconds', help: 'Whole client requests, by the target that served them.', labelNames: ['route', 'target'], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  readonly ttft = new Histogram({ name: 'llmroute_time_to_first_token_seconds', help: 'Streams: time from the request to the first content chunk sent to the client.', labelNames: ['route', 'target'], buckets: TTFT_BUCKETS, registers: [this.registry] });
+  readonly tokens = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry] });
+  readonly circuit = new Gauge({ name: 'llmroute_circuit_state', help: 'Circuit state per target: 0 closed, 1 half-open, 2 open.', labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly reloads = new Counter({ name: 'llmroute_config_reloads_total', help: 'Config loads, by result: ok or error.', labelNames: ['result'], registers: [this.registry] });
+  readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry] });
+  readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
+  readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
+
+  private readonly cache = new Map<string, unknown>();
+  private readonly circuitSeries = new Set<string>();
+
+  constructor(defaultMetrics = true) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'llmroute_process_' });
+    this.reloads.inc({ result: 'ok' }, 0);
+    this.reloads.inc({ result: 'error' }, 0);
+  }
+
+  private child<T>(key: string, make: () => T): T {
+    let c = this.cache.get(key) as T | undefined;
+    if (c === undefined) {
+      c = make();
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+
+  request(route: string, target: string, status: number): void {
+    this.child(`r\0${route}\0${target}\0${status}`, () => this.requests.labels(route, target, String(status))).inc();
+  }
+
+  attempt(route: string, target: string, outcome: string): void {
+    this.child(`a\0${route}\0${target}\0${outcome}`, () => this.attempts.labels(route, target, outcome)).inc();
+  }
+
+  fallback(route: string, from: string, to: string, reason: string): void {
+    this.fallbacks.labels(route, from, to, reason).inc();
+  }
+
+  observeDuration(route: string, target: string, seconds: number): void {
+    this.child(`d\0${route}\0${target}`, () => this.duration.labels(route, target)).observe(seconds);
+  }
+
+  observeTtft(route: string, target: string, seconds: number): void {
+    this.child(`t\0${route}\0${target}`, () => this.ttft.labels(route, target)).observe(seconds);
+  }
+
+  countTokens(route: string, target: string, prompt: number, completion: number): void {
+    if (prompt > 0) this.child(`p\0${route}\0${target}`, () => this.tokens.labels(route, target, 'prompt')).inc(prompt);
+    if (completion > 0) this.child(`c\0${route}\0${target}`, () => this.tokens.labels(route, target, 'completion')).inc(completion);
+  }
+
+  streamError(route: string, target: string, errorClass: string): void {
+    this.streamErrors.labels(route, target, errorClass).inc();
+  }
+
+  cooldown(route: string, target: string): void {
+    this.cooldowns.labels(route, target).inc();
+  }
+
+  circuitState(route: string, target: string, state: CircuitState): void {
+    this.circuitSeries.add(`${route}\0${target}`);
+    this.circuit.labels(route, target).set(CIRCUIT_STATE_VALUE[state]);
+  }
+
+  /** Drops the circuit series of targets that left the config. `live` holds route + NUL + target keys. */
+  forgetTargets(live: Set<string>): void {
+    for (const key of this.circuitSeries) {
+      if (live.has(key)) continue;
+      const sep = key.indexOf("\0");
+      this.circuit.remove(key.slice(0, sep), key.slice(sep + 1));
+      this.circuitSeries.delete(key);
+    }
+  }
+}

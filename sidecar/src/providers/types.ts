@@ -1,0 +1,103 @@
+/**
+ * What every provider adapter offers. An adapter is pure: it turns the
+ * client's OpenAI-shaped request into the provider's wire request, and the
+ * provider's responses (whole or streamed) back into OpenAI's shapes. The
+ * network, timers and retries live elsewhere.
+ */
+import type { Secret } from '../secret.ts';
+import type { ErrorClass } from '../error-classes.ts';
+
+export type ProviderName = 'openai' | 'azure-openai' | 'anthropic' | 'openai-compatible';
+
+/** Which OpenAI endpoint the client called. */
+export type EndpointKind = 'chat' | 'embeddings';
+
+/** The parts of a target an adapter needs. */
+export interface ProviderTarget {
+  provider: ProviderName;
+  /** The provider's model (Azure: the deployment name). */
+  model: string;
+  /** Base URL without a trailing slash, e.g. https://api.openai.com/v1. */
+  baseURL: string;
+  /** azure-openai only: the api-version query parameter. */
+  apiVersion?: string | undefined;
+  apiKey?: Secret | undefined;
+}
+
+/** A request ready to send upstream. `body` is the serialised JSON. */
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Usage {
+  prompt: number;
+  completion: number;
+}
+
+/**
+ * A failure the provider reported in a body (an error response, a 200 that
+ * carries an error, or an error event inside a stream), already in OpenAI's
+ * error shape so that it can go back to the client when it must.
+ */
+export interface ProviderError {
+  /** The class decided from the status and the body (see classify.ts). */
+  errorClass: ErrorClass;
+  /** The HTTP status that the provider sent, or the one its error type implies (Anthropic overloaded_error: 529). */
+  status: number;
+  message: string;
+  /** OpenAI's error.type, e.g. invalid_request_error. */
+  type: string;
+  /** OpenAI's error.code, e.g. context_length_exceeded, or null. */
+  code: string | null;
+  param?: string | null;
+}
+
+export type ParsedResponse =
+  | { ok: true; body: string; usage?: Usage | undefined }
+  | { ok: false; error: ProviderError };
+
+/** One server-sent event as the SSE parser hands it over. */
+export interface SseEvent {
+  event?: string | undefined;
+  data: string;
+}
+
+export interface StreamStep {
+  /** OpenAI chat.completion.chunk objects, each already serialised as JSON, to send as `data: ...` lines. */
+  out: string[];
+  /** True when one of `out` carries content: text, a tool call, a refusal (the commit point). */
+  content: boolean;
+  /** True once the provider has finished the stream normally. */
+  finished: boolean;
+  error?: ProviderError | undefined;
+  /** Usage, once the stream has reported it. */
+  usage?: Usage | undefined;
+}
+
+export interface StreamDecoder {
+  /** Feed one upstream SSE event. */
+  push(event: SseEvent): StreamStep;
+}
+
+export interface BuildOptions {
+  stream: boolean;
+}
+
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /**
+   * Builds the upstream request. `body` is the client's parsed JSON (already
+   * checked to be an object with a string `model` and, for chat, a
+   * `messages` array). Throws a BadRequestError (errors.ts) for a request
+   * this provider cannot serve at all, e.g. embeddings on Anthropic.
+   */
+  buildRequest(kind: EndpointKind, body: Record<string, unknown>, target: ProviderTarget, options: BuildOptions): UpstreamRequest;
+  /** Turns a 2xx non-stream body into OpenAI's response (or the error it carries). */
+  parseResponse(kind: EndpointKind, status: number, text: string, target: ProviderTarget): ParsedResponse;
+  /** Turns a non-2xx response into a ProviderError. `headers` are lower-cased. */
+  parseError(status: number, text: string): ProviderError;
+  /** A fresh translator for one streamed response. */
+  createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder;
+}

@@ -1,0 +1,66 @@
+/**
+ * Checks a client's request body before any upstream call: it must be a
+ * JSON object with a string `model`, and the fields every provider relies
+ * on must have the right types and sane values. Unknown fields pass through.
+ * Pure; throws BadRequestError naming the field.
+ */
+import { BadRequestError } from './errors.ts';
+import type { EndpointKind } from './providers/types.ts';
+
+export function parseJsonBody(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) throw new BadRequestError('the request body is empty; send a JSON object', null, 'invalid_json');
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new BadRequestError(`the request body is not valid JSON (${(err as Error).message.slice(0, 200)})`, null, 'invalid_json');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError('the request body must be a JSON object', null, 'invalid_json');
+  return body as Record<string, unknown>;
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+export function checkRequest(kind: EndpointKind, body: Record<string, unknown>): string {
+  const model = body.model;
+  if (typeof model !== 'string' || model.length === 0) throw new BadRequestError("'model' is required and must be a non-empty string", 'model', 'missing_model');
+  if (kind === 'embeddings') {
+    const input = body.input;
+    const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0 && input.length <= 2048);
+    if (!ok) throw new BadRequestError("'input' must be a string or a non-empty array (at most 2048 items)", 'input');
+    return model;
+  }
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) throw new BadRequestError("'messages' must be a non-empty array", 'messages');
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new BadRequestError(`'messages[${i}]' must be an object`, `messages[${i}]`);
+    if (typeof m.role !== 'string' || !ROLES.has(m.role)) throw new BadRequestError(`'messages[${i}].role' must be one of ${[...ROLES].join(', ')}`, `messages[${i}].role`);
+    const c = m.content;
+    if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) throw new BadRequestError(`'messages[${i}].content' must be a string or an array of parts`, `messages[${i}].content`);
+  }
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError("'stream' must be true or false", 'stream');
+  integer(body, 'n', 1, 128);
+  integer(body, 'max_tokens', 1, 10_000_000);
+  integer(body, 'max_completion_tokens', 1, 10_000_000);
+  number(body, 'temperature', 0, 2);
+  number(body, 'top_p', 0, 1);
+  if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array", 'tools');
+  const stop = body.stop;
+  if (stop !== undefined && stop !== null && typeof stop !== 'string' && !(Array.isArray(stop) && stop.every((s) => typeof s === 'string'))) {
+    throw new BadRequestError("'stop' must be a string or an array of strings", 'stop');
+  }
+  return model;
+}
+
+function integer(body: Record<string, unknown>, key: string, min: number, max: number): void {
+  const v = body[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new BadRequestError(`'${key}' must be a whole number from ${min} to ${max}`, key);
+}
+
+function number(body: Record<string, unknown>, key: string, min: number, max: number): void {
+  const v = body[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new BadRequestError(`'${key}' must be a number from ${min} to ${max}`, key);
+}

@@ -1,0 +1,176 @@
+/**
+ * Puts the sidecar together: the config (and its watcher), target health,
+ * metrics, the API server and the admin server. `startSidecar` listens;
+ * `drain` is the SIGTERM path: fail /readyz, stop accepting, let requests
+ * in flight finish (up to the drain timeout), then close.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { createAdminServer } from './admin-server.ts';
+import { createApiServer, type ApiServer } from './api-server.ts';
+import { ConfigWatcher } from './config-watcher.ts';
+import type { LoadedConfig } from './config/load-config.ts';
+import type { RuntimeConfig } from './config/runtime-config.ts';
+import type { Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { adapterFor } from './providers/index.ts';
+import { HealthRegistry } from './target-health.ts';
+import { closeUpstreams } from './upstream.ts';
+
+export interface SidecarOptions {
+  configPath: string;
+  initial: LoadedConfig;
+  log: Logger;
+  /** Overrides of the config's addresses (command line). */
+  host?: string | undefined;
+  port?: number | undefined;
+  adminHost?: string | undefined;
+  adminPort?: number | undefined;
+  drainTimeoutMs?: number;
+  reloadIntervalMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Sidecar {
+  apiAddress: AddressInfo;
+  adminAddress: AddressInfo;
+  metrics: Metrics;
+  current: () => RuntimeConfig;
+  /** Stops taking requests and waits for those in flight. Resolves true when all finished in time. */
+  drain: () => Promise<boolean>;
+  /** Closes everything at once. */
+  close: () => Promise<void>;
+}
+
+export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
+  const log = o.log;
+  const metrics = new Metrics();
+  const health = new HealthRegistry();
+  let config = o.initial.config;
+  let draining = false;
+
+  health.onCircuitChange = (target, state) => {
+    metrics.circuitState(target.route, target.name, state);
+    log.warn('circuit state changed', { route: target.route, target: target.name, state });
+  };
+  const adopt = (c: RuntimeConfig): void => {
+    health.adopt(c);
+    const live = new Set<string>();
+    for (const r of c.routes) {
+      for (const t of r.targets) {
+        live.add(`${r.name}\0${t.name}`);
+        metrics.circuitState(r.name, t.name, health.get(t).breaker.state);
+      }
+    }
+    metrics.forgetTargets(live);
+    if (c.logLevel) log.level = c.logLevel;
+  };
+  adopt(config);
+  metrics.reloads.inc({ result: 'ok' });
+
+  const api: ApiServer = createApiServer({
+    config: () => config,
+    metrics,
+    log,
+    isDraining: () => draining,
+    health,
+    adapterFor,
+    onAttempt: (route, target, outcome, failure) => {
+      metrics.attempt(route.name, target.name, outcome);
+      if (failure && log.enabled('info')) {
+        log.info('upstream attempt failed', { route: route.name, target: target.name, class: outcome, status: failure.status, error: failure.message });
+      }
+    },
+    onFallback: (route, from, to, reason) => {
+      metrics.fallback(route.name, from.name, to.name, reason);
+      log.info('falling back', { route: route.name, from: from.name, to: to.name, reason });
+    },
+    onCooldown: (route, target, ms) => {
+      metrics.cooldown(route.name, target.name);
+      log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
+    },
+  });
+  const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });
+
+  const watcher = new ConfigWatcher(
+    o.configPath,
+    o.initial,
+    {
+      onReload: (loaded) => {
+        const before = config;
+        if (loaded.config.listen.port !== before.listen.port || loaded.config.listen.host !== before.listen.host) {
+          log.warn('listen address changes take effect only after a restart', { listen: loaded.config.listen });
+        }
+        config = loaded.config;
+        adopt(config);
+        metrics.reloads.inc({ result: 'ok' });
+        log.info('config reloaded', { routes: config.routes.map((r) => r.name) });
+      },
+      onError: (err) => {
+        metrics.reloads.inc({ result: 'error' });
+        log.error('config refused; the last good config stays in force', { error: err.message, problems: err.problems });
+      },
+    },
+    o.env,
+  );
+
+  const apiAddress = await listen(api.server, o.port ?? config.listen.port, o.host ?? config.listen.host);
+  let adminAddress: AddressInfo;
+  try {
+    adminAddress = await listen(admin, o.adminPort ?? config.admin.port, o.adminHost ?? config.admin.host);
+  } catch (err) {
+    api.server.close();
+    throw err;
+  }
+  watcher.start(o.reloadIntervalMs ?? 1000);
+  log.info('llmroute sidecar listening', {
+    api: `${apiAddress.address}:${apiAddress.port}`,
+    admin: `${adminAddress.address}:${adminAddress.port}`,
+    routes: config.routes.map((r) => r.name),
+  });
+
+  const closeAll = async (): Promise<void> => {
+    watcher.stop();
+    api.server.closeAllConnections();
+    admin.closeAllConnections();
+    await Promise.all([closeServer(api.server), closeServer(admin)]);
+    await closeUpstreams();
+  };
+
+  return {
+    apiAddress,
+    adminAddress,
+    metrics,
+    current: () => config,
+    drain: async () => {
+      draining = true;
+      log.info('draining: no new requests; waiting for those in flight', { inflight: api.inflight() });
+      api.server.close();
+      api.server.closeIdleConnections();
+      const deadline = Date.now() + (o.drainTimeoutMs ?? 30_000);
+      while (api.inflight() > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        api.server.closeIdleConnections();
+      }
+      const clean = api.inflight() === 0;
+      if (!clean) log.warn('drain timeout: closing the requests still in flight', { inflight: api.inflight() });
+      await closeAll();
+      return clean;
+    },
+    close: closeAll,
+  };
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server.address() as AddressInfo;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}

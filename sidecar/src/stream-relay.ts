@@ -1,0 +1,101 @@
+/**
+ * Sends a committed stream to the client as OpenAI SSE. Pulls from the
+ * upstream only as fast as the client takes it (backpressure), and ends a
+ * stream that breaks after the commit point with an explicit
+ * `data: {"error": ...}` event and no [DONE]: never as a clean end.
+ */
+import type { ServerResponse } from 'node:http';
+import type { StreamSession } from './stream-session.ts';
+import type { ErrorClass } from './error-classes.ts';
+import { classifyNetworkError } from './classify.ts';
+import type { ProviderError, Usage } from './providers/types.ts';
+
+export interface RelayResult {
+  /** Undefined when the stream ended cleanly. */
+  failure?: { errorClass: ErrorClass; message: string } | undefined;
+  usage?: Usage | undefined;
+  clientGone: boolean;
+}
+
+const DONE = 'data: [DONE]\n\n';
+
+export async function relayStream(
+  res: ServerResponse,
+  session: StreamSession,
+  prelude: string[],
+  finished: boolean,
+  usage: Usage | undefined,
+  signal: AbortSignal,
+): Promise<RelayResult> {
+  let out = '';
+  for (const s of prelude) out += `data: ${s}\n\n`;
+  if (finished) {
+    res.end(out + DONE);
+    return { usage, clientGone: false };
+  }
+  let ok = res.write(out);
+  try {
+    for (;;) {
+      if (!ok) {
+        await drained(res, signal);
+        if (signal.aborted) return { usage, clientGone: signal.reason === 'client-closed', failure: signal.reason === 'deadline' ? endWithError(res, 'timeout', 'the total deadline ran out') : undefined };
+      }
+      const steps = await session.next();
+      if (steps === null) return { usage, clientGone: false, failure: endWithError(res, 'connection-error', 'the provider ended the stream early') };
+      out = '';
+      let done = false;
+      for (const step of steps) {
+        for (const s of step.out) out += `data: ${s}\n\n`;
+        if (step.usage) usage = step.usage;
+        if (step.error) {
+          if (out) res.write(out);
+          return { usage, clientGone: false, failure: endWithProviderError(res, step.error) };
+        }
+        if (step.finished) done = true;
+      }
+      if (done) {
+        res.end(out + DONE);
+        return { usage, clientGone: false };
+      }
+      if (out) ok = res.write(out);
+    }
+  } catch (err) {
+    if (signal.aborted && signal.reason === 'client-closed') return { usage, clientGone: true };
+    if (signal.aborted && signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, 'timeout', 'the total deadline ran out') };
+    const cls = classifyNetworkError(err) ?? 'server-error';
+    const code = (err as { code?: string }).code;
+    const message = code === 'UND_ERR_BODY_TIMEOUT' ? 'the stream stalled longer than the idle timeout' : `the stream broke${code ? ` (${code})` : ''}`;
+    return { usage, clientGone: false, failure: endWithError(res, cls, message) };
+  } finally {
+    session.destroy();
+  }
+}
+
+function endWithError(res: ServerResponse, errorClass: ErrorClass, message: string): { errorClass: ErrorClass; message: string } {
+  const type = errorClass === 'timeout' ? 'llmroute_stream_timeout' : 'llmroute_stream_error';
+  if (!res.writableEnded && !res.destroyed) {
+    res.end(`data: ${JSON.stringify({ error: { message: `${message} after the stream started`, type, code: errorClass, param: null } })}\n\n`);
+  }
+  return { errorClass, message };
+}
+
+function endWithProviderError(res: ServerResponse, e: ProviderError): { errorClass: ErrorClass; message: string } {
+  if (!res.writableEnded && !res.destroyed) {
+    res.end(`data: ${JSON.stringify({ error: { message: e.message, type: e.type, code: e.code, param: e.param ?? null } })}\n\n`);
+  }
+  return { errorClass: e.errorClass, message: e.message };
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
