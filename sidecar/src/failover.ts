@@ -21,6 +21,8 @@ export interface FailoverDeps {
   onCooldown?: (route: Route, target: Target, ms: number) => void;
   now?: () => number;
   random?: () => number;
+  /** The one-try function; tests put a scripted one here. */
+  attempt?: typeof attempt;
 }
 
 export interface FailoverRequest {
@@ -50,6 +52,7 @@ const RETRYABLE = new Set(['server-error', 'timeout', 'connection-error']);
 export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Promise<Committed> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
+  const tryOnce = deps.attempt ?? attempt;
   const { route } = req;
   const healthOf = (t: Target) => deps.health.get(t);
   const plan = planTargets(route, healthOf, now());
@@ -69,7 +72,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     for (let retry = 0; ; retry++) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      const result = await attempt({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs });
+      const result = await tryOnce({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs });
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.breaker.success();

@@ -7,13 +7,10 @@ import type { ConfigFile, ConfigRoute, ConfigTarget } from '../../../api/v1alpha
 import { durationMs } from '../../../api/v1alpha1/schema.ts';
 import type { FallbackClass } from '../error-classes.ts';
 import type { ProviderName } from '../providers/types.ts';
+import { DEFAULT_BASE_URLS } from '../providers/index.ts';
+import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
 import type { Secret } from '../secret.ts';
 
-export const DEFAULT_BASE_URLS: Partial<Record<ProviderName, string>> = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com/v1',
-};
-export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
 export interface Target {
   /** `route/target`: the key of this target's breaker and cooldown state. */

@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { loadConfig, parseConfig } from './load-config.ts';
+
+const minimal = `
+routes:
+- name: chat
+  targets:
+  - {name: openai, provider: openai, model: gpt-4o-mini, apiKey: {value: sk-test-123}}
+`;
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(text, '/nowhere', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills every default of SPEC section 3', () => {
+    const { config } = parseConfig(minimal, '/x', {});
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 4001 });
+    const r = config.routes[0]!;
+    expect(r.retry).toEqual({ attempts: 1, backoffInitialMs: 200, backoffMaxMs: 2000, retryAfterCapMs: 10_000 });
+    expect([...r.fallbackOn]).toEqual(['rate-limit', 'server-error', 'timeout', 'connection-error']);
+    expect(r.timeouts).toEqual({ connectMs: 2000, firstByteMs: 15_000, idleMs: 30_000, totalMs: 120_000 });
+    expect(r.breaker).toEqual({ consecutiveFailures: 5, openForMs: 30_000 });
+    const t = r.targets[0]!;
+    expect(t).toMatchObject({ key: 'chat/openai', priority: 0, weight: 1, baseURL: 'https://api.openai.com/v1' });
+    expect(t.apiKey?.reveal()).toBe('sk-test-123');
+  });
+
+  it('maps the route name and every alias to the route', () => {
+    const { config } = parseConfig(minimal.replace('- name: chat', '- name: chat\n  aliases: [gpt-4o, fast]'), '/x', {});
+    expect([...config.models.keys()]).toEqual(['chat', 'gpt-4o', 'fast']);
+  });
+
+  it('sorts targets by priority, keeping file order within one', () => {
+    const { config } = parseConfig(
+      `routes:\n- name: r\n  targets:\n  - {name: c, provider: openai, model: m, priority: 2}\n  - {name: a, provider: openai, model: m}\n  - {name: b, provider: openai, model: m}\n`,
+      '/x',
+      {},
+    );
+    expect(config.routes[0]!.targets.map((t) => t.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('names each invalid field by its path', () => {
+    expect(problems('routes: []\nlisten: {port: 99999}')).toContain('listen.port: must be <= 65535');
+    expect(problems('routes:\n- name: r\n  targets: []')).toContain('routes[0].targets: needs at least 1 item(s)');
+    expect(problems('routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, weight: -1}')).toContain('routes[0].targets[0].weight: must be >= 0');
+    expect(problems('routes:\n- name: r\n  targets:\n  - {name: a, provider: nope, model: m}')[0]).toMatch(/^routes\[0\]\.targets\[0\]\.provider: must be one of/);
+    expect(problems('routes:\n- name: r\n  targets:\n  - {name: a, provider: openai-compatible, model: m}')).toContain(
+      'routes[0].targets[0]: baseURL is required for openai-compatible and azure-openai targets',
+    );
+    expect(problems('routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m}\n  - {name: a, provider: openai, model: m}')).toContain(
+      'routes[0]: target names must be unique within a route',
+    );
+    expect(problems('routes:\n- name: r\n  timeouts: {total: soon}\n  targets:\n  - {name: a, provider: openai, model: m}')[0]).toMatch(/^routes\[0\]\.timeouts\.total: "soon" does not match/);
+    expect(problems('routes:\n- name: r\n  retry: {backoff: {initial: 5s, max: 1s}}\n  targets:\n  - {name: a, provider: openai, model: m}')).toContain(
+      'routes[0].retry.backoff: backoff.initial must not be longer than backoff.max',
+    );
+    expect(problems('routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, apiKey: {}}')).toContain(
+      'routes[0].targets[0].apiKey: set exactly one of file, env, value (found none)',
+    );
+    expect(problems('routes:\n- name: r\n  colour: blue\n  targets:\n  - {name: a, provider: openai, model: m}')[0]).toMatch(/^routes\[0\]\.colour: unknown field/);
+  });
+
+  it('refuses a model name used by two routes', () => {
+    expect(
+      problems('routes:\n- name: a\n  aliases: [x]\n  targets:\n  - {name: t, provider: openai, model: m}\n- name: b\n  aliases: [x]\n  targets:\n  - {name: t, provider: openai, model: m}'),
+    ).toEqual(["routes[1]: model name 'x' is already used by route 'a'"]);
+  });
+
+  it('reads keys from env and says which variable is missing', () => {
+    const text = 'routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, apiKey: {env: MY_KEY}}';
+    expect(parseConfig(text, '/x', { MY_KEY: 'k1' }).config.routes[0]!.targets[0]!.apiKey!.reveal()).toBe('k1');
+    expect(problems(text)).toEqual(["route 'r' target 'a': environment variable MY_KEY is not set"]);
+  });
+
+  it('never puts a key into a problem, even from invalid YAML next to it', () => {
+    let message = '';
+    try {
+      parseConfig('routes:\n- name: r\n  targets:\n  - {name: a, apiKey: {value: sk-very-secret}, : : :', '/x', {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/not valid YAML/);
+    expect(message).not.toContain('sk-very-secret');
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads key files relative to the config file, and changes its fingerprint when a key rotates', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmroute-config-'));
+    writeFileSync(join(dir, 'key'), 'sk-one\n');
+    writeFileSync(join(dir, 'config.yaml'), 'routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, apiKey: {file: key}}\n');
+    const first = loadConfig(join(dir, 'config.yaml'), {});
+    expect(first.config.routes[0]!.targets[0]!.apiKey!.reveal()).toBe('sk-one');
+    writeFileSync(join(dir, 'key'), 'sk-two\n');
+    const second = loadConfig(join(dir, 'config.yaml'), {});
+    expect(second.config.routes[0]!.targets[0]!.apiKey!.reveal()).toBe('sk-two');
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    expect(loadConfig(join(dir, 'config.yaml'), {}).fingerprint).toBe(second.fingerprint);
+  });
+
+  it('says clearly when the file or a key file is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmroute-config-'));
+    expect(() => loadConfig(join(dir, 'nope.yaml'))).toThrow(/cannot read the config file \(ENOENT\)/);
+    writeFileSync(join(dir, 'config.yaml'), 'routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, apiKey: {file: missing}}\n');
+    expect(() => loadConfig(join(dir, 'config.yaml'))).toThrow(/cannot read key file missing \(ENOENT\)/);
+  });
+});

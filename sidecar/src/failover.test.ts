@@ -1,0 +1,212 @@
+import type { AttemptInput, AttemptResult, Failure } from './attempt.ts';
+import type { Route } from './config/runtime-config.ts';
+import { AllTargetsFailedError, UpstreamRejectedError } from './errors.ts';
+import { runFailover, type FailoverRequest } from './failover.ts';
+import { adapterFor } from './providers/index.ts';
+import { HealthRegistry } from './target-health.ts';
+import { routeWith } from './testing/route.ts';
+
+type Script = Record<string, Array<Partial<Failure> | 'ok'>>;
+
+/** A fake clock and a scripted attempt function: each target answers from its own queue. */
+function harness(route: Route, script: Script) {
+  let clock = 1_000_000;
+  const calls: string[] = [];
+  const sleeps: number[] = [];
+  const health = new HealthRegistry();
+  health.adopt({ listen: { host: '', port: 0 }, admin: { host: '', port: 0 }, routes: [route], models: new Map() });
+  const fallbacks: string[] = [];
+  const attempt = async (input: AttemptInput): Promise<AttemptResult> => {
+    calls.push(input.target.name);
+    const next = script[input.target.name]?.shift() ?? 'ok';
+    if (next === 'ok') return { ok: true, kind: 'json', status: 200, body: '{}' };
+    return { ok: false, failure: { errorClass: 'server-error', status: 500, message: 'boom', ...next } };
+  };
+  const run = (overrides: Partial<FailoverRequest> = {}) => {
+    const controller = new AbortController();
+    const req: FailoverRequest = {
+      route,
+      kind: 'chat',
+      body: { model: 'r', messages: [] },
+      stream: false,
+      signal: controller.signal,
+      deadlineAt: clock + route.timeouts.totalMs,
+      attempts: [],
+      fallbacks: 0,
+      ...overrides,
+    };
+    const promise = runFailover(req, {
+      health,
+      adapterFor,
+      attempt,
+      now: () => clock,
+      random: () => 0.5,
+      onFallback: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`),
+    });
+    return { req, promise, controller };
+  };
+  // Sleeps in runFailover use real timers; keep waits tiny by giving routes small backoffs.
+  return { run, calls, sleeps, health, fallbacks, advance: (ms: number) => (clock += ms), target: (n: string) => route.targets.find((t) => t.name === n)! };
+}
+
+const fast = 'retry: {attempts: 1, backoff: {initial: 1ms, max: 2ms}, retryAfterCap: 50ms}';
+const two = ['{name: a, provider: openai, model: m}', '{name: b, provider: anthropic, model: m, priority: 1}'];
+
+describe('runFailover: which errors do what (SPEC section 5)', () => {
+  it('retries a server error once on the same target, then falls back', async () => {
+    const h = harness(routeWith(two, fast), { a: [{}, {}] });
+    const { req, promise } = h.run();
+    const res = await promise;
+    expect(res.target.name).toBe('b');
+    expect(h.calls).toEqual(['a', 'a', 'b']);
+    expect(req.fallbacks).toBe(1);
+    expect(req.attempts.map((a) => a.class)).toEqual(['server-error', 'server-error', 'ok']);
+    expect(h.fallbacks).toEqual(['a->b:server-error']);
+  });
+
+  it.each(['timeout', 'connection-error'] as const)('retries then falls back on %s', async (cls) => {
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: cls, status: null }, { errorClass: cls, status: null }] });
+    expect((await h.run().promise).target.name).toBe('b');
+    expect(h.calls).toEqual(['a', 'a', 'b']);
+  });
+
+  it('does not retry or fall back on a bad request: the error goes back to the client', async () => {
+    const perr = { errorClass: 'bad-request' as const, status: 400, message: 'bad temperature', type: 'invalid_request_error', code: 'invalid_value', param: 'temperature' };
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: 'bad-request', status: 400, providerError: perr }] });
+    const err = await h.run().promise.catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamRejectedError);
+    expect(err).toMatchObject({ status: 400, param: 'temperature', errorCode: 'invalid_value' });
+    expect(h.calls).toEqual(['a']);
+  });
+
+  it('on auth: no retry, opens the circuit at once, falls back', async () => {
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: 'auth', status: 401 }] });
+    expect((await h.run().promise).target.name).toBe('b');
+    expect(h.calls).toEqual(['a', 'b']);
+    expect(h.health.get(h.target('a')).breaker.state).toBe('open');
+  });
+
+  it('context-window goes back to the client unless fallbackOn lists it', async () => {
+    const cw = { errorClass: 'context-window' as const, status: 400 };
+    const h1 = harness(routeWith(two, fast), { a: [cw] });
+    await expect(h1.run().promise).rejects.toBeInstanceOf(UpstreamRejectedError);
+    expect(h1.calls).toEqual(['a']);
+    const h2 = harness(routeWith(two, `${fast}\n  fallbackOn: [context-window, server-error]`), { a: [cw] });
+    expect((await h2.run().promise).target.name).toBe('b');
+    expect(h2.calls).toEqual(['a', 'b']);
+  });
+
+  it('a class missing from fallbackOn stops at the first target', async () => {
+    const h = harness(routeWith(two, `${fast}\n  fallbackOn: [rate-limit]`), { a: [{}, {}] });
+    const err = await h.run().promise.catch((e) => e);
+    expect(h.calls).toEqual(['a', 'a']);
+    expect(err).toBeInstanceOf(AllTargetsFailedError);
+  });
+
+  it('honours a Retry-After within retryAfterCap: waits, retries the same target, and cools it down meanwhile', async () => {
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: 'rate-limit', status: 429, retryAfterMs: 20 }] });
+    const started = Date.now();
+    expect((await h.run().promise).target.name).toBe('a');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(18);
+    expect(h.calls).toEqual(['a', 'a']);
+    expect(h.health.get(h.target('a')).cooldownUntil).toBe(1_000_000 + 20);
+  });
+
+  it('a Retry-After longer than the cap moves on at once and cools the target down for all of it', async () => {
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: 'rate-limit', status: 429, retryAfterMs: 60_000 }] });
+    expect((await h.run().promise).target.name).toBe('b');
+    expect(h.calls).toEqual(['a', 'b']);
+    expect(h.health.get(h.target('a')).cooldownUntil).toBe(1_000_000 + 60_000);
+    // the next request skips the cooling target without trying it
+    h.calls.length = 0;
+    expect((await h.run().promise).target.name).toBe('b');
+    expect(h.calls).toEqual(['b']);
+  });
+
+  it('answers 429 with Retry-After when every attempt was rate-limited', async () => {
+    const rl = { errorClass: 'rate-limit' as const, status: 429, retryAfterMs: 30_000 };
+    const h = harness(routeWith(two, fast), { a: [rl], b: [{ ...rl, retryAfterMs: 12_000 }] });
+    const err = await h.run().promise.catch((e) => e);
+    expect(err).toBeInstanceOf(AllTargetsFailedError);
+    expect(err.reason).toBe('rate-limited');
+    expect(err.retryAfterSeconds).toBe(12);
+    expect(err.attempts).toEqual([
+      { target: 'a', class: 'rate-limit', status: 429 },
+      { target: 'b', class: 'rate-limit', status: 429 },
+    ]);
+  });
+
+  it('answers 502 with every attempt listed when all targets fail', async () => {
+    const h = harness(routeWith(two, fast), { a: [{}, {}], b: [{ errorClass: 'connection-error', status: null }, {}] });
+    const err = await h.run().promise.catch((e) => e);
+    expect(err.reason).toBe('failed');
+    expect(err.attempts.map((a: { target: string; class: string }) => `${a.target}:${a.class}`)).toEqual(['a:server-error', 'a:server-error', 'b:connection-error', 'b:server-error']);
+  });
+
+  it('keeps retries inside the total deadline: no wait that would outlive it', async () => {
+    const route = routeWith(two, 'retry: {attempts: 5, backoff: {initial: 10s, max: 10s}}\n  timeouts: {total: 1s}');
+    const h = harness(route, { a: [{}, {}, {}], b: [{}, {}, {}] });
+    const started = Date.now();
+    const err = await h.run().promise.catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(500);
+    // backoff (random 0.5 → 5 s) never fits in 1 s, so each target gets one try
+    expect(h.calls).toEqual(['a', 'b']);
+    expect(err).toBeInstanceOf(AllTargetsFailedError);
+  });
+
+  it('reports a deadline that ran out during a try as 504-worthy', async () => {
+    const h = harness(routeWith(two, fast), { a: [{ errorClass: 'timeout', status: null, cause: 'deadline' }] });
+    const err = await h.run().promise.catch((e) => e);
+    expect(err.reason).toBe('deadline');
+    expect(h.calls).toEqual(['a']);
+  });
+});
+
+describe('runFailover: breaker and weights', () => {
+  it('opens a target after consecutiveFailures and stops sending it traffic', async () => {
+    const route = routeWith(two, 'retry: {attempts: 0}\n  circuitBreaker: {consecutiveFailures: 2, openFor: 1m}');
+    const h = harness(route, { a: [{}, {}, {}, {}] });
+    await h.run().promise;
+    await h.run().promise;
+    expect(h.health.get(h.target('a')).breaker.state).toBe('open');
+    h.calls.length = 0;
+    await h.run().promise;
+    expect(h.calls).toEqual(['b']);
+  });
+
+  it('lets one probe through after openFor; its success closes the circuit', async () => {
+    const route = routeWith(two, 'retry: {attempts: 0}\n  circuitBreaker: {consecutiveFailures: 1, openFor: 10s}');
+    const h = harness(route, { a: [{}] });
+    await h.run().promise;
+    expect(h.health.get(h.target('a')).breaker.state).toBe('open');
+    h.advance(10_000);
+    h.calls.length = 0;
+    expect((await h.run().promise).target.name).toBe('a');
+    expect(h.health.get(h.target('a')).breaker.state).toBe('closed');
+  });
+
+  it('does not retry on a target whose circuit just opened', async () => {
+    const route = routeWith(two, 'retry: {attempts: 3, backoff: {initial: 1ms, max: 1ms}}\n  circuitBreaker: {consecutiveFailures: 2, openFor: 1m}');
+    const h = harness(route, { a: [{}, {}, {}, {}] });
+    await h.run().promise;
+    expect(h.calls).toEqual(['a', 'a', 'b']);
+  });
+
+  it('when every circuit is open, still tries the target that reopens soonest', async () => {
+    const route = routeWith(two, 'retry: {attempts: 0}\n  circuitBreaker: {consecutiveFailures: 1, openFor: 1m}');
+    const h = harness(route, { a: [{}], b: [{}] });
+    await h.run().promise.catch(() => undefined);
+    h.calls.length = 0;
+    h.advance(1000);
+    expect((await h.run().promise).target.name).toBe('a');
+    expect(h.calls).toEqual(['a']);
+  });
+
+  it('splits traffic by weight within a priority', async () => {
+    const route = routeWith(['{name: a, provider: openai, model: m, weight: 80}', '{name: b, provider: openai, model: m, weight: 20}']);
+    const h = harness(route, {});
+    const served: string[] = [];
+    for (let i = 0; i < 100; i++) served.push((await h.run().promise).target.name);
+    expect(served.filter((n) => n === 'a')).toHaveLength(80);
+  });
+});

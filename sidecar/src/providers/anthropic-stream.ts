@@ -1,0 +1,140 @@
+/**
+ * Anthropic's streamed Messages events -> OpenAI chat.completion.chunk
+ * objects. One decoder per response; it keeps the chunk id, created time and
+ * model stable across the stream, numbers tool calls in their order of
+ * appearance, and gathers usage (input from message_start, output from
+ * message_delta).
+ */
+import { randomUUID } from 'node:crypto';
+import { count, emptyStep, errorStep, invalidStreamEventError, isObject, str, tryParse, type Json } from './common.ts';
+import { anthropicError, finishReason, promptTokens } from './anthropic-response.ts';
+import type { SseEvent, StreamDecoder, StreamStep, Usage } from './types.ts';
+
+export class AnthropicStreamDecoder implements StreamDecoder {
+  readonly #includeUsage: boolean;
+  readonly #fallbackModel: string;
+  /** `{"id":…,"object":"chat.completion.chunk","created":…,"model":…` — set at message_start. */
+  #prefix: string | undefined;
+  /** Content block index -> the tool call's ordinal among tool calls. */
+  readonly #tools = new Map<number, number>();
+  #prompt = 0;
+  #completion = 0;
+  #usageReported = false;
+
+  constructor(fallbackModel: string, includeUsage: boolean) {
+    this.#fallbackModel = fallbackModel;
+    this.#includeUsage = includeUsage;
+  }
+
+  push(event: SseEvent): StreamStep {
+    if (event.data.trim() === '') return emptyStep();
+    const ev = tryParse(event.data);
+    if (!isObject(ev)) return errorStep(invalidStreamEventError());
+    switch (str(ev.type) ?? event.event) {
+      case 'message_start':
+        return this.#messageStart(ev);
+      case 'content_block_start':
+        return this.#blockStart(ev);
+      case 'content_block_delta':
+        return this.#blockDelta(ev);
+      case 'message_delta':
+        return this.#messageDelta(ev);
+      case 'message_stop': {
+        const out = this.#includeUsage ? [this.#usageChunk()] : [];
+        const usage = this.#usageReported ? undefined : this.#usage();
+        this.#usageReported = true;
+        return usage ? { out, content: false, finished: true, usage } : { out, content: false, finished: true };
+      }
+      case 'error':
+        return errorStep(anthropicError(ev.error, undefined));
+      default:
+        // ping, content_block_stop, and event types added later: nothing to send.
+        return emptyStep();
+    }
+  }
+
+  #messageStart(ev: Json): StreamStep {
+    const msg = isObject(ev.message) ? ev.message : {};
+    const id = str(msg.id);
+    this.#start(id ? `chatcmpl-${id}` : undefined, str(msg.model));
+    if (isObject(msg.usage)) this.#prompt = promptTokens(msg.usage);
+    return { out: [this.#chunk('{"role":"assistant","content":""}', null)], content: false, finished: false };
+  }
+
+  #blockStart(ev: Json): StreamStep {
+    const block = isObject(ev.content_block) ? ev.content_block : {};
+    if (block.type === 'text') {
+      const text = str(block.text);
+      return text ? this.#content(JSON.stringify({ content: text })) : emptyStep();
+    }
+    if (block.type === 'tool_use') {
+      const ordinal = this.#tools.size;
+      this.#tools.set(count(ev.index), ordinal);
+      const call = { index: ordinal, id: str(block.id) ?? '', type: 'function', function: { name: str(block.name) ?? '', arguments: '' } };
+      return this.#content(JSON.stringify({ tool_calls: [call] }));
+    }
+    // thinking / redacted_thinking are dropped (llmroute never asks for
+    // extended thinking); server-tool blocks have no OpenAI counterpart.
+    return emptyStep();
+  }
+
+  #blockDelta(ev: Json): StreamStep {
+    const delta = isObject(ev.delta) ? ev.delta : {};
+    if (delta.type === 'text_delta') {
+      const text = str(delta.text);
+      return text ? this.#content(JSON.stringify({ content: text })) : emptyStep();
+    }
+    if (delta.type === 'input_json_delta') {
+      const ordinal = this.#tools.get(count(ev.index));
+      const json = str(delta.partial_json);
+      if (ordinal === undefined || !json) return emptyStep();
+      return this.#content(JSON.stringify({ tool_calls: [{ index: ordinal, function: { arguments: json } }] }));
+    }
+    // thinking_delta, signature_delta, citations_delta: dropped.
+    return emptyStep();
+  }
+
+  #messageDelta(ev: Json): StreamStep {
+    const u = isObject(ev.usage) ? ev.usage : undefined;
+    let usage: Usage | undefined;
+    if (u) {
+      // Counts in message_delta are cumulative; newer API versions repeat the input counts here too.
+      if (typeof u.input_tokens === 'number') this.#prompt = promptTokens(u);
+      this.#completion = count(u.output_tokens);
+      usage = this.#usage();
+      this.#usageReported = true;
+    }
+    const stop = isObject(ev.delta) ? ev.delta.stop_reason : undefined;
+    const out = stop == null ? [] : [this.#chunk('{}', finishReason(stop))];
+    return usage ? { out, content: false, finished: false, usage } : { out, content: false, finished: false };
+  }
+
+  #start(id: string | undefined, model: string | undefined): void {
+    const created = Math.floor(Date.now() / 1000);
+    this.#prefix =
+      `{"id":${JSON.stringify(id ?? `chatcmpl-${randomUUID()}`)},"object":"chat.completion.chunk",` +
+      `"created":${created},"model":${JSON.stringify(model || this.#fallbackModel)}`;
+  }
+
+  #chunk(delta: string, finish: string | null): string {
+    if (this.#prefix === undefined) this.#start(undefined, undefined);
+    const fr = finish === null ? 'null' : JSON.stringify(finish);
+    // With include_usage, OpenAI puts `"usage": null` on every chunk but the last.
+    const usage = this.#includeUsage ? ',"usage":null' : '';
+    return `${this.#prefix},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${fr}}]${usage}}`;
+  }
+
+  #content(delta: string): StreamStep {
+    return { out: [this.#chunk(delta, null)], content: true, finished: false };
+  }
+
+  #usage(): Usage {
+    return { prompt: this.#prompt, completion: this.#completion };
+  }
+
+  #usageChunk(): string {
+    if (this.#prefix === undefined) this.#start(undefined, undefined);
+    const total = this.#prompt + this.#completion;
+    return `${this.#prefix},"choices":[],"usage":{"prompt_tokens":${this.#prompt},"completion_tokens":${this.#completion},"total_tokens":${total}}}`;
+  }
+}

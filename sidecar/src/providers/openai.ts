@@ -1,0 +1,249 @@
+/**
+ * Adapters for providers that speak OpenAI's API: `openai`,
+ * `openai-compatible` and `azure-openai`. The wire format is the client's
+ * own, so the work is small: swap the model, point at the right URL, set the
+ * key header, ask for usage in streams, and read errors and usage back.
+ * Upstream bodies and chunks are passed on as the very strings received.
+ */
+import { hintFromError } from '../classify.ts';
+import {
+  count,
+  emptyStep,
+  errorStep,
+  invalidBodyError,
+  invalidStreamEventError,
+  isObject,
+  providerError,
+  str,
+  trimSlashes,
+  truncate,
+  tryParse,
+  typeForStatus,
+  type Json,
+} from './common.ts';
+import type {
+  BuildOptions,
+  EndpointKind,
+  ParsedResponse,
+  ProviderAdapter,
+  ProviderError,
+  ProviderTarget,
+  SseEvent,
+  StreamDecoder,
+  StreamStep,
+  UpstreamRequest,
+  Usage,
+} from './types.ts';
+
+type OpenAIFamily = 'openai' | 'openai-compatible' | 'azure-openai';
+
+/** Used when an azure-openai target names no apiVersion. */
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+const PATHS: Record<EndpointKind, string> = { chat: 'chat/completions', embeddings: 'embeddings' };
+
+// ---------------------------------------------------------------- requests
+
+function buildRequest(
+  family: OpenAIFamily,
+  kind: EndpointKind,
+  body: Record<string, unknown>,
+  target: ProviderTarget,
+  options: BuildOptions,
+): UpstreamRequest {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const key = target.apiKey?.reveal();
+  const out: Json = { ...body };
+  let url: string;
+
+  if (family === 'azure-openai') {
+    let base = trimSlashes(target.baseURL);
+    if (base.endsWith('/openai/v1')) {
+      // Azure's newer "v1" API: OpenAI's paths, the deployment goes in `model`, no api-version.
+      url = `${base}/${PATHS[kind]}`;
+      out.model = target.model;
+    } else {
+      if (base.endsWith('/openai')) base = base.slice(0, -'/openai'.length);
+      const version = encodeURIComponent(target.apiVersion || DEFAULT_AZURE_API_VERSION);
+      url = `${base}/openai/deployments/${encodeURIComponent(target.model)}/${PATHS[kind]}?api-version=${version}`;
+      delete out.model; // the deployment is in the URL
+    }
+    if (key) headers['api-key'] = key;
+  } else {
+    url = `${trimSlashes(target.baseURL)}/${PATHS[kind]}`;
+    out.model = target.model;
+    if (key) headers.authorization = `Bearer ${key}`;
+  }
+
+  if (kind === 'chat') {
+    if (options.stream) {
+      out.stream = true;
+      // Always ask for the usage chunk so that tokens can be counted. Whether the
+      // client asked for it itself is read again from the client's body by the
+      // stream decoder (createStreamDecoder), which hides the chunk otherwise.
+      const asked = isObject(body.stream_options) ? body.stream_options : undefined;
+      out.stream_options = asked ? { ...asked, include_usage: true } : { include_usage: true };
+    } else {
+      if ('stream' in out) out.stream = false;
+      delete out.stream_options; // OpenAI rejects stream_options without stream
+    }
+  }
+  return { url, headers, body: JSON.stringify(out) };
+}
+
+// ------------------------------------------------------------------ errors
+
+interface ErrorFields {
+  message: string | undefined;
+  type: string | undefined;
+  code: string | null;
+  param: string | null;
+  /** A status the body itself names (a numeric code, as some gateways send). */
+  status: number | undefined;
+}
+
+/** Reads `{error: {...}}`, `{error: "..."}`, `{message: ...}` or `{detail: "..."}` (and a one-element array of those). */
+function readErrorFields(body: unknown): ErrorFields | undefined {
+  if (Array.isArray(body)) body = body[0];
+  if (!isObject(body)) return undefined;
+  const e = body.error;
+  const src = isObject(e) ? e : body;
+  const message = isObject(e) ? str(e.message) : (str(e) ?? str(body.message) ?? str(body.detail));
+  let code: string | null = null;
+  let status: number | undefined;
+  const rawCode = src.code;
+  if (typeof rawCode === 'string' && rawCode) {
+    if (/^[45]\d\d$/.test(rawCode)) status = Number(rawCode);
+    else code = rawCode;
+  } else if (typeof rawCode === 'number' && rawCode >= 400 && rawCode < 600) {
+    status = rawCode;
+  }
+  if (status === undefined && typeof src.status === 'number' && src.status >= 400 && src.status < 600) status = src.status;
+  return { message, type: str(src.type) || undefined, code, param: str(src.param) ?? null, status };
+}
+
+/**
+ * The status an error implies when the HTTP status does not tell (a 2xx
+ * that carries an error, or an error inside a stream).
+ */
+function impliedStatus(f: ErrorFields, fallback: number): number {
+  if (f.status !== undefined) return f.status;
+  const hint = hintFromError(f.code, f.message);
+  if (hint === 'quota') return 429;
+  if (hint === 'context-window') return 400;
+  const k = `${f.type ?? ''} ${f.code ?? ''}`.toLowerCase();
+  if (k.includes('rate_limit') || k.includes('too_many_requests') || k.includes('resource_exhausted')) return 429;
+  if (k.includes('authentication') || k.includes('invalid_api_key') || k.includes('unauthorized')) return 401;
+  if (k.includes('permission')) return 403;
+  if (k.includes('not_found')) return 404;
+  if (k.includes('invalid_request')) return 400;
+  if (k.includes('overloaded') || k.includes('unavailable')) return 503;
+  return fallback;
+}
+
+function errorFromFields(f: ErrorFields, status: number, fallbackMessage: string): ProviderError {
+  return providerError(status, f.message || fallbackMessage, f.type ?? typeForStatus(status), f.code, f.param);
+}
+
+/** A non-2xx response: OpenAI's error body, tolerant of other shapes and of non-JSON text. */
+export function parseOpenAIError(status: number, text: string): ProviderError {
+  const f = readErrorFields(tryParse(text));
+  const fallback = truncate(text.trim()) || `the provider answered ${status} with an empty body`;
+  if (!f) return providerError(status, fallback, typeForStatus(status), null);
+  return errorFromFields(f, status, fallback);
+}
+
+// --------------------------------------------------------------- responses
+
+function readUsage(u: unknown, kind: EndpointKind): Usage | undefined {
+  if (!isObject(u)) return undefined;
+  return { prompt: count(u.prompt_tokens), completion: kind === 'embeddings' ? 0 : count(u.completion_tokens) };
+}
+
+function parseResponse(kind: EndpointKind, _status: number, text: string): ParsedResponse {
+  const parsed = tryParse(text);
+  if (!isObject(parsed)) return { ok: false, error: invalidBodyError('response body') };
+  if (parsed.error) {
+    const f = readErrorFields(parsed) as ErrorFields;
+    return { ok: false, error: errorFromFields(f, impliedStatus(f, 500), 'the provider answered 2xx with an error') };
+  }
+  // The hot path: the upstream text goes back as it is.
+  return { ok: true, body: text, usage: readUsage(parsed.usage, kind) };
+}
+
+// ------------------------------------------------------------------ stream
+
+function nonEmpty(v: unknown): boolean {
+  return typeof v === 'string' ? v.length > 0 : Array.isArray(v) && v.length > 0;
+}
+
+/** True when a chunk's choices carry anything the client would see as output. */
+function hasContent(choices: unknown): boolean {
+  if (!Array.isArray(choices)) return false;
+  for (const c of choices) {
+    const d = isObject(c) ? c.delta : undefined;
+    if (!isObject(d)) continue;
+    if (
+      nonEmpty(d.content) ||
+      nonEmpty(d.tool_calls) ||
+      isObject(d.function_call) ||
+      nonEmpty(d.refusal) ||
+      nonEmpty(d.reasoning_content) ||
+      nonEmpty(d.reasoning)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+class OpenAIStreamDecoder implements StreamDecoder {
+  readonly #clientWantsUsage: boolean;
+
+  constructor(clientWantsUsage: boolean) {
+    this.#clientWantsUsage = clientWantsUsage;
+  }
+
+  push(event: SseEvent): StreamStep {
+    const data = event.data;
+    if (data === '[DONE]' || data.trim() === '[DONE]') return { out: [], content: false, finished: true };
+    if (data.trim() === '') return emptyStep();
+    const parsed = tryParse(data);
+    if (!isObject(parsed)) return errorStep(invalidStreamEventError());
+    if (parsed.error || event.event === 'error') {
+      const f = readErrorFields(parsed) as ErrorFields;
+      return errorStep(errorFromFields(f, impliedStatus(f, 500), 'the provider reported an error in the stream'));
+    }
+    const usage = readUsage(parsed.usage, 'chat');
+    const choices = parsed.choices;
+    if (usage && Array.isArray(choices) && choices.length === 0) {
+      // The usage-only chunk that we asked for: pass it on only when the client asked too.
+      return { out: this.#clientWantsUsage ? [data] : [], content: false, finished: false, usage };
+    }
+    const step: StreamStep = { out: [data], content: hasContent(choices), finished: false };
+    if (usage) step.usage = usage;
+    return step;
+  }
+}
+
+/** Whether the client's own request asked for the final usage chunk. */
+export function clientWantsUsage(request: Record<string, unknown>): boolean {
+  const so = request.stream_options;
+  return isObject(so) && so.include_usage === true;
+}
+
+// ---------------------------------------------------------------- adapters
+
+function makeAdapter(family: OpenAIFamily): ProviderAdapter {
+  return {
+    name: family,
+    buildRequest: (kind, body, target, options) => buildRequest(family, kind, body, target, options),
+    parseResponse: (kind, status, text) => parseResponse(kind, status, text),
+    parseError: parseOpenAIError,
+    createStreamDecoder: (_target, request) => new OpenAIStreamDecoder(clientWantsUsage(request)),
+  };
+}
+
+export const openaiAdapter: ProviderAdapter = makeAdapter('openai');
+export const openaiCompatibleAdapter: ProviderAdapter = makeAdapter('openai-compatible');
+export const azureOpenaiAdapter: ProviderAdapter = makeAdapter('azure-openai');
