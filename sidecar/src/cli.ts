@@ -4,12 +4,12 @@
  * config (an invalid one is a clear error and exit code 2), starts the
  * sidecar, and drains on SIGTERM/SIGINT (exit 0).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs, USAGE, UsageError } from './args.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './config/load-config.ts';
 import { createLogger } from './log.ts';
 import { startSidecar } from './sidecar.ts';
+import { packageVersion } from './version.ts';
 
 const EXIT_USAGE = 2;
 
@@ -29,8 +29,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
 
