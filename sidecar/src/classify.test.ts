@@ -46,6 +46,9 @@ describe('classifyNetworkError', () => {
     ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
     ['UND_ERR_BODY_TIMEOUT', 'timeout'],
   ])('%s → %s', (code, cls) => expect(classifyNetworkError(err(code))).toBe(cls));
+  it('treats bytes that are not HTTP as a connection error', () => {
+    expect(classifyNetworkError(Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError' }))).toBe('connection-error');
+  });
   it('looks through causes', () => expect(classifyNetworkError(new Error('fetch failed', { cause: err('ECONNRESET') }))).toBe('connection-error'));
   it('leaves other errors alone', () => expect(classifyNetworkError(new TypeError('x'))).toBeUndefined());
 });

@@ -69,6 +69,8 @@ export function classifyNetworkError(err: unknown): 'timeout' | 'connection-erro
   let e: unknown = err;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code;
+    // undici's parser error on bytes that are not HTTP has a name but no code.
+    if ((e as { name?: unknown }).name === 'HTTPParserError') return 'connection-error';
     if (typeof code === 'string') {
       if (TIMEOUT_CODES.has(code)) return 'timeout';
       if (CONNECTION_CODES.has(code) || code.startsWith('HPE_') || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {

@@ -109,6 +109,7 @@ describe('before the commit point, every failure falls back invisibly', () => {
   it('garbage instead of HTTP falls back', async () => {
     primary.script({ kind: 'garbage' }, { kind: 'garbage' });
     expect((await ask('garbage')).data.choices[0]!.message.content).toBe('from claude');
+    expect(await sidecar.metric('llmroute_upstream_attempts_total', { route: 'garbage', target: 'primary', outcome: 'connection-error' })).toBe(2);
   });
 
   it('a 200 that carries an error body falls back', async () => {
