@@ -75,6 +75,16 @@ async function streamText(model: string): Promise<{ text: string; headers: Heade
   return { text, headers: response.headers };
 }
 
+/** The raw SSE text of a stream, to see exactly how it ends. */
+async function rawStream(model: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${sidecar.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
 describe('before the commit point, every failure falls back invisibly', () => {
   it('503 twice (first try and its retry) → Anthropic answers, in OpenAI shape', async () => {
     primary.script({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
@@ -138,13 +148,8 @@ describe('before the commit point, every failure falls back invisibly', () => {
 describe('after the commit point, a failure is an explicit error, never a clean end', () => {
   it('a stream cut after content ends with an error event and no [DONE]', async () => {
     primary.script({ kind: 'cut', afterChunks: 2 });
-    const res = await fetch(`${sidecar.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'cutlate', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    const body = await res.text();
-    expect(res.status).toBe(200);
+    const { status, body } = await rawStream('cutlate');
+    expect(status).toBe(200);
     expect(body).toContain('data: {"error":');
     expect(body).not.toContain('[DONE]');
     expect(claude.counts.requests).toBe(0);
@@ -157,12 +162,7 @@ describe('after the commit point, a failure is an explicit error, never a clean 
 
   it('a stall between chunks longer than idle ends with a timeout error event', async () => {
     primary.script({ kind: 'stall', afterChunks: 2 });
-    const res = await fetch(`${sidecar.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'idle', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    const body = await res.text();
+    const { body } = await rawStream('idle');
     expect(body).toMatch(/data: \{"error":\{"message":"the stream stalled longer than the idle timeout/);
     expect(body).not.toContain('[DONE]');
   });
