@@ -198,3 +198,41 @@ describe('chat completions through the sidecar', () => {
     expect(String(line.api)).toMatch(/^127\.0\.0\.1:/);
   });
 });
+
+describe('bad input gets a clear 4xx in OpenAI shape, and no upstream call', () => {
+  const post = (body: string | Buffer, path = '/chat/completions', headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(`${sidecar.baseURL}${path}`, { method: 'POST', headers, body });
+
+  it.each([
+    ['malformed JSON', '{"model": "chat", ', 400, 'invalid_json'],
+    ['a missing model', '{"messages": [{"role": "user", "content": "hi"}]}', 400, 'missing_model'],
+    ['no messages', '{"model": "chat"}', 400, 'invalid_request'],
+    ['an unknown model', '{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}', 404, 'model_not_found'],
+  ])('%s → %i %s', async (_name, body, status, code) => {
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    const json = (await res.json()) as { error: { message: string; type: string; code: string } };
+    expect(json.error.code).toBe(code);
+    expect(json.error.message.length).toBeGreaterThan(5);
+    expect(res.headers.get('x-llmroute-attempts')).toBe('0');
+    expect(openai.counts.requests + anthropic.counts.requests).toBe(0);
+  });
+
+  it('a body over 10 MiB → 413', async () => {
+    const res = await post(Buffer.alloc(10 * 1024 * 1024 + 10, 'a'));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+  });
+
+  it('a wrong method → 405, an unknown path → 404', async () => {
+    const res = await fetch(`${sidecar.baseURL}/chat/completions`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${sidecar.baseURL}/nope`)).status).toBe(404);
+  });
+
+  it('is still serving after all of that', async () => {
+    const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.choices[0]!.message.content).toBe('Hello from openai');
+  });
+});
