@@ -4,7 +4,8 @@
 //
 // Three projects:
 //   unit        *.test.ts beside the code they pin down (api/, sidecar/, operator/)
-//   integration test/integration: real sidecar processes against fake providers
+//   integration test/integration: real sidecar processes against fake providers;
+//               test/images: what the Dockerfiles assemble, built and run without Docker
 //   e2e         test/e2e: a real etcd + kube-apiserver started by the global setup
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } }];
 
@@ -17,17 +18,22 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // A global option (jest ignores it per project): the e2e and chaos files set longer ones themselves.
+  testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,sidecar,operator,hack,bench}/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/fakes/**/*.test.ts'], testTimeout: 60000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/fakes/**/*.test.ts', '<rootDir>/test/images/**/*.test.ts'] },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      testTimeout: 120000,
       globalSetup: '<rootDir>/test/e2e/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/harness/global-teardown.ts',
     },
+    // chaos: the faults matrix, outages, secrets and bad input against real sidecar processes
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts', '<rootDir>/test/fuzz/**/*.test.ts'] },
+    // soak: sustained load; LLMROUTE_SOAK_SECONDS sets its length (30 by default, 600 for npm run test:soak)
+    { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.test.ts'] },
   ],
 };

@@ -1,7 +1,12 @@
-// Writes crds/llmroute.dev_llmroutes.yaml from api/v1alpha1 (npm run gen:crd).
+// Writes crds/llmroute.dev_llmroutes.yaml from api/v1alpha1 (npm run gen:crd),
+// and the chart's copy of it (Helm cannot read files outside the chart).
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { renderCrdYaml, CRD_PATH } from './crd-file.ts';
+import { dirname } from 'node:path';
+import { renderCrdYaml, CRD_PATH, CHART_CRD_PATH } from './crd-file.ts';
 
-mkdirSync('crds', { recursive: true });
-writeFileSync(CRD_PATH, renderCrdYaml());
-console.log(`wrote ${CRD_PATH}`);
+const text = renderCrdYaml();
+for (const path of [CRD_PATH, CHART_CRD_PATH]) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  console.log(`wrote ${path}`);
+}

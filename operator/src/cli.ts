@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+/**
+ * llmroute-operator: the process edge. Parses the command line, loads the
+ * kubeconfig, starts the operator, logs JSON lines to stdout, and shuts down
+ * gracefully on SIGTERM/SIGINT (reconciles finish, the Lease is released).
+ * Exit codes: 0 after a clean shutdown, 2 for a usage error, 1 otherwise.
+ */
+import { packageVersion } from '../../sidecar/src/version.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '../../sidecar/src/log.ts';
+import { parseArgs, USAGE } from './args.ts';
+import { UsageError } from './errors.ts';
+import { startOperator } from './operator.ts';
+import { KubeClient } from './kube/kube-client.ts';
+import { startWebhook, type WebhookHandle } from './webhook/start.ts';
+
+const EXIT_USAGE = 2;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`llmroute-operator: ${err.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+
+  const log = createLogger(args.logLevel, undefined, 'operator');
+  const kc = new KubeConfig();
+  try {
+    if (args.kubeconfig) kc.loadFromFile(args.kubeconfig);
+    else kc.loadFromDefault();
+    if (!kc.getCurrentCluster()) throw new Error('no current cluster in the kubeconfig');
+  } catch (err) {
+    log.error('cannot load a kubeconfig', { error: (err as Error).message });
+    process.stderr.write(`llmroute-operator: cannot load a kubeconfig: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  let operator;
+  try {
+    operator = await startOperator({
+      kubeConfig: kc,
+      log,
+      namespaces: args.namespaces,
+      metricsPort: args.metricsPort,
+      metricsHost: args.metricsHost,
+      leaderElection: args.leaderElect,
+      leaseNamespace: args.leaderElectionNamespace,
+      leaseName: args.leaseName,
+      resyncMs: args.resyncMs,
+      identity: args.identity,
+      defaultMetrics: true,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    log.error('cannot start', { error: e.message, code: e.code });
+    process.stderr.write(`llmroute-operator: cannot start: ${e.message}\n`);
+    return 1;
+  }
+
+  // The webhook runs on every replica (not only the leader): the API server may call any of them.
+  let webhook: WebhookHandle | undefined;
+  if (args.sidecarImage) {
+    try {
+      webhook = await startWebhook({
+        port: args.webhookPort,
+        sidecarImage: args.sidecarImage,
+        sidecarImagePullPolicy: args.sidecarImagePullPolicy,
+        log,
+        tls: args.webhookCertDir
+          ? { mode: 'files', certDir: args.webhookCertDir }
+          : {
+              mode: 'managed',
+              kube: new KubeClient(kc),
+              namespace: process.env.POD_NAMESPACE || args.leaderElectionNamespace,
+              serviceName: args.webhookService,
+              secretName: args.webhookSecret,
+              webhookConfigName: args.webhookConfigName,
+            },
+      });
+      log.info('sidecar-injection webhook listening', { port: webhook.port, image: args.sidecarImage });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      log.error('cannot start the webhook', { error: e.message, code: e.code });
+      process.stderr.write(`llmroute-operator: cannot start the webhook: ${e.message}\n`);
+      await operator.stop().catch(() => undefined);
+      return 1;
+    }
+  } else {
+    log.info('no --sidecar-image: the sidecar-injection webhook is off');
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      const force = setTimeout(() => {
+        log.error('shutdown took too long; exiting');
+        resolve(1);
+      }, 25_000);
+      force.unref();
+      Promise.all([operator.stop(), webhook?.stop()]).then(
+        () => resolve(0),
+        (err) => {
+          log.error('error while shutting down', { error: (err as Error).message });
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+process.on('unhandledRejection', (err) => {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'unhandled rejection', error: (err as Error)?.message ?? String(err) }) + '\n');
+});
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`llmroute-operator: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

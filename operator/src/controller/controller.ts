@@ -1,0 +1,216 @@
+/**
+ * The LLMRoute controller: caches of LLMRoutes and Secrets kept by
+ * reflectors (cluster-wide, or one pair per namespace given), a
+ * per-namespace work queue fed by their changes and a periodic resync, and
+ * workers that reconcile namespaces, but only while startWorkers() is in
+ * force (that is, while this replica leads).
+ */
+import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
+import type { Logger } from '../../../sidecar/src/log.ts';
+import type { KubeClient } from '../kube/kube-client.ts';
+import { kubeListWatch } from '../kube/kube-list-watch.ts';
+import { kubeClusterWriter } from '../kube/kube-cluster-writer.ts';
+import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
+import type { OperatorMetrics } from '../server/metrics.ts';
+import { KubeApiError } from '../errors.ts';
+import { secretChangeVerdict, slimRoute, slimSecret, type CachedSecret } from './change-filter.ts';
+import type { ClusterWriter } from './cluster-writer.ts';
+import { CREDENTIALS_SECRET_NAME } from './manifests.ts';
+import { ObjectStore } from './object-store.ts';
+import { Reflector } from './reflector.ts';
+import { NamespaceReconciler } from './reconciler.ts';
+import { WorkQueue } from './work-queue.ts';
+import type { SecretData } from '../render/types.ts';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  /** Namespaces to watch; empty: all. */
+  namespaces: readonly string[];
+  log: Logger;
+  metrics: OperatorMetrics;
+  /** This replica's name (events' reportingInstance). */
+  identity: string;
+  /** Every this often every namespace is rendered and written again. */
+  resyncMs: number;
+  /** Namespaces reconciled at once; default 2. */
+  workers?: number;
+  /** Server-side watch timeout (base); default 300 s. */
+  watchTimeoutSeconds?: number;
+  /** Override the writes (tests). */
+  writer?: ClusterWriter;
+}
+
+export class LLMRouteController {
+  readonly routes: ObjectStore<LLMRoute>;
+  readonly secrets: ObjectStore<CachedSecret>;
+  readonly queue: WorkQueue;
+  readonly reconciler: NamespaceReconciler;
+  readonly #o: ControllerOptions;
+  readonly #reflectors: Reflector<any>[] = [];
+  readonly #renderedCount = new Map<string, { rendered: number; total: number }>();
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #workers: { abort: AbortController; done: Promise<void> } | undefined;
+
+  constructor(o: ControllerOptions) {
+    this.#o = o;
+    const { metrics, log } = o;
+    this.queue = new WorkQueue({ onDepth: (d) => metrics.queueDepth.set(d) });
+    this.routes = new ObjectStore<LLMRoute>((before, after) => {
+      const ns = (after ?? before)!.metadata.namespace;
+      if (ns) this.queue.add(ns);
+    });
+    this.secrets = new ObjectStore<CachedSecret>((before, after) => {
+      const ns = (after ?? before)!.metadata.namespace;
+      if (!ns) return;
+      const verdict = secretChangeVerdict(before, after, {
+        routes: this.#liveRoutes(ns),
+        isOwnWrite: (data) => this.reconciler.isOwnCredentialsWrite(ns, data),
+      });
+      if (verdict === 'ignore') return;
+      if (verdict === 'repair') {
+        log.info('the rendered credentials Secret was changed by someone else; writing it again', { namespace: ns });
+        this.reconciler.forgetApplied(ns);
+      }
+      this.queue.add(ns);
+    });
+    this.reconciler = new NamespaceReconciler({
+      routes: (ns) => this.#liveRoutes(ns),
+      secrets: (ns) => this.#secretsOf(ns),
+      currentCredentials: (ns) => this.secrets.get(ns, CREDENTIALS_SECRET_NAME)?.data,
+      writer: o.writer ?? kubeClusterWriter(o.client, (kind, verb) => metrics.writes.inc({ kind, verb })),
+      log,
+      instance: o.identity,
+    });
+
+    const scopes: Array<string | undefined> = o.namespaces.length ? [...o.namespaces] : [undefined];
+    for (const ns of scopes) {
+      this.#reflectors.push(
+        this.#reflector('llmroutes', ns, llmRoutesPath(ns), this.routes, slimRoute),
+        // Helm keeps every release in a Secret (often large, never an API key): not worth caching.
+        this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, 'type!=helm.sh/release.v1'),
+      );
+    }
+  }
+
+  #reflector<T extends { metadata: { name: string } }>(
+    resource: string,
+    ns: string | undefined,
+    path: string,
+    store: ObjectStore<any>,
+    transform: (o: any) => T,
+    fieldSelector?: string,
+  ): Reflector<T> {
+    const { metrics, log } = this.#o;
+    return new Reflector<T>(
+      kubeListWatch<any>(this.#o.client, path, { transform, watchTimeoutSeconds: this.#o.watchTimeoutSeconds, fieldSelector }),
+      { replace: (items) => store.replace(ns, items), upsert: (x) => store.upsert(x), remove: (x) => store.remove(x) },
+      {
+        name: ns ? `${resource}/${ns}` : resource,
+        log,
+        onError: (err) => metrics.watchRestarts.inc({ resource, kind: err instanceof KubeApiError && err.expired ? 'expired' : 'error' }),
+      },
+    );
+  }
+
+  #liveRoutes(ns: string): LLMRoute[] {
+    return this.routes.list(ns).filter((r) => !r.metadata.deletionTimestamp);
+  }
+
+  #secretsOf(ns: string): Map<string, SecretData> {
+    return new Map(this.secrets.list(ns).map((s) => [s.metadata.name, s.data ?? {}]));
+  }
+
+  /** Starts the caches (all replicas keep them warm, leaders or not) and the resync timer. */
+  start(): void {
+    for (const r of this.#reflectors) r.start();
+    this.#resyncTimer = setInterval(() => this.resync(), this.#o.resyncMs);
+    this.#resyncTimer.unref();
+  }
+
+  get synced(): boolean {
+    return this.#reflectors.every((r) => r.synced);
+  }
+
+  whenSynced(): Promise<void> {
+    return Promise.all(this.#reflectors.map((r) => r.whenSynced())).then(() => undefined);
+  }
+
+  /** Queues every namespace that has LLMRoutes, to be written again even if unchanged. */
+  resync(): void {
+    this.reconciler.forgetApplied();
+    for (const ns of this.routes.namespaces()) this.queue.add(ns);
+  }
+
+  /** Begins reconciling (after the caches have synced): every namespace with routes first. */
+  startWorkers(): void {
+    if (this.#workers) return;
+    const abort = new AbortController();
+    const run = async () => {
+      await Promise.race([this.whenSynced(), new Promise((r) => abort.signal.addEventListener('abort', r, { once: true }))]);
+      if (abort.signal.aborted) return;
+      this.resync();
+      const n = this.#o.workers ?? 2;
+      await Promise.all(Array.from({ length: n }, () => this.#work(abort.signal)));
+    };
+    this.#workers = { abort, done: run() };
+  }
+
+  /** Stops reconciling; resolves once reconciles in flight have finished. */
+  async stopWorkers(): Promise<void> {
+    const w = this.#workers;
+    if (!w) return;
+    this.#workers = undefined;
+    w.abort.abort();
+    await w.done;
+  }
+
+  /** Stops everything: workers, reflectors, timer. */
+  async stop(): Promise<void> {
+    clearInterval(this.#resyncTimer);
+    await this.stopWorkers();
+    this.queue.shutDown();
+    await Promise.all(this.#reflectors.map((r) => r.stop()));
+  }
+
+  async #work(signal: AbortSignal): Promise<void> {
+    const { metrics, log } = this.#o;
+    for (;;) {
+      const ns = await this.queue.get(signal);
+      if (ns === undefined) return;
+      if (signal.aborted) {
+        this.queue.done(ns);
+        this.queue.add(ns);
+        return;
+      }
+      const end = metrics.reconcileDuration.startTimer();
+      try {
+        const r = await this.reconciler.reconcile(ns);
+        end({ result: 'success' });
+        metrics.reconciles.inc({ result: 'success' });
+        metrics.events.inc(r.events);
+        this.#countRoutes(ns, r.rendered, r.routes);
+        this.queue.forget(ns);
+      } catch (err) {
+        end({ result: 'error' });
+        metrics.reconciles.inc({ result: 'error' });
+        const delay = this.queue.addRateLimited(ns);
+        log.error('reconcile failed, retrying', { namespace: ns, error: (err as Error).message, code: (err as { code?: string }).code, retryInMs: delay });
+      } finally {
+        this.queue.done(ns);
+      }
+    }
+  }
+
+  #countRoutes(ns: string, rendered: number, total: number): void {
+    if (total) this.#renderedCount.set(ns, { rendered, total });
+    else this.#renderedCount.delete(ns);
+    let r = 0;
+    let t = 0;
+    for (const c of this.#renderedCount.values()) {
+      r += c.rendered;
+      t += c.total;
+    }
+    this.#o.metrics.routes.set({ rendered: 'true' }, r);
+    this.#o.metrics.routes.set({ rendered: 'false' }, t - r);
+  }
+}

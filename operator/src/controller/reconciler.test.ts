@@ -1,0 +1,152 @@
+import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
+import { createLogger } from '../../../sidecar/src/log.ts';
+import { KubeApiError } from '../errors.ts';
+import { llmRoute, openaiTarget, secretsOf } from '../testing/fixtures.ts';
+import type { RouteStatus } from '../render/types.ts';
+import type { AppliedManifest, ClusterWriter } from './cluster-writer.ts';
+import { NamespaceReconciler } from './reconciler.ts';
+
+const KEY = 'sk-unit-0123456789';
+
+function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>> = { k: { apiKey: KEY } }) {
+  const calls: string[] = [];
+  const applied: AppliedManifest[] = [];
+  const statuses = new Map<string, RouteStatus>();
+  const events: any[] = [];
+  const logs: string[] = [];
+  let current: Record<string, string> | undefined;
+  let failApply: Error | undefined;
+  let beforeApply: (() => void) | undefined;
+  const writer: ClusterWriter = {
+    async apply(m) {
+      beforeApply?.();
+      if (failApply) throw failApply;
+      calls.push(`apply ${m.kind}${m.kind === 'Secret' ? ` [${Object.keys((m as any).data).sort().join(',')}]` : ''}`);
+      applied.push(m);
+      if (m.kind === 'Secret') current = { ...(m as any).data };
+    },
+    async remove(kind) {
+      calls.push(`delete ${kind}`);
+    },
+    async applyRouteStatus(_ns, name, status) {
+      calls.push(`status ${name}`);
+      statuses.set(name, status);
+      return true;
+    },
+    async createEvent(_ns, e) {
+      events.push(e);
+    },
+  };
+  const state = { routes, secrets: secretsOf(plain) };
+  const r = new NamespaceReconciler({
+    routes: () => state.routes,
+    secrets: () => state.secrets,
+    currentCredentials: () => current,
+    writer,
+    log: createLogger('debug', (l) => logs.push(l), 'operator'),
+    instance: 'test',
+    now: () => new Date('2025-06-01T00:00:00Z'),
+  });
+  /** Feeds the written statuses back into the routes, as the watch would. */
+  const settle = () => (state.routes = state.routes.map((x) => ({ ...x, status: statuses.get(x.metadata.name) ?? x.status })));
+  return {
+    r,
+    calls,
+    applied,
+    events,
+    logs,
+    state,
+    settle,
+    failWith: (e: Error | undefined) => (failApply = e),
+    onApply: (f: (() => void) | undefined) => (beforeApply = f),
+  };
+}
+
+describe('NamespaceReconciler', () => {
+  it('writes the Secret, then the ConfigMap, then the statuses and events', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    const res = await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap', 'status chat']);
+    expect(res).toMatchObject({ routes: 1, rendered: 1, applied: true, statuses: 1, events: 1 });
+    expect(t.events[0]).toMatchObject({ reason: 'Rendered', involvedObject: { name: 'chat' } });
+  });
+
+  it('writes nothing when nothing changed', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    await t.r.reconcile('shop');
+    t.settle();
+    t.calls.length = 0;
+    const res = await t.r.reconcile('shop');
+    expect(t.calls).toEqual([]);
+    expect(res).toMatchObject({ applied: false, statuses: 0, events: 0 });
+    // A resync writes the objects again (drift repair), statuses still only when changed.
+    t.r.forgetApplied();
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap']);
+  });
+
+  it('drops a key only after the ConfigMap that stopped using it', async () => {
+    const t = setup([llmRoute('one', { targets: [openaiTarget('a', 'k')] }), llmRoute('two', { targets: [openaiTarget('b', 'k')] })]);
+    await t.r.reconcile('shop');
+    t.settle();
+    t.calls.length = 0;
+    t.state.routes = t.state.routes.filter((x) => x.metadata.name === 'two');
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply Secret [shop.one_a,shop.two_b]', 'apply ConfigMap', 'apply Secret [shop.two_b]']);
+    // Both Secret writes are recognised as this replica's own when their watch events come back.
+    expect(t.r.isOwnCredentialsWrite('shop', (t.applied.at(-3) as any).data)).toBe(true);
+    expect(t.r.isOwnCredentialsWrite('shop', (t.applied.at(-1) as any).data)).toBe(true);
+    expect(t.r.isOwnCredentialsWrite('shop', { foreign: 'eA==' })).toBe(false);
+  });
+
+  it('deletes the ConfigMap, then the Secret, when no route is left', async () => {
+    const t = setup([llmRoute('gone', { targets: [] }, {})]);
+    t.state.routes = [];
+    const res = await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['delete ConfigMap', 'delete Secret']);
+    expect(res.deleted).toBe(true);
+    // Routes being deleted count as gone.
+    t.calls.length = 0;
+    t.state.routes = [{ ...llmRoute('x', { targets: [] }), metadata: { ...llmRoute('x', { targets: [] }).metadata, deletionTimestamp: '2025-01-01T00:00:00Z' } }];
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['delete ConfigMap', 'delete Secret']);
+  });
+
+  it('does not take a write as current when a repair was requested while it ran', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    t.onApply(() => t.r.forgetApplied('shop'));
+    await t.r.reconcile('shop');
+    t.onApply(undefined);
+    t.settle();
+    t.calls.length = 0;
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap']);
+  });
+
+  it('takes a namespace being deleted in its stride', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    t.failWith(new KubeApiError({ status: 403, reason: 'Forbidden', message: 'unable to create new content in namespace shop because it is being terminated', method: 'PATCH', path: '/x', causes: ['NamespaceTerminating'] }));
+    await expect(t.r.reconcile('shop')).resolves.toMatchObject({ terminating: true });
+  });
+
+  it('throws other write errors, with any key value scrubbed from the message', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    t.failWith(new KubeApiError({ status: 422, reason: 'Invalid', message: `data[x]: Invalid value: "${KEY}"`, method: 'PATCH', path: '/x' }));
+    const err = (await t.r.reconcile('shop').catch((e: Error) => e)) as Error;
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err.message).not.toContain(KEY);
+    expect(err.message).toContain('[redacted]');
+    // Not recorded as applied: the next reconcile tries again.
+    t.failWith(undefined);
+    await t.r.reconcile('shop');
+    expect(t.calls).toContain('apply ConfigMap');
+  });
+
+  it('records a warning event for a missing Secret, naming it but no value', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'missing')] })]);
+    const res = await t.r.reconcile('shop');
+    expect(res.events).toBe(1);
+    expect(t.events[0]).toMatchObject({ type: 'Warning', reason: 'SecretNotFound' });
+    expect(t.logs.join('\n')).not.toContain(KEY);
+  });
+});

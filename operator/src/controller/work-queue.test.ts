@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from './backoff.ts';
+import { WorkQueue } from './work-queue.ts';
+
+describe('backoffDelay', () => {
+  it('doubles from the base up to the cap', () => {
+    const p = { baseMs: 200, maxMs: 1000 };
+    expect([0, 1, 2, 3, 4, 50].map((n) => backoffDelay(n, p))).toEqual([0, 200, 400, 800, 1000, 1000]);
+  });
+});
+
+describe('WorkQueue', () => {
+  it('hands a key out once however often it was added', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    expect(q.depth).toBe(2);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+    expect(q.depth).toBe(0);
+  });
+
+  it('never hands out a key being processed; one added meanwhile comes back after done', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    const key = await q.get();
+    q.add('a');
+    q.add('a');
+    expect(q.depth).toBe(0);
+    q.done(key!);
+    expect(q.depth).toBe(1);
+    expect(await q.get()).toBe('a');
+    q.done('a');
+    expect(q.depth).toBe(0);
+  });
+
+  it('wakes a waiting worker', async () => {
+    const q = new WorkQueue();
+    const got = q.get();
+    q.add('x');
+    expect(await got).toBe('x');
+  });
+
+  it('lets a waiting get() go on abort or shutdown', async () => {
+    const q = new WorkQueue();
+    const ac = new AbortController();
+    const got = q.get(ac.signal);
+    ac.abort();
+    expect(await got).toBeUndefined();
+    // The aborted waiter must not swallow the next key.
+    q.add('k');
+    expect(await q.get()).toBe('k');
+    const later = q.get();
+    q.shutDown();
+    expect(await later).toBeUndefined();
+    q.add('ignored');
+    expect(q.depth).toBe(0);
+  });
+
+  it('re-adds failed keys with a growing backoff, and forget() resets it', async () => {
+    const depths: number[] = [];
+    const q = new WorkQueue({ backoff: { baseMs: 20, maxMs: 1000 }, onDepth: (d) => depths.push(d) });
+    expect(q.addRateLimited('a')).toBe(20);
+    expect(q.addRateLimited('a')).toBe(40);
+    expect(q.failures('a')).toBe(2);
+    expect(q.depth).toBe(0);
+    await sleep(40);
+    // The sooner of the two pending adds won; the key is there once.
+    expect(q.depth).toBe(1);
+    await sleep(40);
+    expect(q.depth).toBe(1);
+    q.forget('a');
+    expect(q.failures('a')).toBe(0);
+    expect(q.addRateLimited('a')).toBe(20);
+    expect(depths.at(-1)).toBe(1);
+    q.shutDown();
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * A de-duplicating work queue of keys (here: namespaces), after client-go's:
+ *   - a key waiting in the queue is there once, however often it is added;
+ *   - a key being processed is never handed out twice at once; added again
+ *     meanwhile, it comes back once the worker calls done();
+ *   - addRateLimited() re-adds a failed key after an exponential backoff
+ *     that grows with its consecutive failures; forget() resets it.
+ */
+import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+
+export interface WorkQueueOptions {
+  backoff?: BackoffPolicy;
+  /** Called whenever the number of waiting keys changes. */
+  onDepth?: (depth: number) => void;
+}
+
+export class WorkQueue {
+  readonly #queue: string[] = [];
+  readonly #dirty = new Set<string>();
+  readonly #processing = new Set<string>();
+  readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  readonly #failures = new Map<string, number>();
+  readonly #waiters: Array<(key: string | undefined) => void> = [];
+  readonly #policy: BackoffPolicy;
+  readonly #onDepth: (depth: number) => void;
+  #shutDown = false;
+
+  constructor(o: WorkQueueOptions = {}) {
+    this.#policy = o.backoff ?? { baseMs: 200, maxMs: 60_000 };
+    this.#onDepth = o.onDepth ?? (() => {});
+  }
+
+  /** Keys waiting to be handed out. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shutDown;
+  }
+
+  add(key: string): void {
+    if (this.#shutDown || this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    if (this.#processing.has(key)) return;
+    this.#push(key);
+  }
+
+  /** Adds the key after `ms` (a sooner pending add wins). */
+  addAfter(key: string, ms: number): void {
+    if (this.#shutDown) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const pending = this.#delayed.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.#delayed.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref();
+    this.#delayed.set(key, { at, timer });
+  }
+
+  /** Re-adds a key that failed, after its backoff; returns the delay. */
+  addRateLimited(key: string): number {
+    const n = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, n);
+    const delay = backoffDelay(n, this.#policy);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Consecutive failures of a key so far. */
+  failures(key: string): number {
+    return this.#failures.get(key) ?? 0;
+  }
+
+  /** The key succeeded: its backoff starts over. */
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  /**
+   * The next key, waiting for one if need be; undefined once the queue shuts
+   * down or the signal aborts. The caller must call done(key) after.
+   */
+  get(signal?: AbortSignal): Promise<string | undefined> {
+    if (this.#queue.length) return Promise.resolve(this.#take());
+    if (this.#shutDown || signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter = (key: string | undefined) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(key);
+      };
+      const onAbort = () => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i !== -1) this.#waiters.splice(i, 1);
+        resolve(undefined);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  done(key: string): void {
+    this.#processing.delete(key);
+    if (this.#dirty.has(key)) this.#push(key);
+  }
+
+  /** Hands out nothing more; waiting get() calls resolve to undefined. */
+  shutDown(): void {
+    this.#shutDown = true;
+    for (const d of this.#delayed.values()) clearTimeout(d.timer);
+    this.#delayed.clear();
+    for (const w of this.#waiters.splice(0)) w(undefined);
+  }
+
+  #push(key: string): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      this.#queue.push(key);
+      waiter(this.#take());
+      return;
+    }
+    this.#queue.push(key);
+    this.#onDepth(this.#queue.length);
+  }
+
+  #take(): string {
+    const key = this.#queue.shift()!;
+    this.#dirty.delete(key);
+    this.#processing.add(key);
+    this.#onDepth(this.#queue.length);
+    return key;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The names the injection contract is made of: the opt-in label, the
+ * per-pod annotations, and the names of what is injected. Users and the
+ * chart rely on these strings; they do not change within v1alpha1.
+ */
+
+/** A pod opts in with this label set to "true". */
+export const INJECT_LABEL = 'llmroute.dev/inject';
+
+/** Written on every injected pod; a pod that has it is left alone. */
+export const STATUS_ANNOTATION = 'llmroute.dev/status';
+export const STATUS_INJECTED = 'injected';
+
+/** Per-pod settings. */
+export const ANNOTATIONS = {
+  port: 'llmroute.dev/port',
+  adminPort: 'llmroute.dev/admin-port',
+  image: 'llmroute.dev/image',
+  logLevel: 'llmroute.dev/log-level',
+  cpuRequest: 'llmroute.dev/cpu-request',
+  memoryRequest: 'llmroute.dev/memory-request',
+  memoryLimit: 'llmroute.dev/memory-limit',
+} as const;
+
+export const SIDECAR_CONTAINER_NAME = 'llmroute-sidecar';
+export const VOLUME_NAME = 'llmroute';
+export const MOUNT_PATH = '/etc/llmroute';
+export const CONFIG_PATH = `${MOUNT_PATH}/config.yaml`;
+/** Rendered per namespace by the operator. */
+export const CONFIG_MAP_NAME = 'llmroute-config';
+export const CREDENTIALS_SECRET_NAME = 'llmroute-credentials';
+export const ADMIN_PORT_NAME = 'llmroute-admin';
+export const BASE_URL_ENV = 'OPENAI_BASE_URL';
+
+/** The user (and group) the sidecar runs as: "nonroot" in distroless images. */
+export const SIDECAR_UID = 65532;
+
+/** Prometheus' conventional scrape annotations, added only when the pod has none of them. */
+export const PROMETHEUS_ANNOTATIONS = {
+  scrape: 'prometheus.io/scrape',
+  port: 'prometheus.io/port',
+  path: 'prometheus.io/path',
+} as const;

@@ -1,0 +1,37 @@
+/**
+ * What the injector needs besides the pod: the sidecar image and the
+ * defaults a pod's annotations may override. Plain data.
+ */
+import type { LogLevelName } from './settings.ts';
+
+export interface InjectOptions {
+  /** The sidecar image, e.g. ghcr.io/llmroute/sidecar:0.1.0 (the operator's --sidecar-image). */
+  image: string;
+  /** Default IfNotPresent. */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Only pods labelled llmroute.dev/inject=true are injected unless this is false (the inject CLI's --all). */
+  requireLabel?: boolean;
+  /** Defaults for what annotations may override. */
+  defaults?: Partial<SidecarDefaults>;
+}
+
+export interface SidecarDefaults {
+  port: number;
+  adminPort: number;
+  logLevel: LogLevelName | undefined;
+  cpuRequest: string;
+  memoryRequest: string;
+  memoryLimit: string;
+}
+
+export const SIDECAR_DEFAULTS: SidecarDefaults = {
+  port: 4000,
+  adminPort: 4001,
+  logLevel: undefined,
+  cpuRequest: '50m',
+  memoryRequest: '64Mi',
+  memoryLimit: '256Mi',
+};
+
+/** The default image tag follows the package version; the chart sets it explicitly. */
+export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/llmroute/sidecar';

@@ -1,0 +1,224 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { applyJsonPatch } from './json-patch.ts';
+import { InjectionError } from './errors.ts';
+import { buildPodPatch, type PodPatchResult } from './pod-patch.ts';
+
+const IMAGE = 'ghcr.io/llmroute/sidecar:0.1.0';
+const options = { image: IMAGE };
+
+function pod(extra: { labels?: Record<string, string>; annotations?: Record<string, string>; spec?: Partial<NonNullable<V1Pod['spec']>> } = {}): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'app',
+      namespace: 'shop',
+      labels: { app: 'shop', 'llmroute.dev/inject': 'true', ...extra.labels },
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    },
+    spec: { containers: [{ name: 'app', image: 'shop:1' }], ...extra.spec },
+  };
+}
+
+function patched(p: V1Pod, o = options): { result: Extract<PodPatchResult, { action: 'patch' }>; pod: V1Pod } {
+  const result = buildPodPatch(p, o);
+  if (result.action !== 'patch') throw new Error(`expected a patch, got ${result.action}`);
+  return { result, pod: applyJsonPatch(p, result.patch) };
+}
+
+function denial(p: V1Pod): InjectionError {
+  try {
+    buildPodPatch(p, options);
+  } catch (err) {
+    if (err instanceof InjectionError) return err;
+    throw err;
+  }
+  throw new Error('expected an InjectionError');
+}
+
+describe('buildPodPatch', () => {
+  it('plain pod: the native sidecar, the volume, the env and the annotations', () => {
+    const p = pod();
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    expect(result.warnings).toEqual([]);
+    const sidecar = out.spec!.initContainers![0]!;
+    expect(sidecar.name).toBe('llmroute-sidecar');
+    expect(sidecar.restartPolicy).toBe('Always');
+    expect(sidecar.args).toEqual(['--config', '/etc/llmroute/config.yaml']);
+    expect(sidecar.startupProbe?.httpGet?.path).toBe('/readyz');
+    expect(sidecar.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(sidecar.volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }]);
+    expect(out.spec!.volumes).toEqual([
+      {
+        name: 'llmroute',
+        projected: { sources: [{ configMap: { name: 'llmroute-config' } }, { secret: { name: 'llmroute-credentials', optional: true } }] },
+      },
+    ]);
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+    expect(out.metadata!.annotations).toEqual({
+      'llmroute.dev/status': 'injected',
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '4001',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  it('pod with initContainers: the sidecar goes first', () => {
+    const p = pod({ spec: { initContainers: [{ name: 'migrate', image: 'shop:1' }, { name: 'warm', image: 'shop:1' }] } });
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    expect(out.spec!.initContainers!.map((c) => c.name)).toEqual(['llmroute-sidecar', 'migrate', 'warm']);
+  });
+
+  it('existing volumes, env and annotations are kept; JSON pointers escape / and ~', () => {
+    const p = pod({
+      annotations: { 'team.example.com/owner~x': 'ai' },
+      spec: {
+        volumes: [{ name: 'data', emptyDir: {} }],
+        containers: [{ name: 'app', image: 'shop:1', env: [{ name: 'MODE', value: 'prod' }] }],
+      },
+    });
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    expect(result.patch.map((o) => o.path)).toContain('/metadata/annotations/llmroute.dev~1status');
+    expect(out.spec!.volumes!.map((v) => v.name)).toEqual(['data', 'llmroute']);
+    expect(out.spec!.containers[0]!.env).toEqual([
+      { name: 'MODE', value: 'prod' },
+      { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' },
+    ]);
+    expect(out.metadata!.annotations).toMatchObject({ 'team.example.com/owner~x': 'ai', 'llmroute.dev/status': 'injected' });
+  });
+
+  it('pod without env on any container: every app container gets an env list', () => {
+    const p = pod({ spec: { containers: [{ name: 'web', image: 'w:1' }, { name: 'worker', image: 'k:1' }] } });
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    for (const c of out.spec!.containers) expect(c.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+  });
+
+  it('OPENAI_BASE_URL already set: left as it is', () => {
+    const p = pod({
+      spec: {
+        containers: [
+          { name: 'web', image: 'w:1', env: [{ name: 'OPENAI_BASE_URL', value: 'http://elsewhere/v1' }] },
+          { name: 'worker', image: 'k:1', envFrom: [{ configMapRef: { name: 'settings' } }] },
+        ],
+      },
+    });
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://elsewhere/v1' }]);
+    expect(out.spec!.containers[1]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+    expect(result.warnings).toEqual([expect.stringContaining('container worker: OPENAI_BASE_URL')]);
+  });
+
+  it('custom annotations: ports, image, log level and resources', () => {
+    const p = pod({
+      annotations: {
+        'llmroute.dev/port': '5000',
+        'llmroute.dev/admin-port': '5001',
+        'llmroute.dev/image': 'registry.local:5000/llmroute/sidecar@sha256:' + 'a'.repeat(64),
+        'llmroute.dev/log-level': 'debug',
+        'llmroute.dev/cpu-request': '100m',
+        'llmroute.dev/memory-request': '128Mi',
+        'llmroute.dev/memory-limit': '1Gi',
+        'prometheus.io/scrape': 'false',
+      },
+    });
+    const { result, pod: out } = patched(p);
+    expect(result.patch).toMatchSnapshot();
+    const sidecar = out.spec!.initContainers![0]!;
+    expect(sidecar.args).toEqual(['--config', '/etc/llmroute/config.yaml', '--port', '5000', '--admin-port', '5001', '--log-level', 'debug']);
+    expect(sidecar.ports).toEqual([{ name: 'llmroute-admin', containerPort: 5001, protocol: 'TCP' }]);
+    expect(sidecar.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:5000/v1' }]);
+    // The pod's own prometheus.io/* annotations win: none are added.
+    expect(out.metadata!.annotations!['prometheus.io/port']).toBeUndefined();
+  });
+
+  it('bad annotations: denied with every problem named', () => {
+    const err = denial(
+      pod({
+        annotations: {
+          'llmroute.dev/port': '70000',
+          'llmroute.dev/admin-port': 'http',
+          'llmroute.dev/image': 'bad image',
+          'llmroute.dev/log-level': 'verbose',
+          'llmroute.dev/cpu-request': 'lots',
+          'llmroute.dev/memory-request': '-1Mi',
+          'llmroute.dev/memory-limit': '0',
+        },
+      }),
+    );
+    expect(err.code).toBe('inject_invalid_annotation');
+    expect(err.problems).toMatchSnapshot();
+    expect(err.problems).toHaveLength(7);
+  });
+
+  it('a memory request above the limit, or equal ports, are denied', () => {
+    const err = denial(
+      pod({ annotations: { 'llmroute.dev/memory-request': '1Gi', 'llmroute.dev/memory-limit': '512Mi', 'llmroute.dev/port': '4001' } }),
+    );
+    expect(err.problems).toEqual([
+      expect.stringContaining('the API port and the admin port must differ'),
+      expect.stringContaining('the memory request (1Gi) exceeds the limit (512Mi)'),
+    ]);
+  });
+
+  it('conflicts: a volume named llmroute, a container on the sidecar port, hostNetwork', () => {
+    const err = denial(
+      pod({
+        spec: {
+          hostNetwork: true,
+          volumes: [{ name: 'llmroute', emptyDir: {} }],
+          containers: [{ name: 'app', image: 'a:1', ports: [{ containerPort: 4000 }] }],
+        },
+      }),
+    );
+    expect(err.code).toBe('inject_conflict');
+    expect(err.problems).toMatchSnapshot();
+  });
+
+  it('already injected: by the status annotation or by the container name', () => {
+    expect(buildPodPatch(pod({ annotations: { 'llmroute.dev/status': 'injected' } }), options)).toEqual({
+      action: 'skip',
+      reason: 'already-injected',
+    });
+    const byName = pod({ spec: { initContainers: [{ name: 'llmroute-sidecar', image: IMAGE, restartPolicy: 'Always' }] } });
+    expect(buildPodPatch(byName, options)).toEqual({ action: 'skip', reason: 'already-injected' });
+  });
+
+  it('is idempotent: a patched pod is not patched again', () => {
+    const { pod: once } = patched(pod({ spec: { initContainers: [{ name: 'migrate', image: 'm:1' }] } }));
+    expect(buildPodPatch(once, options)).toEqual({ action: 'skip', reason: 'already-injected' });
+  });
+
+  it('pods that do not opt in are left alone unless requireLabel is false', () => {
+    const p = pod({ labels: { 'llmroute.dev/inject': 'false' } });
+    expect(buildPodPatch(p, options)).toEqual({ action: 'skip', reason: 'not-opted-in' });
+    expect(buildPodPatch(p, { ...options, requireLabel: false }).action).toBe('patch');
+  });
+
+  it('an object without containers is an invalid pod', () => {
+    expect(() => buildPodPatch({ metadata: { labels: { 'llmroute.dev/inject': 'true' } } }, options)).toThrow(
+      expect.objectContaining({ code: 'inject_invalid_pod' }),
+    );
+  });
+
+  it('a pod without annotations gets the whole map; one without metadata gets metadata', () => {
+    const bare: V1Pod = { spec: { containers: [{ name: 'a', image: 'a:1' }] } };
+    const r = buildPodPatch(bare, { ...options, requireLabel: false });
+    if (r.action !== 'patch') throw new Error('expected a patch');
+    const out = applyJsonPatch(bare, r.patch);
+    expect(out.metadata?.annotations?.['llmroute.dev/status']).toBe('injected');
+  });
+});

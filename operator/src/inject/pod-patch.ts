@@ -1,0 +1,124 @@
+/**
+ * buildPodPatch: what injecting the sidecar changes in a pod, as an RFC 6902
+ * JSON Patch. Pure: the same pod and options give the same patch.
+ *
+ * Adds the native sidecar FIRST in initContainers (so it starts before every
+ * other init container and the app), the projected volume `llmroute`,
+ * OPENAI_BASE_URL on each app container that does not set it, the status
+ * annotation and, when the pod has none of them, Prometheus' scrape
+ * annotations. A pod that is not opted in, or is already injected (status
+ * annotation or a container named llmroute-sidecar), gets no patch.
+ *
+ * Bad llmroute.dev/* annotations and conflicts (a volume already named
+ * `llmroute`, a container port equal to the sidecar's, hostNetwork) throw an
+ * InjectionError listing every problem: the webhook denies the pod with
+ * that message rather than injecting something the pod did not ask for.
+ */
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import {
+  BASE_URL_ENV,
+  INJECT_LABEL,
+  PROMETHEUS_ANNOTATIONS,
+  SIDECAR_CONTAINER_NAME,
+  STATUS_ANNOTATION,
+  STATUS_INJECTED,
+  VOLUME_NAME,
+} from './constants.ts';
+import { InjectionError } from './errors.ts';
+import { pointer, type JsonPatchOperation } from './json-patch.ts';
+import type { InjectOptions } from './options.ts';
+import { resolveSettings, type SidecarSettings } from './settings.ts';
+import { sidecarContainer, sidecarVolume } from './sidecar-container.ts';
+
+export type SkipReason = 'not-opted-in' | 'already-injected';
+
+export type PodPatchResult =
+  | { action: 'skip'; reason: SkipReason }
+  | { action: 'patch'; patch: JsonPatchOperation[]; settings: SidecarSettings; warnings: string[] };
+
+export function isInjected(pod: V1Pod): boolean {
+  if (pod.metadata?.annotations?.[STATUS_ANNOTATION] === STATUS_INJECTED) return true;
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  return all.some((c) => c?.name === SIDECAR_CONTAINER_NAME);
+}
+
+export function isOptedIn(pod: V1Pod): boolean {
+  return pod.metadata?.labels?.[INJECT_LABEL] === 'true';
+}
+
+export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResult {
+  const spec = pod.spec;
+  if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) {
+    throw new InjectionError('inject_invalid_pod', ['the pod has no spec.containers']);
+  }
+  if ((options.requireLabel ?? true) && !isOptedIn(pod)) return { action: 'skip', reason: 'not-opted-in' };
+  if (isInjected(pod)) return { action: 'skip', reason: 'already-injected' };
+
+  const resolved = resolveSettings(pod.metadata?.annotations, options.image, options.defaults);
+  if (!resolved.ok) throw new InjectionError('inject_invalid_annotation', resolved.problems);
+  const settings = resolved.settings;
+  const conflicts = findConflicts(pod, settings);
+  if (conflicts.length) throw new InjectionError('inject_conflict', conflicts);
+
+  const patch: JsonPatchOperation[] = [];
+  const warnings: string[] = [];
+
+  // The sidecar, first among the init containers.
+  const container = sidecarContainer(settings, options.imagePullPolicy);
+  if (spec.initContainers?.length) patch.push({ op: 'add', path: pointer('spec', 'initContainers', 0), value: container });
+  else patch.push({ op: spec.initContainers ? 'replace' : 'add', path: pointer('spec', 'initContainers'), value: [container] });
+
+  // Its volume.
+  if (spec.volumes) patch.push({ op: 'add', path: pointer('spec', 'volumes', '-'), value: sidecarVolume() });
+  else patch.push({ op: 'add', path: pointer('spec', 'volumes'), value: [sidecarVolume()] });
+
+  // OPENAI_BASE_URL on every app container that does not set it.
+  const baseUrl = { name: BASE_URL_ENV, value: `http://127.0.0.1:${settings.port}/v1` };
+  spec.containers.forEach((c: V1Container, i) => {
+    if (c.env?.some((e) => e.name === BASE_URL_ENV)) return;
+    if (c.env) patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env', '-'), value: baseUrl });
+    else patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env'), value: [baseUrl] });
+    if (c.envFrom?.length) {
+      warnings.push(`container ${c.name}: ${BASE_URL_ENV} was set to ${baseUrl.value}; it overrides a value from envFrom, if any`);
+    }
+  });
+
+  // Annotations: the status, and Prometheus' scrape hints unless the pod has its own.
+  const existing = pod.metadata?.annotations;
+  const added: Record<string, string> = { [STATUS_ANNOTATION]: STATUS_INJECTED };
+  if (!Object.values(PROMETHEUS_ANNOTATIONS).some((k) => existing?.[k] !== undefined)) {
+    added[PROMETHEUS_ANNOTATIONS.scrape] = 'true';
+    added[PROMETHEUS_ANNOTATIONS.port] = String(settings.adminPort);
+    added[PROMETHEUS_ANNOTATIONS.path] = '/metrics';
+  }
+  if (!pod.metadata) {
+    patch.push({ op: 'add', path: pointer('metadata'), value: { annotations: added } });
+  } else if (!existing) {
+    patch.push({ op: 'add', path: pointer('metadata', 'annotations'), value: added });
+  } else {
+    for (const [k, v] of Object.entries(added)) patch.push({ op: 'add', path: pointer('metadata', 'annotations', k), value: v });
+  }
+
+  return { action: 'patch', patch, settings, warnings };
+}
+
+function findConflicts(pod: V1Pod, s: SidecarSettings): string[] {
+  const problems: string[] = [];
+  const spec = pod.spec!;
+  if (spec.volumes?.some((v) => v.name === VOLUME_NAME)) {
+    problems.push(`the pod already has a volume named '${VOLUME_NAME}'`);
+  }
+  if (spec.hostNetwork) {
+    problems.push(`the pod uses hostNetwork: the sidecar's ports ${s.port} and ${s.adminPort} would be the node's; inject pods on the pod network only`);
+  }
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const p of c.ports ?? []) {
+      if (p.containerPort === s.port || p.containerPort === s.adminPort) {
+        problems.push(
+          `container ${c.name} uses port ${p.containerPort}, which the sidecar needs; move the sidecar with the annotations llmroute.dev/port and llmroute.dev/admin-port`,
+        );
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,37 @@
+import { decideLease, microTime, releasedLease } from './lease-decision.ts';
+
+const NOW = Date.parse('2025-06-01T12:00:00.123Z');
+
+describe('decideLease', () => {
+  const base = { now: NOW, observedAt: NOW, identity: 'me', leaseDurationSeconds: 15 };
+
+  it('creates a missing Lease', () => {
+    expect(decideLease({ ...base, current: undefined })).toEqual({
+      action: 'create',
+      spec: { holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: '2025-06-01T12:00:00.123000Z', renewTime: '2025-06-01T12:00:00.123000Z', leaseTransitions: 0 },
+    });
+  });
+
+  it('renews its own Lease, keeping acquireTime and transitions', () => {
+    const d = decideLease({ ...base, current: { holderIdentity: 'me', acquireTime: 'A', renewTime: 'R', leaseTransitions: 3, leaseDurationSeconds: 15 } });
+    expect(d).toEqual({ action: 'update', acquired: false, spec: { holderIdentity: 'me', acquireTime: 'A', renewTime: microTime(NOW), leaseTransitions: 3, leaseDurationSeconds: 15 } });
+  });
+
+  it("waits while another holder's Lease is fresh, judged by when this replica saw it change", () => {
+    const current = { holderIdentity: 'other', leaseDurationSeconds: 15, renewTime: '2000-01-01T00:00:00.000000Z', leaseTransitions: 1 };
+    // renewTime is ancient by our clock, but we only just saw the record change: not expired.
+    expect(decideLease({ ...base, current, observedAt: NOW - 14_999 })).toEqual({ action: 'wait', holder: 'other' });
+    const taken = decideLease({ ...base, current, observedAt: NOW - 15_000 });
+    expect(taken).toMatchObject({ action: 'update', acquired: true, spec: { holderIdentity: 'me', leaseTransitions: 2 } });
+  });
+
+  it('takes a released Lease at once', () => {
+    const released = releasedLease({ holderIdentity: 'other', leaseTransitions: 4 }, NOW);
+    expect(released).toMatchObject({ holderIdentity: null, leaseDurationSeconds: 1, leaseTransitions: 4 });
+    expect(decideLease({ ...base, current: released })).toMatchObject({ action: 'update', acquired: true, spec: { holderIdentity: 'me', leaseTransitions: 5 } });
+  });
+
+  it('writes MicroTime with six fractional digits', () => {
+    expect(microTime(Date.parse('2025-01-02T03:04:05.006Z'))).toBe('2025-01-02T03:04:05.006000Z');
+  });
+});

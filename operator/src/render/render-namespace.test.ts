@@ -1,0 +1,342 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import yaml from 'js-yaml';
+import { parseConfig } from '../../../sidecar/src/config/load-config.ts';
+import type { ConfigFile, LLMRoute } from '../../../api/v1alpha1/types.ts';
+import { llmRoute, openaiTarget, secretsOf } from '../testing/fixtures.ts';
+import { renderNamespace } from './render-namespace.ts';
+import { routeEvents } from './route-events.ts';
+import type { NamespaceRender } from './types.ts';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+const LATER = new Date('2025-06-01T13:00:00.000Z');
+const OPENAI_KEY = 'sk-test-OPENAI-0123456789abcdef';
+const ANTHROPIC_KEY = 'sk-ant-test-ANTHROPIC-fedcba9876543210';
+
+/** Lays the render out like the projected volume and loads it with the sidecar's own parser. */
+function loadAsSidecar(r: NamespaceRender) {
+  const dir = mkdtempSync(join(tmpdir(), 'llmroute-render-'));
+  try {
+    writeFileSync(join(dir, 'config.yaml'), r.configYaml);
+    for (const [k, v] of Object.entries(r.credentials)) writeFileSync(join(dir, k), Buffer.from(v, 'base64'));
+    return parseConfig(r.configYaml, dir, {}, join(dir, 'config.yaml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const chatSpec = {
+  aliases: ['gpt-4o'],
+  targets: [
+    openaiTarget('openai', 'openai-key', 'apiKey', { priority: 0, weight: 80 }),
+    { name: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-5', priority: 1, apiKeySecretRef: { name: 'anthropic-key', key: 'apiKey' } },
+  ],
+};
+const secrets = secretsOf({ 'openai-key': { apiKey: OPENAI_KEY, unused: 'not-referenced-XYZ' }, 'anthropic-key': { apiKey: ANTHROPIC_KEY } });
+
+describe('renderNamespace', () => {
+  it('renders a route in the sidecar format that the sidecar accepts', () => {
+    const r = renderNamespace([llmRoute('chat', chatSpec)], secrets, { now: NOW });
+    const file = yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile;
+    expect(file).toEqual({
+      routes: [
+        {
+          name: 'chat',
+          aliases: ['gpt-4o'],
+          targets: [
+            { name: 'openai', provider: 'openai', model: 'gpt-4o-mini', priority: 0, weight: 80, apiKey: { file: 'shop.chat_openai' } },
+            { name: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-5', priority: 1, weight: 1, apiKey: { file: 'shop.chat_claude' } },
+          ],
+          retry: { attempts: 1, backoff: { initial: '200ms', max: '2s' }, retryAfterCap: '10s' },
+          fallbackOn: ['rate-limit', 'server-error', 'timeout', 'connection-error'],
+          timeouts: { connect: '2s', firstByte: '15s', idle: '30s', total: '120s' },
+          circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
+        },
+      ],
+    });
+    expect(file.listen).toBeUndefined();
+    expect(file.admin).toBeUndefined();
+    const loaded = loadAsSidecar(r);
+    const route = loaded.config.models.get('gpt-4o')!;
+    expect(route.name).toBe('chat');
+    expect(route.targets.map((t) => [t.name, t.apiKey?.reveal()])).toEqual([
+      ['openai', OPENAI_KEY],
+      ['claude', ANTHROPIC_KEY],
+    ]);
+    expect(r.rendered).toEqual(['chat']);
+  });
+
+  it('copies every field, non-default values included', () => {
+    const spec = {
+      targets: [
+        { name: 'az', provider: 'azure-openai', model: 'dep', baseURL: 'https://x.openai.azure.com', apiVersion: '2024-10-21', priority: 3, weight: 0, apiKeySecretRef: { name: 'k', key: 'a' } },
+        { name: 'local', provider: 'openai-compatible', model: 'llama3.1', baseURL: 'http://127.0.0.1:11434/v1' },
+      ],
+      retry: { attempts: 3, backoff: { initial: '50ms', max: '1s' }, retryAfterCap: '3s' },
+      fallbackOn: ['auth', 'context-window'],
+      timeouts: { connect: '1s', firstByte: '5s', idle: '6s', total: '1m' },
+      circuitBreaker: { consecutiveFailures: 2, openFor: '10s' },
+    };
+    const r = renderNamespace([llmRoute('r1', spec, { namespace: 'ns1' })], secretsOf({ k: { a: 'key-a' } }), { now: NOW });
+    const route = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes[0]!;
+    expect(route).toEqual({
+      name: 'r1',
+      aliases: [],
+      targets: [
+        { name: 'az', provider: 'azure-openai', model: 'dep', baseURL: 'https://x.openai.azure.com', apiVersion: '2024-10-21', priority: 3, weight: 0, apiKey: { file: 'ns1.r1_az' } },
+        { name: 'local', provider: 'openai-compatible', model: 'llama3.1', baseURL: 'http://127.0.0.1:11434/v1', priority: 0, weight: 1 },
+      ],
+      retry: spec.retry,
+      fallbackOn: ['auth', 'context-window'],
+      timeouts: spec.timeouts,
+      circuitBreaker: spec.circuitBreaker,
+    });
+    // The date-like apiVersion stays a string for any YAML reader.
+    expect(r.configYaml).toContain(`apiVersion: '2024-10-21'`);
+    expect(r.credentials).toEqual({ 'ns1.r1_az': Buffer.from('key-a').toString('base64') });
+    loadAsSidecar(r);
+  });
+
+  it('is deterministic: sorted by name, the same bytes whatever the input order, no timestamps', () => {
+    const routes = ['zeta', 'alpha', 'mid'].map((n, i) => llmRoute(n, { targets: [openaiTarget('t')] }, { created: `2025-01-0${i + 1}T00:00:00Z` }));
+    const s = secretsOf({ 'openai-key': { apiKey: 'k' } });
+    const a = renderNamespace(routes, s, { now: NOW });
+    const b = renderNamespace([...routes].reverse(), s, { now: LATER });
+    expect(a.configYaml).toBe(b.configYaml);
+    expect(JSON.stringify(a.credentials)).toBe(JSON.stringify(b.credentials));
+    const names = (yaml.load(a.configYaml) as ConfigFile).routes.map((r) => r.name);
+    expect(names).toEqual(['alpha', 'mid', 'zeta']);
+    expect(a.configYaml).not.toMatch(/20\d\d-\d\d-\d\dT/);
+  });
+
+  it('copies only the keys the rendered routes reference', () => {
+    const r = renderNamespace([llmRoute('chat', chatSpec)], secrets, { now: NOW });
+    expect(Object.keys(r.credentials)).toEqual(['shop.chat_claude', 'shop.chat_openai']);
+    expect(Object.values(r.credentials).map((v) => Buffer.from(v, 'base64').toString())).not.toContain('not-referenced-XYZ');
+  });
+
+  it('gives an openai-compatible target without a key no apiKey', () => {
+    const r = renderNamespace([llmRoute('local', { targets: [{ name: 'ollama', provider: 'openai-compatible', model: 'm', baseURL: 'http://127.0.0.1:1/v1' }] })], new Map(), {
+      now: NOW,
+    });
+    expect(r.configYaml).not.toContain('apiKey');
+    expect(r.credentials).toEqual({});
+    expect(r.statuses.get('local')!.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'True', reason: 'Resolved', message: 'no Secret references' });
+    loadAsSidecar(r);
+  });
+
+  describe('Secret references', () => {
+    const ok = llmRoute('ok', { targets: [openaiTarget('t', 'present')] });
+    const present = secretsOf({ present: { apiKey: 'sk-present' } });
+
+    it('leaves out a route whose Secret is missing, and keeps the others', () => {
+      const r = renderNamespace([ok, llmRoute('waiting', { targets: [openaiTarget('a', 'present'), openaiTarget('b', 'absent')] })], present, { now: NOW });
+      expect(r.rendered).toEqual(['ok']);
+      const st = r.statuses.get('waiting')!;
+      expect(st.conditions).toEqual([
+        expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Accepted' }),
+        expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'SecretNotFound', message: 'target "b": Secret "absent" not found' }),
+        expect.objectContaining({ type: 'Ready', status: 'False', reason: 'NotRendered' }),
+      ]);
+      // Its resolvable key is not copied either.
+      expect(Object.keys(r.credentials)).toEqual(['shop.ok_t']);
+      expect(r.statuses.get('ok')!.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Accepted=True/Accepted', 'ResolvedRefs=True/Resolved', 'Ready=True/Rendered']);
+      loadAsSidecar(r);
+    });
+
+    it('reports a missing key as KeyNotFound, and an empty one too', () => {
+      const r = renderNamespace(
+        [llmRoute('nokey', { targets: [openaiTarget('t', 'present', 'other')] }), llmRoute('blank', { targets: [openaiTarget('t', 'blank')] })],
+        secretsOf({ present: { apiKey: 'x' }, blank: { apiKey: '  \n' } }),
+        { now: NOW },
+      );
+      expect(r.rendered).toEqual([]);
+      expect(r.statuses.get('nokey')!.conditions[1]).toMatchObject({ reason: 'KeyNotFound', message: 'target "t": key "other" not found in Secret "present"' });
+      expect(r.statuses.get('blank')!.conditions[1]).toMatchObject({ reason: 'KeyNotFound', message: 'target "t": key "apiKey" in Secret "blank" is empty' });
+      // An empty route list is still a config the sidecar accepts.
+      expect(loadAsSidecar(r).config.routes).toEqual([]);
+    });
+
+    it('says SecretNotFound when a Secret is missing even if another key is missing too', () => {
+      const r = renderNamespace([llmRoute('x', { targets: [openaiTarget('a', 'present', 'nope'), openaiTarget('b', 'absent')] })], present, { now: NOW });
+      expect(r.statuses.get('x')!.conditions[1]).toMatchObject({
+        reason: 'SecretNotFound',
+        message: 'target "a": key "nope" not found in Secret "present"; target "b": Secret "absent" not found',
+      });
+    });
+  });
+
+  it('refuses an invalid spec (defensively) and leaves it out', () => {
+    const r = renderNamespace(
+      [llmRoute('bad', { targets: [{ name: 'a', provider: 'openai-compatible', model: 'm' }] }), llmRoute('good', { targets: [openaiTarget('t')] })],
+      secrets,
+      { now: NOW },
+    );
+    expect(r.rendered).toEqual(['good']);
+    const st = r.statuses.get('bad')!;
+    expect(st.conditions[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'Invalid' });
+    expect(st.conditions[0]!.message).toContain('baseURL is required for openai-compatible and azure-openai targets');
+    expect(st.conditions[1]).toMatchObject({ type: 'ResolvedRefs', status: 'Unknown' });
+    expect(st.conditions[2]).toMatchObject({ type: 'Ready', status: 'False', reason: 'NotRendered' });
+    expect(st.targets).toBe(1);
+    expect(st.primary).toBe('openai-compatible/m');
+  });
+
+  it('survives a spec that is not even the right shape', () => {
+    const r = renderNamespace([llmRoute('junk', { targets: 'nope' } as never)], new Map(), { now: NOW });
+    expect(r.statuses.get('junk')).toMatchObject({ targets: 0, conditions: [expect.objectContaining({ reason: 'Invalid' }), expect.anything(), expect.anything()] });
+    expect(r.statuses.get('junk')!.primary).toBeUndefined();
+  });
+
+  describe('model name conflicts', () => {
+    const s = secretsOf({ 'openai-key': { apiKey: 'k' } });
+    it('refuses the newer route when an alias is taken', () => {
+      const older = llmRoute('b-older', { aliases: ['gpt-4o'], targets: [openaiTarget('t')] }, { created: '2025-01-01T00:00:00Z' });
+      const newer = llmRoute('a-newer', { aliases: ['gpt-4o', 'other'], targets: [openaiTarget('t')] }, { created: '2025-02-01T00:00:00Z' });
+      const r = renderNamespace([newer, older], s, { now: NOW });
+      expect(r.rendered).toEqual(['b-older']);
+      expect(r.statuses.get('a-newer')!.conditions[0]).toMatchObject({
+        type: 'Accepted',
+        status: 'False',
+        reason: 'AliasConflict',
+        message: 'model name "gpt-4o" is already used by LLMRoute "b-older", which is older',
+      });
+      // The refused route claims nothing: its other alias stays free.
+      expect(loadAsSidecar(r).config.models.has('other')).toBe(false);
+    });
+
+    it('breaks a creation-time tie by name', () => {
+      const r = renderNamespace(
+        [llmRoute('b', { aliases: ['x'], targets: [openaiTarget('t')] }), llmRoute('a', { aliases: ['x'], targets: [openaiTarget('t')] })],
+        s,
+        { now: NOW },
+      );
+      expect(r.rendered).toEqual(['a']);
+      expect(r.statuses.get('b')!.conditions[0]!.reason).toBe('AliasConflict');
+    });
+
+    it("refuses an alias equal to another route's name (and the other way round)", () => {
+      const r = renderNamespace(
+        [
+          llmRoute('chat', { targets: [openaiTarget('t')] }, { created: '2025-01-01T00:00:00Z' }),
+          llmRoute('copy', { aliases: ['chat'], targets: [openaiTarget('t')] }, { created: '2025-01-02T00:00:00Z' }),
+          llmRoute('early', { aliases: ['late'], targets: [openaiTarget('t')] }, { created: '2025-01-03T00:00:00Z' }),
+          llmRoute('late', { targets: [openaiTarget('t')] }, { created: '2025-01-04T00:00:00Z' }),
+        ],
+        s,
+        { now: NOW },
+      );
+      expect(r.rendered).toEqual(['chat', 'early']);
+      loadAsSidecar(r);
+    });
+
+    it('lets a route use its own name as an alias', () => {
+      const r = renderNamespace([llmRoute('chat', { aliases: ['chat'], targets: [openaiTarget('t')] })], s, { now: NOW });
+      expect(r.rendered).toEqual(['chat']);
+      loadAsSidecar(r);
+    });
+  });
+
+  describe('status', () => {
+    it('has observedGeneration, targets and primary (the first target in spec order)', () => {
+      const spec = { targets: [openaiTarget('late', 'openai-key', 'apiKey', { priority: 5 }), { ...openaiTarget('early'), model: 'gpt-4.1', priority: 0 }] };
+      const st = renderNamespace([llmRoute('r', spec, { generation: 7 })], secrets, { now: NOW }).statuses.get('r')!;
+      expect(st).toMatchObject({ observedGeneration: 7, targets: 2, primary: 'openai/gpt-4o-mini' });
+      expect(st.conditions.every((c) => c.observedGeneration === 7 && c.lastTransitionTime === '2025-06-01T12:00:00Z')).toBe(true);
+    });
+
+    it('keeps lastTransitionTime while a status holds, and moves it when it flips', () => {
+      const first = renderNamespace([llmRoute('r', { targets: [openaiTarget('t', 'later')] })], new Map(), { now: NOW }).statuses.get('r')!;
+      const again = renderNamespace([llmRoute('r', { targets: [openaiTarget('t', 'later')] }, { status: first, generation: 2 })], new Map(), { now: LATER }).statuses.get('r')!;
+      expect(again.conditions.map((c) => c.lastTransitionTime)).toEqual(first.conditions.map((c) => c.lastTransitionTime));
+      expect(again.conditions[0]!.observedGeneration).toBe(2);
+      const fixed = renderNamespace([llmRoute('r', { targets: [openaiTarget('t', 'later')] }, { status: again, generation: 2 })], secretsOf({ later: { apiKey: 'k' } }), {
+        now: LATER,
+      }).statuses.get('r')!;
+      expect(fixed.conditions.map((c) => [c.type, c.status, c.lastTransitionTime])).toEqual([
+        ['Accepted', 'True', '2025-06-01T12:00:00Z'],
+        ['ResolvedRefs', 'True', '2025-06-01T13:00:00Z'],
+        ['Ready', 'True', '2025-06-01T13:00:00Z'],
+      ]);
+    });
+  });
+
+  it('refuses routes of two namespaces at once', () => {
+    expect(() => renderNamespace([llmRoute('a', chatSpec, { namespace: 'x' }), llmRoute('b', chatSpec, { namespace: 'y' })], secrets, { now: NOW })).toThrow(
+      expect.objectContaining({ code: 'render_input' }),
+    );
+  });
+
+  it('never puts key material into config.yaml, statuses or events', () => {
+    const routes: LLMRoute[] = [
+      llmRoute('chat', chatSpec),
+      llmRoute('nokey', { targets: [openaiTarget('t', 'openai-key', 'missing')] }),
+      llmRoute('conflict', { aliases: ['gpt-4o'], targets: [openaiTarget('t')] }, { created: '2026-01-01T00:00:00Z' }),
+    ];
+    const r = renderNamespace(routes, secrets, { now: NOW });
+    const visible = [r.configYaml, JSON.stringify([...r.statuses]), JSON.stringify([...r.statuses.values()].map((s) => routeEvents(undefined, s)))].join('\n');
+    for (const key of [OPENAI_KEY, ANTHROPIC_KEY, 'not-referenced-XYZ']) {
+      expect(visible).not.toContain(key);
+      expect(visible).not.toContain(Buffer.from(key).toString('base64'));
+    }
+  });
+
+  it('renders any valid spec into a config the sidecar accepts (property)', () => {
+    const name = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    const duration = fc.tuple(fc.integer({ min: 1, max: 900 }), fc.constantFrom('ms', 's', 'm')).map(([n, u]) => `${n}${u}`);
+    const target = fc.record(
+      {
+        name: fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?$/),
+        provider: fc.constantFrom('openai', 'azure-openai', 'anthropic', 'openai-compatible'),
+        model: fc.string({ minLength: 1, maxLength: 20 }),
+        priority: fc.integer({ min: 0, max: 1000 }),
+        weight: fc.integer({ min: 0, max: 10000 }),
+        hasKey: fc.boolean(),
+      },
+      { requiredKeys: ['name', 'provider', 'model', 'hasKey'] },
+    );
+    const spec = fc.record(
+      {
+        aliases: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 4 }),
+        targets: fc.uniqueArray(target, { minLength: 1, maxLength: 5, selector: (t) => t.name }),
+        retry: fc.record({ attempts: fc.integer({ min: 0, max: 10 }), retryAfterCap: duration }, { requiredKeys: [] }),
+        timeouts: fc.record({ connect: duration, firstByte: duration, idle: duration, total: duration }, { requiredKeys: [] }),
+        fallbackOn: fc.uniqueArray(fc.constantFrom('rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window'), { maxLength: 6 }),
+      },
+      { requiredKeys: ['targets'] },
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, spec), { minLength: 1, maxLength: 4, selector: ([n]) => n }), (entries) => {
+        const routes = entries.map(([n, s]) =>
+          llmRoute(n, {
+            ...s,
+            targets: s.targets.map(({ hasKey, ...t }) => ({
+              ...t,
+              ...(t.provider === 'azure-openai' || t.provider === 'openai-compatible' ? { baseURL: 'http://127.0.0.1:9/v1' } : {}),
+              ...(hasKey || t.provider !== 'openai-compatible' ? { apiKeySecretRef: { name: 'keys', key: 'k' } } : {}),
+            })),
+          }),
+        );
+        const r = renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: NOW });
+        const loaded = loadAsSidecar(r);
+        // Every route is either rendered or refused for a name conflict.
+        for (const route of routes) {
+          const accepted = r.statuses.get(route.metadata.name)!.conditions[0]!;
+          expect(accepted.reason === 'Accepted' ? r.rendered.includes(route.metadata.name) : accepted.reason === 'AliasConflict').toBe(true);
+        }
+        expect(loaded.config.routes.length).toBe(r.rendered.length);
+        // Idempotent: rendering again gives the same bytes.
+        expect(renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: LATER }).configYaml).toBe(r.configYaml);
+        const back = yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile;
+        for (const cr of back.routes) {
+          const src = routes.find((x) => x.metadata.name === cr.name)!;
+          expect(cr.targets.map((t) => t.model)).toEqual(src.spec.targets.map((t) => t.model));
+          expect(cr.aliases).toEqual(src.spec.aliases ?? []);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * One LLMRoute (its spec validated, defaults filled) as one route of the
+ * sidecar's config.yaml (SPEC section 3). Every field is copied; keys come
+ * out in one fixed order so the YAML is stable. Pure.
+ */
+import type { ConfigRoute, ConfigTarget, LLMRouteSpec, LLMRouteTarget } from '../../../api/v1alpha1/types.ts';
+import { credentialFileKey } from './credential-key.ts';
+
+/** `spec` must have passed validate(llmRouteSpecSchema, ...), which fills every default. */
+export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpec): ConfigRoute {
+  const retry = spec.retry ?? {};
+  const timeouts = spec.timeouts ?? {};
+  const breaker = spec.circuitBreaker ?? {};
+  return {
+    name,
+    aliases: [...(spec.aliases ?? [])],
+    targets: spec.targets.map((t) => toConfigTarget(namespace, name, t)),
+    retry: {
+      attempts: retry.attempts,
+      backoff: { initial: retry.backoff?.initial, max: retry.backoff?.max },
+      retryAfterCap: retry.retryAfterCap,
+    },
+    fallbackOn: [...(spec.fallbackOn ?? [])],
+    timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, idle: timeouts.idle, total: timeouts.total },
+    circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
+  };
+}
+
+function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): ConfigTarget {
+  const out: ConfigTarget = { name: t.name, provider: t.provider, model: t.model };
+  if (t.baseURL !== undefined) out.baseURL = t.baseURL;
+  if (t.apiVersion !== undefined) out.apiVersion = t.apiVersion;
+  out.priority = t.priority;
+  out.weight = t.weight;
+  // openai-compatible targets may have no key: then the sidecar sends none.
+  if (t.apiKeySecretRef) out.apiKey = { file: credentialFileKey(namespace, route, t.name) };
+  return out;
+}

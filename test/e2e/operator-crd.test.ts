@@ -1,0 +1,108 @@
+// The LLMRoute CRD as the real API server enforces it: schema and CEL rules
+// refuse invalid specs with the rule's message, defaults are filled in by
+// the server, and the printer columns are served.
+
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { KubeClient } from '../../operator/src/kube/kube-client.ts';
+import { KubeApiError } from '../../operator/src/errors.ts';
+import { llmRoutesPath, llmRouteStatusPath } from '../../operator/src/kube/paths.ts';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueName } from './harness/kube.ts';
+
+const openai = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  apiKeySecretRef: { name: 'k', key: 'apiKey' },
+  ...extra,
+});
+
+jest.setTimeout(60_000);
+
+describe('LLMRoute CRD (through the API server)', () => {
+  let ns: string;
+  let api: KubeClient;
+
+  beforeAll(async () => {
+    ns = await createNamespace(uniqueName('crd'));
+    api = new KubeClient(adminKubeConfig());
+  });
+  afterAll(async () => {
+    api.close();
+    await deleteNamespace(ns);
+  });
+
+  const create = (name: string, spec: unknown) =>
+    api.request<any>('POST', llmRoutesPath(ns), { body: { apiVersion: 'llmroute.dev/v1alpha1', kind: 'LLMRoute', metadata: { name }, spec } });
+
+  async function rejection(spec: unknown): Promise<KubeApiError> {
+    try {
+      await create(uniqueName('bad'), spec);
+    } catch (err) {
+      if (err instanceof KubeApiError) return err;
+      throw err;
+    }
+    throw new Error('the API server accepted an invalid LLMRoute');
+  }
+
+  it.each([
+    ['no targets', { targets: [] }, /spec.targets: Invalid value: \d+: spec.targets in body should have at least 1 items/],
+    ['no targets field at all', {}, /spec.targets: Required value/],
+    ['duplicate target names', { targets: [openai('a'), openai('a')] }, /target names must be unique within a route/],
+    [
+      'openai-compatible without baseURL',
+      { targets: [{ name: 'local', provider: 'openai-compatible', model: 'llama' }] },
+      /baseURL is required for openai-compatible and azure-openai targets/,
+    ],
+    ['azure-openai without baseURL', { targets: [{ ...openai('az'), provider: 'azure-openai' }] }, /baseURL is required for openai-compatible and azure-openai targets/],
+    ['negative weight', { targets: [openai('a', { weight: -1 })] }, /spec.targets\[0\].weight: Invalid value: -1: spec.targets\[0\].weight in body should be greater than or equal to 0/],
+    ['apiVersion on a non-azure target', { targets: [openai('a', { apiVersion: '2024-10-21' })] }, /apiVersion is only for azure-openai targets/],
+    ['a bad duration', { targets: [openai('a')], timeouts: { connect: '2 seconds' } }, /spec.timeouts.connect in body should match/],
+    ['a key-less openai target', { targets: [{ name: 'a', provider: 'openai', model: 'm' }] }, /apiKeySecretRef is required except for openai-compatible targets/],
+    ['backoff.initial > backoff.max', { targets: [openai('a')], retry: { backoff: { initial: '5s', max: '1s' } } }, /backoff.initial must not be longer than backoff.max/],
+    ['duplicate aliases', { aliases: ['x', 'x'], targets: [openai('a')] }, /aliases must be unique/],
+    ['an unknown provider', { targets: [openai('a', { provider: 'gemini' })] }, /supported values: "openai", "azure-openai", "anthropic", "openai-compatible"/],
+  ])('refuses %s, with the rule in the message', async (_what, spec, message) => {
+    const err = await rejection(spec);
+    expect(err.status).toBe(422);
+    expect(err.reason).toBe('Invalid');
+    expect(err.message).toMatch(message);
+  });
+
+  it('fills in the defaults', async () => {
+    const created = await create('defaults', { targets: [openai('a'), { name: 'local', provider: 'openai-compatible', model: 'llama', baseURL: 'http://127.0.0.1:1/v1' }] });
+    expect(created.spec).toEqual({
+      targets: [
+        { ...openai('a'), priority: 0, weight: 1 },
+        { name: 'local', provider: 'openai-compatible', model: 'llama', baseURL: 'http://127.0.0.1:1/v1', priority: 0, weight: 1 },
+      ],
+      retry: { attempts: 1, backoff: { initial: '200ms', max: '2s' }, retryAfterCap: '10s' },
+      fallbackOn: ['rate-limit', 'server-error', 'timeout', 'connection-error'],
+      timeouts: { connect: '2s', firstByte: '15s', idle: '30s', total: '120s' },
+      circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
+    });
+    expect(created.metadata.generation).toBe(1);
+  });
+
+  it('serves the printer columns Ready, Targets, Primary and Age', async () => {
+    await create('columns', { targets: [openai('a'), openai('b')] });
+    await api.request('PATCH', llmRouteStatusPath(ns, 'columns'), {
+      contentType: 'application/merge-patch+json',
+      body: {
+        status: {
+          targets: 2,
+          primary: 'openai/gpt-4o-mini',
+          conditions: [{ type: 'Ready', status: 'True', reason: 'Rendered', message: 'ok', lastTransitionTime: '2025-01-01T00:00:00Z' }],
+        },
+      },
+    });
+    const table = await api.request<any>('GET', `${llmRoutesPath(ns)}/columns`, {
+      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    });
+    expect(table.kind).toBe('Table');
+    const names = table.columnDefinitions.map((c: { name: string }) => c.name);
+    expect(names).toEqual(['Name', 'Ready', 'Targets', 'Primary', 'Age']);
+    const cells = table.rows[0].cells;
+    expect(cells.slice(0, 4)).toEqual(['columns', 'True', 2, 'openai/gpt-4o-mini']);
+    expect(cells[4]).toMatch(/^\d+s$/);
+  });
+});
