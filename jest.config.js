@@ -22,7 +22,7 @@ export default {
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,sidecar,operator,hack,bench}/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{api,common,sidecar,operator,hack,bench}/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/fakes/**/*.test.ts', '<rootDir>/test/images/**/*.test.ts'] },
     {
       ...common,

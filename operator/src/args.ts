@@ -3,8 +3,8 @@
  * usually expect). Pure: argv and env in, options or a UsageError out.
  */
 import { durationMs } from '../../api/v1alpha1/schema.ts';
-import { isLogLevel, type LogLevel } from '../../sidecar/src/log.ts';
-import { UsageError } from './errors.ts';
+import { forEachFlag, parseLogLevel, parsePort, UsageError } from '../../common/cli-flags.ts';
+import type { LogLevel } from '../../sidecar/src/log.ts';
 
 export interface OperatorArgs {
   /** Namespaces to watch; empty: all. */
@@ -73,20 +73,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
     help: false,
     version: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq !== -1) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = (): string => {
-      if (value !== undefined) return value;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (arg, next, value) => {
     switch (arg) {
       case '--namespace':
       case '-n':
@@ -96,7 +83,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
         }
         break;
       case '--webhook-port':
-        out.webhookPort = port(arg, next());
+        out.webhookPort = parsePort(arg, next());
         break;
       case '--sidecar-image':
         out.sidecarImage = next();
@@ -120,7 +107,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
         out.webhookCertDir = next();
         break;
       case '--metrics-port':
-        out.metricsPort = port(arg, next());
+        out.metricsPort = parsePort(arg, next());
         break;
       case '--metrics-host':
         out.metricsHost = next();
@@ -151,12 +138,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
       case '--id':
         out.identity = next();
         break;
-      case '--log-level': {
-        const l = next();
-        if (!isLogLevel(l)) throw new UsageError(`--log-level must be debug, info, warn or error, not '${l}'`);
-        out.logLevel = l;
+      case '--log-level':
+        out.logLevel = parseLogLevel(arg, next());
         break;
-      }
       case '-h':
       case '--help':
         out.help = true;
@@ -167,16 +151,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
       default:
         throw new UsageError(`unknown argument '${arg}'`);
     }
-  }
+  });
   out.identity ??= env.POD_NAME || undefined;
   return out;
 }
 
-function port(flag: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535, not '${v}'`);
-  return n;
-}
 
 function bool(flag: string, v: string): boolean {
   if (v === 'true') return true;

@@ -13,12 +13,7 @@ export class OperatorError extends Error {
 }
 
 /** The command line cannot be understood (exit code 2). */
-export class UsageError extends OperatorError {
-  constructor(message: string) {
-    super('usage', message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '../../common/cli-flags.ts';
 
 /** renderNamespace was handed LLMRoutes of more than one namespace, or of none. */
 export class RenderInputError extends OperatorError {

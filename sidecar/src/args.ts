@@ -2,7 +2,10 @@
  * The sidecar's command line (SPEC section 4). Pure: argv and env in,
  * options or a usage error out.
  */
-import { isLogLevel, type LogLevel } from './log.ts';
+import { forEachFlag, parseLogLevel, parsePort, UsageError } from '../../common/cli-flags.ts';
+import type { LogLevel } from './log.ts';
+
+export { UsageError };
 
 export interface SidecarArgs {
   config: string;
@@ -24,24 +27,9 @@ export const USAGE = `usage: llmroute-sidecar --config PATH [--host H] [--port N
   --help, --version
 `;
 
-export class UsageError extends Error {}
-
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): SidecarArgs {
   const out: Partial<SidecarArgs> = { help: false, version: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq !== -1) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = (): string => {
-      if (value !== undefined) return value;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (arg, next) => {
     switch (arg) {
       case '--config':
         out.config = next();
@@ -50,17 +38,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): SidecarArgs {
         out.host = next();
         break;
       case '--port':
-        out.port = port(arg, next());
+        out.port = parsePort(arg, next());
         break;
       case '--admin-port':
-        out.adminPort = port(arg, next());
+        out.adminPort = parsePort(arg, next());
         break;
-      case '--log-level': {
-        const l = next();
-        if (!isLogLevel(l)) throw new UsageError(`--log-level must be debug, info, warn or error, not '${l}'`);
-        out.logLevel = l;
+      case '--log-level':
+        out.logLevel = parseLogLevel(arg, next());
         break;
-      }
       case '-h':
       case '--help':
         out.help = true;
@@ -71,14 +56,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): SidecarArgs {
       default:
         throw new UsageError(`unknown argument '${arg}'`);
     }
-  }
+  });
   out.config ??= env.LLMROUTE_CONFIG;
   if (!out.config && !out.help && !out.version) throw new UsageError('--config PATH (or LLMROUTE_CONFIG) is required');
   return out as SidecarArgs;
 }
 
-function port(flag: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535, not '${v}'`);
-  return n;
-}

@@ -1,0 +1,49 @@
+/**
+ * What the command lines of llmroute-sidecar and llmroute-operator share:
+ * reading `--flag value` and `--flag=value`, and the checks of the values
+ * both take. Pure; a bad command line is a UsageError (exit code 2).
+ */
+import { isLogLevel, type LogLevel } from '../sidecar/src/log.ts';
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * Calls `handle` once per flag, in order. `value()` takes the flag's value:
+ * the part after `=`, else the next argument (which must not be a flag).
+ * `inline` is the part after `=` when there was one, for boolean flags.
+ */
+export function forEachFlag(argv: readonly string[], handle: (flag: string, value: () => string, inline: string | undefined) => void): void {
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i]!;
+    let inline: string | undefined;
+    const eq = flag.indexOf('=');
+    if (flag.startsWith('--') && eq !== -1) {
+      inline = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    }
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    handle(flag, value, inline);
+  }
+}
+
+export function parsePort(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`${flag} must be a port number from 0 to 65535, not '${v}'`);
+  return n;
+}
+
+export function parseLogLevel(flag: string, v: string): LogLevel {
+  if (!isLogLevel(v)) throw new UsageError(`${flag} must be debug, info, warn or error, not '${v}'`);
+  return v;
+}
