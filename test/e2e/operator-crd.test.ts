@@ -7,6 +7,8 @@ import { KubeClient } from '../../operator/src/kube/kube-client.ts';
 import { KubeApiError } from '../../operator/src/errors.ts';
 import { llmRoutesPath, llmRouteStatusPath } from '../../operator/src/kube/paths.ts';
 import { adminKubeConfig, createNamespace, deleteNamespace, uniqueName } from './harness/kube.ts';
+import { llmRouteSpecSchema } from '../../api/v1alpha1/schema.ts';
+import { validate } from '../../api/v1alpha1/validate.ts';
 
 const openai = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -61,11 +63,22 @@ describe('LLMRoute CRD (through the API server)', () => {
     ['backoff.initial > backoff.max', { targets: [openai('a')], retry: { backoff: { initial: '5s', max: '1s' } } }, /backoff.initial must not be longer than backoff.max/],
     ['duplicate aliases', { aliases: ['x', 'x'], targets: [openai('a')] }, /aliases must be unique/],
     ['an unknown provider', { targets: [openai('a', { provider: 'gemini' })] }, /supported values: "openai", "azure-openai", "anthropic", "openai-compatible"/],
-  ])('refuses %s, with the rule in the message', async (_what, spec, message) => {
+  ])('refuses %s, with the rule in the message, and so does the TypeScript validator', async (_what, spec, message) => {
     const err = await rejection(spec);
     expect(err.status).toBe(422);
     expect(err.reason).toBe('Invalid');
     expect(err.message).toMatch(message);
+    // the same schema drives the sidecar and the operator: they refuse what the API server refuses
+    const local = validate(llmRouteSpecSchema, spec);
+    expect(local.ok).toBe(false);
+  });
+
+  it('accepts, and fills the same defaults as, the TypeScript validator', async () => {
+    const spec = { aliases: ['x'], targets: [openai('a'), { name: 'local', provider: 'openai-compatible', model: 'llama', baseURL: 'http://127.0.0.1:1/v1', weight: 0 }] };
+    const created = await create('agree', spec);
+    const local = validate(llmRouteSpecSchema, spec);
+    expect(local.ok).toBe(true);
+    expect(local.ok && local.value).toEqual(created.spec);
   });
 
   it('fills in the defaults', async () => {
