@@ -29,6 +29,8 @@ function describe(value: unknown): string {
 
 function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
+  // a field name that is not a plain word (empty, spaces, ':' ...) is quoted, so the path still reads as one
+  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
   return path ? `${path}.${key}` : key;
 }
 
@@ -44,7 +46,7 @@ function walk(schema: SchemaNode, input: unknown, path: string, problems: string
       const out: Record<string, unknown> = {};
       const props = schema.properties ?? {};
       for (const key of Object.keys(src)) {
-        if (!(key in props)) problems.push(`${join(path, key)}: unknown field (known: ${Object.keys(props).join(', ')})`);
+        if (!Object.hasOwn(props, key)) problems.push(`${join(path, key)}: unknown field (known: ${Object.keys(props).join(', ')})`);
       }
       for (const key of schema.required ?? []) {
         if (src[key] === undefined || src[key] === null) problems.push(`${join(path, key)}: is required`);

@@ -61,13 +61,15 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     });
   }
 
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(input.signal.reason);
   if (input.signal.aborted) return abortedFailure(input.signal.reason);
-  input.signal.addEventListener('abort', onAbort, { once: true });
-  // A stream's firstByte timeout runs until its first content chunk, past the headers.
+  // A stream's firstByte timeout runs until its first content chunk, past the headers: a stream
+  // gets a signal of its own (the request's, plus that timeout); a plain request uses the request's.
+  const controller = stream ? new AbortController() : undefined;
+  const onAbort = (): void => controller!.abort(input.signal.reason);
+  if (controller) input.signal.addEventListener('abort', onAbort, { once: true });
+  const signal = controller ? controller.signal : input.signal;
   const firstByteMs = Math.min(t.firstByteMs, input.remainingMs);
-  const firstByteTimer = stream ? setTimeout(() => controller.abort('first-byte' satisfies AbortCause), firstByteMs) : undefined;
+  const firstByteTimer = controller ? setTimeout(() => controller.abort('first-byte' satisfies AbortCause), firstByteMs) : undefined;
   let keepSession = false;
   let session: StreamSession | undefined;
   try {
@@ -75,7 +77,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       connectMs: t.connectMs,
       headersTimeoutMs: firstByteMs,
       bodyTimeoutMs: t.idleMs,
-      signal: controller.signal,
+      signal,
     });
     const status = res.statusCode;
     if (status < 200 || status >= 300) {
@@ -118,14 +120,14 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       }
     }
   } catch (err) {
-    if (controller.signal.aborted) return abortedFailure(controller.signal.reason);
+    if (signal.aborted) return abortedFailure(signal.reason);
     const cls = classifyNetworkError(err);
     if (cls) return fail(cls, null, describeNetworkError(err, cls));
     // Anything else (a parser limit, a bug) must not crash the request: treat it as a failed try.
     return fail('server-error', null, `upstream failure: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     clearTimeout(firstByteTimer);
-    input.signal.removeEventListener('abort', onAbort);
+    if (controller) input.signal.removeEventListener('abort', onAbort);
     if (!keepSession) session?.destroy();
   }
 }

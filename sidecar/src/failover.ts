@@ -141,6 +141,8 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     }
   }
 
+  // A last try's timeout that was cut to the time left is the total deadline running out (504), not a failure (502).
+  if (now() >= req.deadlineAt) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
   if (req.attempts.length > 0 && req.attempts.every((a) => a.class === 'rate-limit')) {
     const t = now();
     let soonest = Infinity;

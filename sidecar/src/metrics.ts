@@ -1,7 +1,10 @@
 /**
  * The Prometheus metrics of SPEC section 6, on a registry of our own. Label
  * values are route, target and class names from the config, never keys.
- * Children are cached per label set so the hot path does no label lookup.
+ * Children are cached per label set so the hot path does no label lookup,
+ * and the hot counters are tallied here and handed to prom-client when a
+ * scrape reads them (its collect hook): a request pays additions, not
+ * prom-client's label hashing.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CircuitState } from './breaker.ts';
@@ -9,15 +12,66 @@ import { CIRCUIT_STATE_VALUE } from './breaker.ts';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+const MAX_SERIES = 10_000;
+
+interface Tally {
+  labels: Record<string, string>;
+  pending: number;
+}
+
+/** Counts of one counter by (route, target, third label), added to the counter when it is read. */
+class Tallies {
+  private readonly counter: Counter<string>;
+  private readonly third: string;
+  private readonly byRoute = new Map<string, Map<string, Map<string | number, Tally>>>();
+  private readonly all: Tally[] = [];
+
+  constructor(counter: Counter<string>, third: string) {
+    this.counter = counter;
+    this.third = third;
+  }
+
+  add(route: string, target: string, value: string | number, n: number): void {
+    let t = this.byRoute.get(route)?.get(target)?.get(value);
+    if (t === undefined) t = this.create(route, target, value);
+    t.pending += n;
+  }
+
+  /** Hands the counts to prom-client (called by the counter's collect hook, before every read). */
+  flush(): void {
+    for (const t of this.all) {
+      if (t.pending > 0) {
+        this.counter.inc(t.labels, t.pending);
+        t.pending = 0;
+      }
+    }
+  }
+
+  private create(route: string, target: string, value: string | number): Tally {
+    if (this.all.length >= MAX_SERIES) {
+      this.flush();
+      this.byRoute.clear();
+      this.all.length = 0;
+    }
+    let byTarget = this.byRoute.get(route);
+    if (!byTarget) this.byRoute.set(route, (byTarget = new Map()));
+    let byValue = byTarget.get(target);
+    if (!byValue) byTarget.set(target, (byValue = new Map()));
+    const t: Tally = { labels: { route, target, [this.third]: String(value) }, pending: 0 };
+    byValue.set(value, t);
+    this.all.push(t);
+    return t;
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'llmroute_requests_total', help: 'Client requests, by the target that served them (none when no target did) and the status sent.', labelNames: ['route', 'target', 'status'], registers: [this.registry] });
-  readonly attempts = new Counter({ name: 'llmroute_upstream_attempts_total', help: 'Upstream tries, by outcome: ok or an error class.', labelNames: ['route', 'target', 'outcome'], registers: [this.registry] });
+  readonly requests: Counter<string> = new Counter({ name: 'llmroute_requests_total', help: 'Client requests, by the target that served them (none when no target did) and the status sent.', labelNames: ['route', 'target', 'status'], registers: [this.registry], collect: (): void => this.requestTallies.flush() });
+  readonly attempts: Counter<string> = new Counter({ name: 'llmroute_upstream_attempts_total', help: 'Upstream tries, by outcome: ok or an error class.', labelNames: ['route', 'target', 'outcome'], registers: [this.registry], collect: (): void => this.attemptTallies.flush() });
   readonly fallbacks = new Counter({ name: 'llmroute_fallbacks_total', help: 'Moves from one target to the next, by the error class that caused them.', labelNames: ['route', 'from', 'to', 'reason'], registers: [this.registry] });
   readonly duration = new Histogram({ name: 'llmroute_request_duration_seconds', help: 'Whole client requests, by the target that served them.', labelNames: ['route', 'target'], buckets: DURATION_BUCKETS, registers: [this.registry] });
   readonly ttft = new Histogram({ name: 'llmroute_time_to_first_token_seconds', help: 'Streams: time from the request to the first content chunk sent to the client.', labelNames: ['route', 'target'], buckets: TTFT_BUCKETS, registers: [this.registry] });
-  readonly tokens = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry] });
+  readonly tokens: Counter<string> = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry], collect: (): void => this.tokenTallies.flush() });
   readonly circuit = new Gauge({ name: 'llmroute_circuit_state', help: 'Circuit state per target: 0 closed, 1 half-open, 2 open.', labelNames: ['route', 'target'], registers: [this.registry] });
   readonly reloads = new Counter({ name: 'llmroute_config_reloads_total', help: 'Config loads, by result: ok or error.', labelNames: ['result'], registers: [this.registry] });
   readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry] });
@@ -25,6 +79,9 @@ export class Metrics {
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
   private readonly cache = new Map<string, unknown>();
+  private readonly requestTallies = new Tallies(this.requests, 'status');
+  private readonly attemptTallies = new Tallies(this.attempts, 'outcome');
+  private readonly tokenTallies = new Tallies(this.tokens, 'kind');
   private readonly circuitSeries = new Set<string>();
 
   constructor(defaultMetrics = true) {
@@ -37,18 +94,18 @@ export class Metrics {
     let c = this.cache.get(key) as T | undefined;
     if (c === undefined) {
       c = make();
-      if (this.cache.size > 10_000) this.cache.clear();
+      if (this.cache.size > MAX_SERIES) this.cache.clear();
       this.cache.set(key, c);
     }
     return c;
   }
 
   request(route: string, target: string, status: number): void {
-    this.child(`r\0${route}\0${target}\0${status}`, () => this.requests.labels(route, target, String(status))).inc();
+    this.requestTallies.add(route, target, status, 1);
   }
 
   attempt(route: string, target: string, outcome: string): void {
-    this.child(`a\0${route}\0${target}\0${outcome}`, () => this.attempts.labels(route, target, outcome)).inc();
+    this.attemptTallies.add(route, target, outcome, 1);
   }
 
   fallback(route: string, from: string, to: string, reason: string): void {
@@ -64,8 +121,8 @@ export class Metrics {
   }
 
   countTokens(route: string, target: string, prompt: number, completion: number): void {
-    if (prompt > 0) this.child(`p\0${route}\0${target}`, () => this.tokens.labels(route, target, 'prompt')).inc(prompt);
-    if (completion > 0) this.child(`c\0${route}\0${target}`, () => this.tokens.labels(route, target, 'completion')).inc(completion);
+    if (prompt > 0) this.tokenTallies.add(route, target, 'prompt', prompt);
+    if (completion > 0) this.tokenTallies.add(route, target, 'completion', completion);
   }
 
   streamError(route: string, target: string, errorClass: string): void {

@@ -7,16 +7,47 @@
 import { BadRequestError } from './errors.ts';
 import type { EndpointKind } from './providers/types.ts';
 
+/** Deeper JSON than this is refused up front: serialising it again would overflow the stack. */
+export const MAX_JSON_DEPTH = 256;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonBody(raw: Buffer): Record<string, unknown> {
   if (raw.length === 0) throw new BadRequestError('the request body is empty; send a JSON object', null, 'invalid_json');
+  let text: string;
+  try {
+    // JSON must be UTF-8 (RFC 8259): refuse invalid bytes instead of forwarding U+FFFD in their place
+    text = utf8.decode(raw);
+  } catch {
+    throw new BadRequestError('the request body is not valid UTF-8', null, 'invalid_json');
+  }
+  if (raw.length > MAX_JSON_DEPTH && nestedDeeperThan(raw, MAX_JSON_DEPTH)) {
+    throw new BadRequestError(`the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, null, 'invalid_json');
+  }
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch (err) {
     throw new BadRequestError(`the request body is not valid JSON (${(err as Error).message.slice(0, 200)})`, null, 'invalid_json');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError('the request body must be a JSON object', null, 'invalid_json');
   return body as Record<string, unknown>;
+}
+
+/** Whether JSON text opens more than `limit` arrays or objects inside one another (brackets in strings do not count). */
+function nestedDeeperThan(raw: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -38,6 +69,11 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
     if (typeof m.role !== 'string' || !ROLES.has(m.role)) throw new BadRequestError(`'messages[${i}].role' must be one of ${[...ROLES].join(', ')}`, `messages[${i}].role`);
     const c = m.content;
     if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) throw new BadRequestError(`'messages[${i}].content' must be a string or an array of parts`, `messages[${i}].content`);
+    if (Array.isArray(c)) {
+      for (let j = 0; j < c.length; j++) {
+        if (!isPlainObject(c[j])) throw new BadRequestError(`'messages[${i}].content[${j}]' must be an object (a content part)`, `messages[${i}].content[${j}]`);
+      }
+    }
   }
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError("'stream' must be true or false", 'stream');
   integer(body, 'n', 1, 128);
@@ -46,11 +82,18 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
   number(body, 'temperature', 0, 2);
   number(body, 'top_p', 0, 1);
   if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array", 'tools');
+  if (Array.isArray(body.tools)) {
+    for (let j = 0; j < body.tools.length; j++) if (!isPlainObject(body.tools[j])) throw new BadRequestError(`'tools[${j}]' must be an object`, `tools[${j}]`);
+  }
   const stop = body.stop;
   if (stop !== undefined && stop !== null && typeof stop !== 'string' && !(Array.isArray(stop) && stop.every((s) => typeof s === 'string'))) {
     throw new BadRequestError("'stop' must be a string or an array of strings", 'stop');
   }
   return model;
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function integer(body: Record<string, unknown>, key: string, min: number, max: number): void {

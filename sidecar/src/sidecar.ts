@@ -145,6 +145,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     current: () => config,
     drain: async () => {
       draining = true;
+      api.closeConnectionsAfterResponse();
       log.info('draining: no new requests; waiting for those in flight', { inflight: api.inflight() });
       api.server.close();
       api.server.closeIdleConnections();

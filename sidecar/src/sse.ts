@@ -29,18 +29,26 @@ export class SseParser {
     const buf = this.buffer + text;
     const offset = this.buffer.length;
     this.buffer = '';
-    for (let i = offset; i < buf.length; i++) {
-      const c = buf.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      this.line(buf.slice(start, i), events);
-      if (c === 13) {
-        if (i + 1 < buf.length) {
-          if (buf.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.lastWasCR = true;
-        }
+    if (buf.indexOf('\r', offset) === -1) {
+      // Lines end in \n only (every provider we know): let indexOf find them.
+      for (let i = buf.indexOf('\n', offset); i !== -1; i = buf.indexOf('\n', i + 1)) {
+        this.line(buf.slice(start, i), events);
+        start = i + 1;
       }
-      start = i + 1;
+    } else {
+      for (let i = offset; i < buf.length; i++) {
+        const c = buf.charCodeAt(i);
+        if (c !== 10 && c !== 13) continue;
+        this.line(buf.slice(start, i), events);
+        if (c === 13) {
+          if (i + 1 < buf.length) {
+            if (buf.charCodeAt(i + 1) === 10) i++;
+          } else {
+            this.lastWasCR = true;
+          }
+        }
+        start = i + 1;
+      }
     }
     // Lines already consumed from the old buffer were counted in `offset`; keep the unfinished tail.
     this.buffer = buf.slice(start);

@@ -31,7 +31,7 @@ export function parseConfig(text: string, dir: string, env: NodeJS.ProcessEnv, f
     throw new ConfigError([`not valid YAML${mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : ''}`], file);
   }
   const checked = validate<ConfigFile>(configFileSchema, raw);
-  if (!checked.ok) throw new ConfigError(checked.problems, file);
+  if (!checked.ok) throw new ConfigError(withoutKeys(checked.problems, raw), file);
 
   const hash = createHash('sha256').update(text);
   const keyProblems: string[] = [];
@@ -42,7 +42,8 @@ export function parseConfig(text: string, dir: string, env: NodeJS.ProcessEnv, f
     let value: string | undefined;
     if (src.value !== undefined) value = src.value;
     else if (src.env !== undefined) {
-      value = env[src.env];
+      // own variables only: `env: toString` must not find Object.prototype's function
+      value = Object.hasOwn(env, src.env) ? env[src.env] : undefined;
       if (value === undefined || value === '') keyProblems.push(`${where}: environment variable ${src.env} is not set`);
     } else if (src.file !== undefined) {
       const path = resolve(dir, src.file);
@@ -58,8 +59,55 @@ export function parseConfig(text: string, dir: string, env: NodeJS.ProcessEnv, f
     return new Secret(value);
   });
   if ('problems' in compiled) throw new ConfigError(compiled.problems, file);
-  if (keyProblems.length) throw new ConfigError(keyProblems, file);
+  if (keyProblems.length) throw new ConfigError(withoutKeys(keyProblems, raw), file);
   return { config: compiled.config, fingerprint: hash.digest('hex') };
+}
+
+/**
+ * Problems quote the values they refuse (`apiKey: must be an object, not
+ * string "sk-..."`): take out whatever sits under an `apiKey` field before
+ * the problems reach a log line or stderr. Its `env` and `file` names stay
+ * readable, unless one looks like a key pasted in the wrong place.
+ */
+function withoutKeys(problems: string[], raw: unknown): string[] {
+  const keys = new Set<string>();
+  const collect = (v: unknown, depth: number): void => {
+    if (depth > 32) return;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+      const s = String(v);
+      if (s.length >= 8) {
+        keys.add(s);
+        keys.add(JSON.stringify(s).slice(1, -1));
+      }
+    } else if (Array.isArray(v)) for (const x of v) collect(x, depth + 1);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if ((k === 'file' || k === 'env') && !(typeof x === 'string' && looksLikeKey(x, k))) continue;
+        if (k !== 'value') collect(k, depth + 1); // `apiKey: {sk-...}` makes the key a field name
+        collect(x, depth + 1);
+      }
+    }
+  };
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 32 || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else for (const [k, x] of Object.entries(v)) k === 'apiKey' ? collect(x, 0) : walk(x, depth + 1);
+  };
+  walk(raw, 0);
+  if (keys.size === 0) return problems;
+  const longestFirst = [...keys].sort((a, b) => b.length - a.length);
+  return problems.map((p) => {
+    for (const k of longestFirst) if (p.includes(k)) p = p.split(k).join('[redacted]');
+    return p;
+  });
+}
+
+/** A variable name or a path is words; a key is a long run of mixed letters and digits (or says sk-). */
+function looksLikeKey(s: string, field: 'file' | 'env'): boolean {
+  if (/^sk-/i.test(s)) return true;
+  if (field === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return true;
+  if (field === 'file' && /[/.]/.test(s)) return false;
+  return s.length >= 16 && /[0-9]/.test(s) && /[A-Za-z]/.test(s) && !/_/.test(s);
 }
 
 /** Reads and parses the config file at `path`. */

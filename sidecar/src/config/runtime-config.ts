@@ -65,6 +65,13 @@ export interface RuntimeConfig {
   models: Map<string, Route>;
 }
 
+/**
+ * setTimeout's longest delay (about 24.8 days). Node fires a longer one after
+ * 1 ms, which would turn `total: 600h` into an instant deadline.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+const timerMs = (d: string): number => Math.min(durationMs(d), MAX_TIMER_MS);
+
 /** Resolves a target's key source to a Secret (or undefined when it has none). */
 export type KeyResolver = (route: ConfigRoute, target: ConfigTarget) => Secret | undefined;
 
@@ -97,20 +104,20 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       targets,
       retry: {
         attempts: r.retry!.attempts!,
-        backoffInitialMs: durationMs(r.retry!.backoff!.initial!),
-        backoffMaxMs: durationMs(r.retry!.backoff!.max!),
-        retryAfterCapMs: durationMs(r.retry!.retryAfterCap!),
+        backoffInitialMs: timerMs(r.retry!.backoff!.initial!),
+        backoffMaxMs: timerMs(r.retry!.backoff!.max!),
+        retryAfterCapMs: timerMs(r.retry!.retryAfterCap!),
       },
       fallbackOn: new Set(r.fallbackOn),
       timeouts: {
-        connectMs: durationMs(r.timeouts!.connect!),
-        firstByteMs: durationMs(r.timeouts!.firstByte!),
-        idleMs: durationMs(r.timeouts!.idle!),
-        totalMs: durationMs(r.timeouts!.total!),
+        connectMs: timerMs(r.timeouts!.connect!),
+        firstByteMs: timerMs(r.timeouts!.firstByte!),
+        idleMs: timerMs(r.timeouts!.idle!),
+        totalMs: timerMs(r.timeouts!.total!),
       },
       breaker: {
         consecutiveFailures: r.circuitBreaker!.consecutiveFailures!,
-        openForMs: durationMs(r.circuitBreaker!.openFor!),
+        openForMs: timerMs(r.circuitBreaker!.openFor!),
       },
     };
     for (const name of [r.name, ...route.aliases]) {
