@@ -47,3 +47,39 @@ export function parseLogLevel(flag: string, v: string): LogLevel {
   if (!isLogLevel(v)) throw new UsageError(`${flag} must be debug, info, warn or error, not '${v}'`);
   return v;
 }
+
+/** The exit code of a command line that cannot be understood. */
+export const EXIT_USAGE = 2;
+
+/**
+ * The start every llmroute command shares: parse the command line; on a
+ * UsageError print it with the usage to stderr, on --help the usage, on
+ * --version the version. Returns the arguments to run with, or the exit code
+ * when there is nothing more to do.
+ */
+export function commandLine<A extends { help: boolean; version: boolean }>(
+  name: string,
+  usage: string,
+  parse: () => A,
+  version: () => string,
+): { args: A } | { exit: number } {
+  let args: A;
+  try {
+    args = parse();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${name}: ${err.message}\n\n${usage}`);
+      return { exit: EXIT_USAGE };
+    }
+    throw err;
+  }
+  if (args.help) {
+    process.stdout.write(usage);
+    return { exit: 0 };
+  }
+  if (args.version) {
+    process.stdout.write(`${version()}\n`);
+    return { exit: 0 };
+  }
+  return { args };
+}

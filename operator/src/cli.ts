@@ -9,32 +9,15 @@ import { packageVersion } from '../../sidecar/src/version.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../sidecar/src/log.ts';
 import { parseArgs, USAGE } from './args.ts';
-import { UsageError } from './errors.ts';
+import { commandLine } from '../../common/cli-flags.ts';
 import { startOperator } from './operator.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { startWebhook, type WebhookHandle } from './webhook/start.ts';
 
-const EXIT_USAGE = 2;
-
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`llmroute-operator: ${err.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${packageVersion()}\n`);
-    return 0;
-  }
+  const cmd = commandLine('llmroute-operator', USAGE, () => parseArgs(process.argv.slice(2), process.env), packageVersion);
+  if ('exit' in cmd) return cmd.exit;
+  const { args } = cmd;
 
   const log = createLogger(args.logLevel, undefined, 'operator');
   const kc = new KubeConfig();

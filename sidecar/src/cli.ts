@@ -4,34 +4,18 @@
  * config (an invalid one is a clear error and exit code 2), starts the
  * sidecar, and drains on SIGTERM/SIGINT (exit 0).
  */
-import { parseArgs, USAGE, UsageError } from './args.ts';
+import { commandLine, EXIT_USAGE } from '../../common/cli-flags.ts';
+import { parseArgs, USAGE } from './args.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './config/load-config.ts';
 import { createLogger } from './log.ts';
 import { startSidecar } from './sidecar.ts';
 import { packageVersion } from './version.ts';
 
-const EXIT_USAGE = 2;
-
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`llmroute-sidecar: ${err.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${packageVersion()}\n`);
-    return 0;
-  }
+  const cmd = commandLine('llmroute-sidecar', USAGE, () => parseArgs(process.argv.slice(2), process.env), packageVersion);
+  if ('exit' in cmd) return cmd.exit;
+  const { args } = cmd;
 
   const log = createLogger(args.logLevel ?? 'info');
   let initial;
