@@ -6,7 +6,12 @@
  *
  *   node bench/run.ts [--quick] [--duration S] [--rounds N] [--only sidecar,floor,...]
  *                     [--scenarios c1,c64,r1000,r5000,stream,slow-stream,failover]
- *                     [--skip-peers] [--think-ms N] [--sidecar-js] [--profile] [--record]
+ *                     [--skip-peers] [--think-ms N] [--sidecar-ts] [--node-args '...']
+ *                     [--profile] [--record]
+ *
+ * The sidecar runs as its image runs it: compiled by tsconfig.build.json,
+ * started with the node flags of sidecar/Dockerfile's ENTRYPOINT.
+ * --sidecar-ts runs the .ts sources instead; --node-args replaces the flags.
  *
  * Writes the Markdown report to stdout and to bench/results/latest.md, the
  * raw numbers to bench/results/latest.json, and with --record a copy to
@@ -29,6 +34,7 @@ import {
   directTarget,
   expressTarget,
   floorTarget,
+  imageNodeFlags,
   litellmTarget,
   portkeyTarget,
   sidecarTarget,
@@ -51,7 +57,8 @@ const { values: flags } = parseArgs({
     'skip-peers': { type: 'boolean', default: false },
     'think-ms': { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
-    'sidecar-js': { type: 'boolean', default: false },
+    'sidecar-ts': { type: 'boolean', default: false },
+    'node-args': { type: 'string' },
     record: { type: 'boolean', default: false },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     help: { type: 'boolean', default: false },
@@ -93,7 +100,7 @@ if (major < 24) {
 
 // ------------------------------------------------------------------ start-up
 
-/** --sidecar-js: compile the sources as the image does (npm run build) into a temp folder, not dist/. */
+/** Compiles the sources as the image does (npm run build), into a temp folder rather than dist/. */
 function compileSidecar(): string {
   const out = mkdtempSync(join(tmpdir(), 'llmroute-bench-dist-'));
   tempDirs.push(out);
@@ -156,10 +163,14 @@ for (const name of wanted) {
         break;
       case 'sidecar': {
         if (flags.profile) mkdirSync(profileDir, { recursive: true });
-        const js = flags['sidecar-js'] ? compileSidecar() : undefined;
+        const js = flags['sidecar-ts'] ? undefined : compileSidecar();
+        const nodeArgs = flags['node-args'] !== undefined ? flags['node-args'].split(/\s+/).filter(Boolean) : imageNodeFlags();
+        const shown = nodeArgs.length ? ` with ${nodeArgs.join(' ')}` : '';
         const s = await sidecarTarget(up, {
-          extraNodeArgs: flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-          ...(js ? { cli: js, label: 'llmroute sidecar (compiled with tsconfig.build.json, run as the image runs it)' } : {}),
+          extraNodeArgs: [...nodeArgs, ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+          ...(js
+            ? { cli: js, label: `llmroute sidecar (compiled by tsconfig.build.json, node${shown}${flags['node-args'] === undefined ? ': as the image runs it' : ''})` }
+            : { label: `llmroute sidecar (the .ts sources, node${shown})` }),
         });
         sidecarAdmin = s.adminURL;
         t = s;

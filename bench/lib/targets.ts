@@ -12,7 +12,7 @@
  * Three routes: `chat` (the main one), `failover` (a primary that fails 30 %
  * of calls, then a secondary) and `slow` (a stream with gaps between chunks).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,24 @@ const SIDECAR_CLI = here('../../sidecar/src/cli.ts');
 const FLOOR = here('../servers/floor.ts');
 const EXPRESS = here('../servers/express-proxy.ts');
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const SIDECAR_DOCKERFILE = here('../../sidecar/Dockerfile');
+
+/**
+ * The node flags the sidecar's image starts it with: what sits between
+ * "node" and the script in the ENTRYPOINT of a Dockerfile, so that the bench
+ * measures the process the image runs.
+ */
+export function entrypointNodeFlags(dockerfile: string): string[] {
+  const line = dockerfile.split('\n').find((l) => /^ENTRYPOINT\s*\[/.test(l));
+  if (!line) throw new Error('the Dockerfile has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(line.replace(/^ENTRYPOINT\s*/, '')) as string[];
+  if (argv[0] !== 'node') throw new Error(`the ENTRYPOINT does not start node: ${argv.join(' ')}`);
+  const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+  if (script === -1) throw new Error('the ENTRYPOINT names no script');
+  return argv.slice(1, script);
+}
+
+export const imageNodeFlags = (): string[] => entrypointNodeFlags(readFileSync(SIDECAR_DOCKERFILE, 'utf8'));
 
 const jsonLine = (key: string) => (line: string): unknown => {
   try {

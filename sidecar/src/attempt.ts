@@ -10,7 +10,7 @@ import type { Route, Target } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { StreamSession } from './stream-session.ts';
-import { readText, sendUpstream } from './upstream.ts';
+import { readText, sendUpstream, sendUpstreamBuffered } from './upstream.ts';
 
 /** Why an attempt's signal was aborted. */
 export type AbortCause = 'deadline' | 'client-closed' | 'first-byte';
@@ -73,29 +73,16 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   let keepSession = false;
   let session: StreamSession | undefined;
   try {
-    const res = await sendUpstream(upstream, {
-      connectMs: t.connectMs,
-      headersTimeoutMs: firstByteMs,
-      bodyTimeoutMs: t.idleMs,
-      signal,
-    });
+    if (!stream) {
+      const res = await sendUpstreamBuffered(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal, limitFor: responseLimit });
+      if (res.statusCode < 200 || res.statusCode >= 300) return providerFailure(adapter, res.statusCode, res.text, res.headers);
+      return jsonResult(adapter, kind, res.statusCode, res.text, target, false);
+    }
+    const res = await sendUpstream(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal });
     const status = res.statusCode;
-    if (status < 200 || status >= 300) {
-      const text = await readText(res.body, ERROR_BODY_LIMIT);
-      const perr = adapter.parseError(status, text);
-      return {
-        ok: false,
-        failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(res.headers), providerError: perr },
-      };
-    }
-    const contentType = String(res.headers['content-type'] ?? '');
-    if (!stream || contentType.includes('application/json')) {
-      const text = await readText(res.body, RESPONSE_LIMIT);
-      const parsed = adapter.parseResponse(kind, status, text, target);
-      if (!parsed.ok) return { ok: false, failure: { errorClass: parsed.error.errorClass, status: parsed.error.status, message: parsed.error.message, providerError: parsed.error } };
-      if (stream) return fail('server-error', status, 'the provider answered a stream request with a JSON body');
-      return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage };
-    }
+    if (status < 200 || status >= 300) return providerFailure(adapter, status, await readText(res.body, ERROR_BODY_LIMIT), res.headers);
+    // A stream request answered with a JSON body: an error the provider sent as 2xx, or a provider that ignored `stream`.
+    if (String(res.headers['content-type'] ?? '').includes('application/json')) return jsonResult(adapter, kind, status, await readText(res.body, RESPONSE_LIMIT), target, true);
     session = new StreamSession(res.body, adapter.createStreamDecoder(target, body));
     const prelude: string[] = [];
     let usage: Usage | undefined;
@@ -130,6 +117,23 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     if (controller) input.signal.removeEventListener('abort', onAbort);
     if (!keepSession) session?.destroy();
   }
+}
+
+function responseLimit(status: number): number {
+  return status >= 200 && status < 300 ? RESPONSE_LIMIT : ERROR_BODY_LIMIT;
+}
+
+function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): AttemptResult {
+  const perr = adapter.parseError(status, text);
+  return { ok: false, failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(headers), providerError: perr } };
+}
+
+/** A whole 2xx JSON body; for a stream request it is a failure either way (an error, or no stream). */
+function jsonResult(adapter: ProviderAdapter, kind: EndpointKind, status: number, text: string, target: Target, stream: boolean): AttemptResult {
+  const parsed = adapter.parseResponse(kind, status, text, target);
+  if (!parsed.ok) return { ok: false, failure: { errorClass: parsed.error.errorClass, status: parsed.error.status, message: parsed.error.message, providerError: parsed.error } };
+  if (stream) return fail('server-error', status, 'the provider answered a stream request with a JSON body');
+  return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage };
 }
 
 function fail(errorClass: ErrorClass, status: number | null, message: string, providerError?: ProviderError): AttemptResult {

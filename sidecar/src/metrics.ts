@@ -6,9 +6,14 @@
  * scrape reads them (its collect hook): a request pays additions, not
  * prom-client's label hashing.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client's modules one by one, not its index (see lean-imports.d.ts).
+import Counter from 'prom-client/lib/counter.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import Registry from 'prom-client/lib/registry.js';
 import type { CircuitState } from './breaker.ts';
 import { CIRCUIT_STATE_VALUE } from './breaker.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -74,7 +79,9 @@ export class Metrics {
   readonly tokens: Counter<string> = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry], collect: (): void => this.tokenTallies.flush() });
   readonly circuit = new Gauge({ name: 'llmroute_circuit_state', help: 'Circuit state per target: 0 closed, 1 half-open, 2 open.', labelNames: ['route', 'target'], registers: [this.registry] });
   readonly reloads = new Counter({ name: 'llmroute_config_reloads_total', help: 'Config loads, by result: ok or error.', labelNames: ['result'], registers: [this.registry] });
-  readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry] });
+  /** Client requests being served now: a plain number on the hot path, read into the gauge by a scrape. */
+  inflightNow = 0;
+  readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry], collect: (): void => this.inflight.set(this.inflightNow) });
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
@@ -83,9 +90,10 @@ export class Metrics {
   private readonly attemptTallies = new Tallies(this.attempts, 'outcome');
   private readonly tokenTallies = new Tallies(this.tokens, 'kind');
   private readonly circuitSeries = new Set<string>();
+  private stopProcessMetrics: () => void = () => undefined;
 
   constructor(defaultMetrics = true) {
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'llmroute_process_' });
+    if (defaultMetrics) this.stopProcessMetrics = registerProcessMetrics(this.registry);
     this.reloads.inc({ result: 'ok' }, 0);
     this.reloads.inc({ result: 'error' }, 0);
   }
@@ -136,6 +144,11 @@ export class Metrics {
   circuitState(route: string, target: string, state: CircuitState): void {
     this.circuitSeries.add(`${route}\0${target}`);
     this.circuit.labels(route, target).set(CIRCUIT_STATE_VALUE[state]);
+  }
+
+  /** Stops the event-loop delay monitor of the process metrics (at shutdown, and in tests). */
+  close(): void {
+    this.stopProcessMetrics();
   }
 
   /** Drops the circuit series of targets that left the config. `live` holds route + NUL + target keys. */

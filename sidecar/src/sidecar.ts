@@ -136,6 +136,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     admin.closeAllConnections();
     await Promise.all([closeServer(api.server), closeServer(admin)]);
     await closeUpstreams();
+    metrics.close();
   };
 
   return {

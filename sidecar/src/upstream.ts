@@ -3,7 +3,10 @@
  * timeout value (connect timeouts are an Agent setting); header and body
  * timeouts are per request. Pure transport: no classification here.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+// undici's Agent and request modules alone, not its index (see lean-imports.d.ts).
+import Agent from 'undici/lib/dispatcher/agent.js';
+import request from 'undici/lib/api/api-request.js';
 import type { UpstreamRequest } from './providers/types.ts';
 
 const agents = new Map<number, Agent>();
@@ -47,7 +50,7 @@ function splitURL(href: string): { origin: string; path: string } {
 
 export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Dispatcher.ResponseData> {
   const url = splitURL(req.url);
-  return agentFor(o.connectMs).request({
+  return request.call(agentFor(o.connectMs), {
     origin: url.origin,
     path: url.path,
     method: 'POST',
@@ -56,6 +59,80 @@ export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Disp
     signal: o.signal,
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
+  });
+}
+
+export interface BufferedResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as UTF-8 text, cut at the limit. */
+  text: string;
+  /** The body was longer than the limit: the rest was not read and the connection was closed. */
+  truncated: boolean;
+}
+
+/**
+ * Sends a request whose whole answer is wanted at once (non-stream calls)
+ * and collects the body straight from undici's dispatch handler: no body
+ * stream, no events, no promise per chunk. Measured against request() +
+ * readText, this is the cheapest way to a whole body (bench/README.md).
+ * `limitFor(status)` caps what is kept, by status (small for errors).
+ * Rejects with undici's or the socket's error; when `signal` aborts, with
+ * its reason wrapped in an Error (the caller reads `signal.reason`).
+ */
+export function sendUpstreamBuffered(req: UpstreamRequest, o: SendOptions & { limitFor: (status: number) => number }): Promise<BufferedResponse> {
+  const url = splitURL(req.url);
+  return new Promise((resolve, reject) => {
+    const signal = o.signal;
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let statusCode = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    let limit = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const abortError = (): Error => Object.assign(new Error('the request was aborted'), { name: 'AbortError', code: 'UND_ERR_ABORTED', cause: signal.reason as unknown });
+    const onAbort = (): void => controller?.abort(abortError());
+    const settle = (err: Error | null, truncated = false): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) return reject(err);
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      resolve({ statusCode, headers, text, truncated });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    agentFor(o.connectMs).dispatch(
+      { origin: url.origin, path: url.path, method: 'POST', headers: req.headers, body: req.body, headersTimeout: o.headersTimeoutMs, bodyTimeout: o.bodyTimeoutMs },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (signal.aborted) c.abort(abortError());
+        },
+        onResponseStart(_c, status, h) {
+          // 1xx heads come first and are dropped; the final one wins.
+          statusCode = status;
+          headers = h;
+          limit = o.limitFor(status);
+        },
+        onResponseData(c, chunk) {
+          if (settled) return;
+          size += chunk.length;
+          if (size > limit) {
+            settle(null, true);
+            c.abort(new Error('response body over the limit'));
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(null);
+        },
+        onResponseError(_c, err) {
+          settle(err);
+        },
+      },
+    );
   });
 }
 

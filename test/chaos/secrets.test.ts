@@ -236,7 +236,7 @@ describe('the admin port exposes nothing secret', () => {
           if (a.status < 300) answered.push(`${method} ${path}`);
         }
       }
-      // express routes GET handlers for HEAD too, and /metrics/ and /HEALTHZ are the same routes to it
+      // GET and HEAD answer on the three paths (a trailing slash and a query string are ignored)
       for (const a of answered) expect(a).toMatch(/^(GET|HEAD) \/(healthz|readyz|metrics)\/?(\?format=json)?$/i);
       const metrics = (await send(`${sp.adminURL}/metrics`, undefined)).text;
       // labels are names from the config, never URLs or keys

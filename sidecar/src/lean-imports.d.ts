@@ -1,0 +1,47 @@
+/**
+ * Types for the library modules the sidecar loads one by one instead of
+ * through their package index. The sidecar runs beside every pod, so what
+ * an index pulls in and the sidecar never calls is memory paid many times:
+ *
+ * - `undici`'s index loads fetch, WebSocket, the cache and the mock agent:
+ *   the Agent and the request API are all the sidecar uses. The index also
+ *   attaches that API to Dispatcher.prototype; without it, `request` is
+ *   called with the agent as `this`.
+ * - `prom-client`'s index loads the default metrics (node:cluster, the
+ *   OpenTelemetry API, a GC observer), Summary and the Pushgateway: the
+ *   registry, Counter, Gauge and Histogram are all the sidecar uses.
+ *
+ * Together about 20 MB of resident memory per pod (bench/README.md,
+ * "Memory"). The versions are pinned by package-lock.json, and
+ * upstream.test.ts and metrics.test.ts fail if a package index creeps back.
+ */
+declare module 'undici/lib/dispatcher/agent.js' {
+  import { Agent } from 'undici';
+  export = Agent;
+}
+
+declare module 'undici/lib/api/api-request.js' {
+  import type { Dispatcher } from 'undici';
+  function request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
+  export = request;
+}
+
+declare module 'prom-client/lib/registry.js' {
+  import { Registry } from 'prom-client';
+  export = Registry;
+}
+
+declare module 'prom-client/lib/counter.js' {
+  import { Counter } from 'prom-client';
+  export = Counter;
+}
+
+declare module 'prom-client/lib/gauge.js' {
+  import { Gauge } from 'prom-client';
+  export = Gauge;
+}
+
+declare module 'prom-client/lib/histogram.js' {
+  import { Histogram } from 'prom-client';
+  export = Histogram;
+}
