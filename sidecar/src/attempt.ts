@@ -10,7 +10,7 @@ import type { Route, Target } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { StreamSession } from './stream-session.ts';
-import { readText, sendUpstream, sendUpstreamBuffered } from './upstream.ts';
+import { sendUpstream } from './upstream.ts';
 
 /** Why an attempt's signal was aborted. */
 export type AbortCause = 'deadline' | 'client-closed' | 'first-byte';
@@ -73,17 +73,12 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   let keepSession = false;
   let session: StreamSession | undefined;
   try {
-    if (!stream) {
-      const res = await sendUpstreamBuffered(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal, limitFor: responseLimit });
-      if (res.statusCode < 200 || res.statusCode >= 300) return providerFailure(adapter, res.statusCode, res.text, res.headers);
-      return jsonResult(adapter, kind, res.statusCode, res.text, target, false);
-    }
-    const res = await sendUpstream(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal });
+    session = stream ? new StreamSession(adapter.createStreamDecoder(target, body)) : undefined;
+    const res = await sendUpstream(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal, limitFor: responseLimit, stream: session });
     const status = res.statusCode;
-    if (status < 200 || status >= 300) return providerFailure(adapter, status, await readText(res.body, ERROR_BODY_LIMIT), res.headers);
-    // A stream request answered with a JSON body: an error the provider sent as 2xx, or a provider that ignored `stream`.
-    if (String(res.headers['content-type'] ?? '').includes('application/json')) return jsonResult(adapter, kind, status, await readText(res.body, RESPONSE_LIMIT), target, true);
-    session = new StreamSession(res.body, adapter.createStreamDecoder(target, body));
+    if (status < 200 || status >= 300) return providerFailure(adapter, status, res.text, res.headers);
+    // A whole JSON body; for a stream request, an error the provider sent as 2xx or a provider that ignored `stream`.
+    if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream);
     const prelude: string[] = [];
     let usage: Usage | undefined;
     for (;;) {

@@ -3,10 +3,9 @@
  * through their package index. The sidecar runs beside every pod, so what
  * an index pulls in and the sidecar never calls is memory paid many times:
  *
- * - `undici`'s index loads fetch, WebSocket, the cache and the mock agent:
- *   the Agent and the request API are all the sidecar uses. The index also
- *   attaches that API to Dispatcher.prototype; without it, `request` is
- *   called with the agent as `this`.
+ * - `undici`'s index loads fetch, WebSocket, the cache, the mock agent and
+ *   the request/stream APIs: the sidecar dispatches to an Agent with a
+ *   handler of its own (upstream.ts), so the Agent module is all it loads.
  * - `prom-client`'s index loads the default metrics (node:cluster, the
  *   OpenTelemetry API, a GC observer), Summary and the Pushgateway: the
  *   registry, Counter, Gauge and Histogram are all the sidecar uses.
@@ -18,12 +17,6 @@
 declare module 'undici/lib/dispatcher/agent.js' {
   import { Agent } from 'undici';
   export = Agent;
-}
-
-declare module 'undici/lib/api/api-request.js' {
-  import type { Dispatcher } from 'undici';
-  function request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
-  export = request;
 }
 
 declare module 'prom-client/lib/registry.js' {

@@ -1,8 +1,11 @@
 /**
  * One upstream event stream being read: bytes → SSE events → the adapter's
- * decoder → OpenAI chunks. The attempt reads it until the commit point; the
- * relay reads the rest. Reading is pulled, so a slow client slows the
- * upstream read instead of filling memory.
+ * decoder → OpenAI chunks. undici's dispatch handler feeds it (upstream.ts:
+ * no body stream, no async iterator, no promise per chunk); the attempt
+ * reads it until the commit point, the relay reads the rest. Reading is
+ * pulled: past HIGH_WATER bytes decoded and not yet read, the upstream
+ * socket is paused, so a slow client slows the upstream read instead of
+ * filling memory.
  */
 import type { Dispatcher } from 'undici';
 import { SseParser } from './sse.ts';
@@ -10,63 +13,139 @@ import type { StreamDecoder, StreamStep } from './providers/types.ts';
 
 /** Bytes read after the end of a stream before giving up on reusing its connection. */
 const DRAIN_LIMIT = 64 * 1024;
+/** Decoded bytes waiting for the reader before the upstream is paused, and the level it resumes at. */
+const HIGH_WATER = 64 * 1024;
+const LOW_WATER = 16 * 1024;
 
-export class StreamSession {
-  private readonly iterator: AsyncIterator<Buffer>;
+/** What upstream.ts feeds a stream's body into. */
+export interface StreamSink {
+  /** The body starts: the controller pauses, resumes and aborts the upstream exchange. */
+  attach(controller: Dispatcher.DispatchController): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  fail(err: Error): void;
+}
+
+interface Batch {
+  steps: StreamStep[];
+  bytes: number;
+}
+
+export class StreamSession implements StreamSink {
   private readonly parser = new SseParser();
-  private readonly body: Dispatcher.ResponseData['body'];
   private readonly decoder: StreamDecoder;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly queue: Batch[] = [];
+  private queued = 0;
+  private bodyEnded = false;
+  private error: Error | undefined;
+  private waiting: { resolve: (steps: StreamStep[] | null) => void; reject: (err: Error) => void } | undefined;
   /** The decoder saw the provider's normal end of the stream. */
   private ended = false;
-  private draining = false;
+  /** Closed by its reader: what still comes is dropped. */
+  private closed = false;
+  private dropped = 0;
 
-  constructor(body: Dispatcher.ResponseData['body'], decoder: StreamDecoder) {
-    this.body = body;
+  constructor(decoder: StreamDecoder) {
     this.decoder = decoder;
-    this.iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
-  /** The steps decoded from the next piece of the body, or null when the body ended. Throws network errors. */
-  async next(): Promise<StreamStep[] | null> {
-    for (;;) {
-      const { value, done } = await this.iterator.next();
-      if (done) return null;
-      const events = this.parser.push(value);
-      if (events.length === 0) continue;
-      const steps: StreamStep[] = new Array(events.length);
+  // ---------------------------------------------------------------- the feed
+
+  attach(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.closed) controller.abort(sessionClosed());
+  }
+
+  data(chunk: Buffer): void {
+    if (this.closed) {
+      this.dropped += chunk.length;
+      if (this.dropped > DRAIN_LIMIT) this.controller?.abort(sessionClosed());
+      return;
+    }
+    if (this.error) return;
+    let steps: StreamStep[];
+    try {
+      const events = this.parser.push(chunk);
+      if (events.length === 0) return;
+      steps = new Array(events.length);
       for (let i = 0; i < events.length; i++) {
         const step = this.decoder.push(events[i]!);
         if (step.finished) this.ended = true;
         steps[i] = step;
       }
-      return steps;
+    } catch (err) {
+      // An event over the size limit, or a decoder bug: the stream cannot go on.
+      this.fail(err as Error);
+      this.controller?.abort(err as Error);
+      return;
     }
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(steps);
+      return;
+    }
+    this.queue.push({ steps, bytes: chunk.length });
+    this.queued += chunk.length;
+    if (this.queued > HIGH_WATER && this.controller && !this.controller.paused) this.controller.pause();
+  }
+
+  end(): void {
+    this.bodyEnded = true;
+    if (this.waiting && this.queue.length === 0) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(null);
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.error || this.bodyEnded) return;
+    this.error = err;
+    if (this.waiting && this.queue.length === 0) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.reject(err);
+    }
+  }
+
+  // -------------------------------------------------------------- the reader
+
+  /** The steps decoded from the next piece of the body, or null when the body ended. Rejects with network errors. */
+  next(): Promise<StreamStep[] | null> {
+    const batch = this.queue.shift();
+    if (batch) {
+      this.queued -= batch.bytes;
+      if (this.queued < LOW_WATER && this.controller?.paused) this.controller.resume();
+      return Promise.resolve(batch.steps);
+    }
+    if (this.error) return Promise.reject(this.error);
+    if (this.bodyEnded) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
   }
 
   /** Stops reading and releases the connection. */
   destroy(): void {
-    if (this.body.destroyed || this.draining) return;
-    // A stream the provider finished has at most a few bytes left: read them, so the connection
-    // goes back to the pool. Destroying an unfinished body makes undici build (and throw away)
-    // an abort error with its stack trace: the costliest step of a whole stream.
-    if (this.ended) {
-      this.draining = true;
-      void this.drain();
-    } else this.body.destroy();
-  }
-
-  private async drain(): Promise<void> {
-    let left = DRAIN_LIMIT;
-    try {
-      for (;;) {
-        const { value, done } = await this.iterator.next();
-        if (done) return;
-        left -= value.length;
-        if (left < 0) break;
-      }
-    } catch {
-      return; // the body failed on its own: nothing left to release
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(null);
     }
-    this.body.destroy();
+    if (this.bodyEnded || this.error) return;
+    // A stream the provider finished has at most a few bytes left: let them come and drop them
+    // (up to DRAIN_LIMIT), so the connection goes back to the pool. An unfinished one is aborted.
+    if (!this.ended) this.controller?.abort(sessionClosed());
+    else if (this.controller?.paused) this.controller.resume();
   }
+}
+
+function sessionClosed(): Error {
+  return Object.assign(new Error('the stream was closed by its reader'), { code: 'UND_ERR_ABORTED' });
 }

@@ -2,12 +2,17 @@
  * Sends one request upstream with undici. One keep-alive Agent per connect
  * timeout value (connect timeouts are an Agent setting); header and body
  * timeouts are per request. Pure transport: no classification here.
+ *
+ * The answer is taken straight from undici's dispatch handler, not through
+ * its request() API: no body stream, no events, no promise per chunk. A
+ * whole body is collected into one string; an event stream is fed into a
+ * StreamSink as it arrives. Measured in bench/README.md ("Hot spots").
  */
 import type { Dispatcher } from 'undici';
-// undici's Agent and request modules alone, not its index (see lean-imports.d.ts).
+// undici's Agent module alone, not its index (see lean-imports.d.ts).
 import Agent from 'undici/lib/dispatcher/agent.js';
-import request from 'undici/lib/api/api-request.js';
 import type { UpstreamRequest } from './providers/types.ts';
+import type { StreamSink } from './stream-session.ts';
 
 const agents = new Map<number, Agent>();
 
@@ -32,6 +37,21 @@ export interface SendOptions {
   /** Longest gap between body chunks. */
   bodyTimeoutMs: number;
   signal: AbortSignal;
+  /** The most of a whole body kept, by status (small for errors); the rest is not read. */
+  limitFor: (status: number) => number;
+  /** Where a 2xx answer that is not JSON (an event stream) goes, when the caller asked for a stream. */
+  stream?: StreamSink | undefined;
+}
+
+export interface UpstreamAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** True when the body goes to `stream` (and `text` is empty). */
+  streaming: boolean;
+  /** A whole body as UTF-8 text, cut at the limit. */
+  text: string;
+  /** The body was longer than the limit: the rest was not read and the connection was closed. */
+  truncated: boolean;
 }
 
 /** Target URLs split into origin and path, parsed once each: a route has a handful of them. */
@@ -48,44 +68,26 @@ function splitURL(href: string): { origin: string; path: string } {
   return s;
 }
 
-export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Dispatcher.ResponseData> {
-  const url = splitURL(req.url);
-  return request.call(agentFor(o.connectMs), {
-    origin: url.origin,
-    path: url.path,
-    method: 'POST',
-    headers: req.headers,
-    body: req.body,
-    signal: o.signal,
-    headersTimeout: o.headersTimeoutMs,
-    bodyTimeout: o.bodyTimeoutMs,
-  });
-}
-
-export interface BufferedResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The body as UTF-8 text, cut at the limit. */
-  text: string;
-  /** The body was longer than the limit: the rest was not read and the connection was closed. */
-  truncated: boolean;
+function isJson(headers: Record<string, string | string[] | undefined>): boolean {
+  const type = headers['content-type'];
+  return (typeof type === 'string' ? type : String(type ?? '')).includes('application/json');
 }
 
 /**
- * Sends a request whose whole answer is wanted at once (non-stream calls)
- * and collects the body straight from undici's dispatch handler: no body
- * stream, no events, no promise per chunk. Measured against request() +
- * readText, this is the cheapest way to a whole body (bench/README.md).
- * `limitFor(status)` caps what is kept, by status (small for errors).
- * Rejects with undici's or the socket's error; when `signal` aborts, with
- * its reason wrapped in an Error (the caller reads `signal.reason`).
+ * Sends a POST and resolves with the answer's head: with the whole body
+ * (non-stream calls, errors, JSON), or once the body starts flowing into
+ * `o.stream`. Rejects with undici's or the socket's error; when `signal`
+ * aborts, with an UND_ERR_ABORTED error whose cause is the signal's reason.
+ * An abort or a failure after the head reaches the stream as `fail`.
  */
-export function sendUpstreamBuffered(req: UpstreamRequest, o: SendOptions & { limitFor: (status: number) => number }): Promise<BufferedResponse> {
+export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<UpstreamAnswer> {
   const url = splitURL(req.url);
   return new Promise((resolve, reject) => {
     const signal = o.signal;
     let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
+    let answered = false;
+    let finished = false;
+    let sink: StreamSink | undefined;
     let statusCode = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     let limit = 0;
@@ -93,13 +95,14 @@ export function sendUpstreamBuffered(req: UpstreamRequest, o: SendOptions & { li
     const chunks: Buffer[] = [];
     const abortError = (): Error => Object.assign(new Error('the request was aborted'), { name: 'AbortError', code: 'UND_ERR_ABORTED', cause: signal.reason as unknown });
     const onAbort = (): void => controller?.abort(abortError());
-    const settle = (err: Error | null, truncated = false): void => {
-      if (settled) return;
-      settled = true;
+    const finish = (): void => {
+      finished = true;
       signal.removeEventListener('abort', onAbort);
-      if (err) return reject(err);
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      resolve({ statusCode, headers, text, truncated });
+    };
+    const answer = (truncated: boolean): void => {
+      answered = true;
+      const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      resolve({ statusCode, headers, streaming: false, text, truncated });
     };
     signal.addEventListener('abort', onAbort, { once: true });
     agentFor(o.connectMs).dispatch(
@@ -109,85 +112,48 @@ export function sendUpstreamBuffered(req: UpstreamRequest, o: SendOptions & { li
           controller = c;
           if (signal.aborted) c.abort(abortError());
         },
-        onResponseStart(_c, status, h) {
+        onResponseStart(c, status, h) {
           // 1xx heads come first and are dropped; the final one wins.
           statusCode = status;
           headers = h;
+          if (status < 200) return;
+          if (o.stream && status < 300 && !isJson(h)) {
+            sink = o.stream;
+            sink.attach(c);
+            answered = true;
+            resolve({ statusCode, headers, streaming: true, text: '', truncated: false });
+            return;
+          }
           limit = o.limitFor(status);
         },
         onResponseData(c, chunk) {
-          if (settled) return;
+          if (sink) return sink.data(chunk);
+          if (answered) return;
           size += chunk.length;
           if (size > limit) {
-            settle(null, true);
+            answer(true);
             c.abort(new Error('response body over the limit'));
             return;
           }
           chunks.push(chunk);
         },
         onResponseEnd() {
-          settle(null);
+          finish();
+          if (sink) sink.end();
+          else if (!answered) answer(false);
         },
         onResponseError(_c, err) {
-          settle(err);
+          if (finished) return;
+          finish();
+          if (sink) sink.fail(err);
+          else if (!answered) {
+            answered = true;
+            reject(err);
+          }
         },
       },
     );
   });
-}
-
-/** Reads a body as text, up to `limit` bytes (the rest is dropped and the socket released). */
-export function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  // Events rather than `for await`: no async iterator and no promise per chunk on the hot path.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const text = (): string => (chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-    const detach = (): void => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        detach();
-        body.on('error', ignore);
-        body.destroy();
-        resolve(text());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      detach();
-      resolve(text());
-    };
-    const onError = (err: Error): void => {
-      detach();
-      reject(err);
-    };
-    // Closed with neither an end nor an error: what `for await` reports as a premature close.
-    const onClose = (): void => {
-      detach();
-      reject(prematureClose());
-    };
-    if (body.destroyed) {
-      reject(body.errored ?? prematureClose());
-      return;
-    }
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
-  });
-}
-
-function ignore(): void {}
-
-function prematureClose(): Error {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** Closes every upstream connection (at shutdown). */

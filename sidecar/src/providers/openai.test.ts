@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Secret } from '../secret.ts';
 import { adapterFor, DEFAULT_BASE_URLS } from './index.ts';
 import { anthropicAdapter } from './anthropic.ts';
-import { azureOpenaiAdapter, DEFAULT_AZURE_API_VERSION, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
+import { azureOpenaiAdapter, DEFAULT_AZURE_API_VERSION, isPlainChunk, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
 import type { ProviderError, ProviderTarget, StreamStep } from './types.ts';
 
 const KEY = 'sk-test-SECRETKEY0123456789abcdef';
@@ -312,9 +312,59 @@ describe('openai stream decoder', () => {
     const events = [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hi' }), chunk({ content: '!' }), chunk({}, 'stop'), usageChunk, '[DONE]'];
     const steps = events.map((data) => d.push({ data }));
     expect(steps.flatMap((s) => s.out)).toEqual(events.slice(0, 4));
-    expect(steps.map((s) => s.content)).toEqual([false, true, true, false, false, false]);
+    // only the first content chunk is flagged: it is the commit point, and later ones pass unparsed
+    expect(steps.map((s) => s.content)).toEqual([false, true, false, false, false, false]);
     expect(steps.map((s) => s.finished)).toEqual([false, false, false, false, false, true]);
     expect(steps.filter((s) => s.usage).map((s) => s.usage)).toEqual([{ prompt: 9, completion: 4 }]);
+  });
+
+  describe('after the first content: plain chunks pass unparsed, the rest is still read', () => {
+    const started = () => {
+      const d = openaiAdapter.createStreamDecoder(openaiTarget, chatBody({ stream: true }));
+      expect(d.push({ data: chunk({ content: 'Hi' }) }).content).toBe(true);
+      return d;
+    };
+
+    it('a plain chunk goes on as the very string', () => {
+      const data = chunk({ content: 'he said "error" and "usage"' });
+      expect(started().push({ data })).toEqual({ out: [data], content: false, finished: false });
+    });
+
+    it('an error in the middle of a stream is still an error', () => {
+      const s = started().push({ data: '{"error":{"message":"The server had an error","type":"server_error"}}' });
+      expect(s.out).toEqual([]);
+      expect(errorOf(s)).toMatchObject({ errorClass: 'server-error', status: 500 });
+    });
+
+    it('an SSE error event is still an error', () => {
+      expect(errorOf(started().push({ event: 'error', data: '{"message":"worker died"}' }))).toMatchObject({ message: 'worker died' });
+    });
+
+    it('usage is still counted, and the usage chunk still hidden from a client that did not ask', () => {
+      const d = openaiAdapter.createStreamDecoder(openaiTarget, chatBody());
+      d.push({ data: chunk({ content: 'Hi' }) });
+      expect(d.push({ data: usageChunk })).toEqual({ out: [], content: false, finished: false, usage: { prompt: 9, completion: 4 } });
+      const withNull = JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content: 'x' } }], usage: null });
+      expect(d.push({ data: withNull })).toEqual({ out: [withNull], content: false, finished: false });
+    });
+
+    it('data that is not an object is still refused', () => {
+      for (const data of ['garbage', '{"choices":[{"delta":{"content":"tru', '42']) expect(errorOf(started().push({ data }))).toMatchObject({ errorClass: 'server-error', status: 502 });
+    });
+  });
+
+  it.each([
+    ['{"id":1}', true],
+    ['{"usage":null,"id":1}', true],
+    ['{"usage":{"prompt_tokens":1}}', false],
+    ['{"usage":null,"x":{"usage":{"a":1}}}', false],
+    ['{"error":{}}', false],
+    ['{"a":"\\"error\\""}', true],
+    [' {"id":1}', false],
+    ['{"id":1', false],
+    ['', false],
+  ])('isPlainChunk(%s) = %s', (data, plain) => {
+    expect(isPlainChunk(data)).toBe(plain);
   });
 
   it.each([

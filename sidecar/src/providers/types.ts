@@ -67,7 +67,10 @@ export interface SseEvent {
 export interface StreamStep {
   /** OpenAI chat.completion.chunk objects, each already serialised as JSON, to send as `data: ...` lines. */
   out: string[];
-  /** True when one of `out` carries content: text, a tool call, a refusal (the commit point). */
+  /**
+   * True when one of `out` carries content: text, a tool call, a refusal (the commit point).
+   * Only the first one counts: after it, a decoder may pass chunks on without looking (false).
+   */
   content: boolean;
   /** True once the provider has finished the stream normally. */
   finished: boolean;
