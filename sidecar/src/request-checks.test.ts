@@ -24,6 +24,26 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(Buffer.from(text))).toThrow(message);
   });
   it('accepts an object', () => expect(parseJsonBody(Buffer.from('{"model":"x"}'))).toEqual({ model: 'x' }));
+
+  describe('nesting', () => {
+    const nest = (n: number): string => `{"a":${'['.repeat(n - 1)}${']'.repeat(n - 1)}}`;
+    it('accepts 256 levels and refuses 257', () => {
+      expect(() => parseJsonBody(Buffer.from(nest(256)))).not.toThrow();
+      expect(() => parseJsonBody(Buffer.from(nest(257)))).toThrow(/more than 256 levels deep/);
+    });
+    it('many brackets side by side are shallow: accepted (the full scan runs, and passes)', () => {
+      const wide = JSON.stringify({ model: 'x', messages: Array.from({ length: 600 }, () => ({ role: 'user', content: [{ type: 'text', text: 'hi' }] })) });
+      expect(parseJsonBody(Buffer.from(wide)).messages).toHaveLength(600);
+    });
+    it('brackets inside strings count for nothing, however many', () => {
+      const text = JSON.stringify({ model: 'x', s: '{['.repeat(1000) });
+      expect(parseJsonBody(Buffer.from(text)).s).toHaveLength(2000);
+    });
+    it('deep nesting among many brackets is still found', () => {
+      const text = `{"pad":[${'{},'.repeat(300)}{}],"deep":${nest(300).slice(5, -1)}}`;
+      expect(() => parseJsonBody(Buffer.from(text))).toThrow(/levels deep/);
+    });
+  });
 });
 
 describe('checkRequest', () => {
