@@ -196,10 +196,12 @@ export async function paced(
 
 // ---------------------------------------------------------- closed loops of our own
 
-async function closedWorkers(concurrency: number, seconds: number, maxRequests: number, one: () => Promise<void>): Promise<void> {
+/** `concurrency` loops of `one` until the deadline; with `staggerMs`, loop i starts i × staggerMs late. */
+async function closedWorkers(concurrency: number, seconds: number, maxRequests: number, one: () => Promise<void>, staggerMs = 0): Promise<void> {
   const deadline = performance.now() + seconds * 1000;
   let issued = 0;
-  const worker = async (): Promise<void> => {
+  const worker = async (_: unknown, i: number): Promise<void> => {
+    if (staggerMs > 0 && i > 0) await new Promise((r) => setTimeout(r, i * staggerMs));
     while (performance.now() < deadline && issued < maxRequests) {
       issued++;
       await one();
@@ -217,7 +219,14 @@ export interface StreamResult extends LoadResult {
 
 export async function streamLoad(
   req: RequestSpec,
-  o: { concurrency: number; seconds: number; maxRequests: number; warmupSeconds?: number } & Hooks,
+  o: {
+    concurrency: number;
+    seconds: number;
+    maxRequests: number;
+    warmupSeconds?: number;
+    /** Start the streams this far apart, so that streams of a fixed length do not arrive in lockstep. */
+    staggerMs?: number;
+  } & Hooks,
 ): Promise<StreamResult> {
   const { pool, path } = poolFor(req.url, o.concurrency);
   const total = new Samples();
@@ -269,7 +278,7 @@ export async function streamLoad(
   measuring = true;
   o.onMeasureStart?.();
   const t0 = performance.now();
-  await closedWorkers(o.concurrency, o.seconds, o.maxRequests, one);
+  await closedWorkers(o.concurrency, o.seconds, o.maxRequests, one, o.staggerMs);
   const seconds = (performance.now() - t0) / 1000;
   o.onMeasureEnd?.();
   await pool.destroy();

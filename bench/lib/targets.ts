@@ -12,9 +12,10 @@
  * Three routes: `chat` (the main one), `failover` (a primary that fails 30 %
  * of calls, then a secondary) and `slow` (a stream with gaps between chunks).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/fakes/free-port.ts';
 import { ensureLitellm, ensurePortkey, sealedEnv } from './peers.ts';
@@ -105,10 +106,22 @@ export function directTarget(up: Upstream): Target {
   };
 }
 
+/**
+ * A bench server as plain JavaScript, as the sidecar runs from its build: running the .ts
+ * would load Node's type stripper into the process (about 17 MB of its memory). Written to
+ * bench/servers/.build/ (gitignored), beside the sources, so that packages still resolve.
+ */
+function asJavaScript(script: string): string {
+  const out = join(dirname(script), '.build', basename(script).replace(/\.ts$/, '.mjs'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, stripTypeScriptTypes(readFileSync(script, 'utf8')));
+  return out;
+}
+
 /** floor and express: one process in front of the fakes, the fake picked by the x-bench-upstream header. */
 async function passThrough(name: 'floor' | 'express', script: string, label: string, up: Upstream): Promise<Target> {
   const upstreams = { default: up.a, slow: up.slow };
-  const { child, ready } = await startChild(name, process.execPath, [script, '--upstreams', JSON.stringify(upstreams)], { readyLine: jsonLine('listening') });
+  const { child, ready } = await startChild(name, process.execPath, [asJavaScript(script), '--upstreams', JSON.stringify(upstreams)], { readyLine: jsonLine('listening') });
   const origin = String(ready);
   return {
     name,

@@ -131,7 +131,11 @@ describe('the Dockerfiles', () => {
     expect(runtimeCopies.sort()).toEqual(['/app/node_modules', '/src/dist', 'package.json']);
     const entry = JSON.parse(ins.find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
     expect(entry[0]).toBe('node');
-    expect(existsSync(path.join(runtime, entry[1]!))).toBe(true);
+    const script = entry.slice(1).find((a) => !a.startsWith('-'))!;
+    expect(existsSync(path.join(runtime, script))).toBe(true);
+    // node flags, if any, are ones this Node knows (a typo would stop the container at start)
+    const flags = entry.slice(1, entry.indexOf(script));
+    if (flags.length) expect(spawnSync(NODE, [...flags, '-e', '0'], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
   });
 
   it.each(Object.entries(DOCKERFILES))('%s: every COPY source is in the build context', (_name, file) => {
@@ -179,8 +183,10 @@ describe('the built output', () => {
 `,
     );
     const [port, adminPort] = [await freePort(), await freePort()];
-    // As the image runs it: node dist/sidecar/src/cli.js --config ..., from /app.
-    const child = spawn(NODE, ['dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', String(port), '--admin-port', String(adminPort)], {
+    // As the image runs it: node <its ENTRYPOINT flags> dist/sidecar/src/cli.js --config ..., from /app.
+    const entry = JSON.parse(instructions(DOCKERFILES.sidecar).find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
+    const nodeFlags = entry.slice(1, entry.indexOf('dist/sidecar/src/cli.js'));
+    const child = spawn(NODE, [...nodeFlags, 'dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', String(port), '--admin-port', String(adminPort)], {
       cwd: runtime,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
