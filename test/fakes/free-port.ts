@@ -1,7 +1,6 @@
 /**
- * A port on 127.0.0.1 with nothing listening, for connection-refused tests.
- * The port came from the kernel's ephemeral range and was closed again, so
- * nothing else is likely to take it before the test connects.
+ * Ports on 127.0.0.1: a free one to listen on, and one where connections
+ * are refused.
  */
 import net from 'node:net';
 
@@ -23,7 +22,30 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** A base URL (`http://127.0.0.1:PORT/v1`) where connections are refused. */
+/** Whether a TCP connection to host:port is refused (nothing listens there). */
+export function isRefused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+/** Below the kernel's ephemeral range: no server that listens on port 0 or on freePort() can be given it. */
+const NEVER_EPHEMERAL_PORT = 1;
+
+/**
+ * A base URL (`http://127.0.0.1:PORT/v1`) where connections are refused.
+ * Port 1 when nothing listens there (checked): a freed ephemeral port
+ * could be handed to another test's server in the meantime (a sidecar's
+ * admin port once answered a "refused" target's request with a 404).
+ * undici's dispatcher connects to it; WHATWG fetch() refuses port 1 as a
+ * "bad port" by itself, so use it with the sidecar, not with fetch.
+ */
 export async function refusedURL(host = '127.0.0.1'): Promise<string> {
-  return `http://${host}:${await freePort(host)}/v1`;
+  const port = (await isRefused(host, NEVER_EPHEMERAL_PORT)) ? NEVER_EPHEMERAL_PORT : await freePort(host);
+  return `http://${host}:${port}/v1`;
 }
