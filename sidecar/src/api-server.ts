@@ -51,11 +51,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 120_000 }, (req, res) => {
     inflight++;
     const node = linkOpen(open, res);
-    deps.metrics.inflightNow++;
     res.once('close', () => {
       inflight--;
       unlinkOpen(open, node);
-      deps.metrics.inflightNow--;
     });
     handle(req, res, deps).catch((err) => {
       deps.log.error('unexpected error while serving a request', { error: err instanceof Error ? err.message : String(err) });

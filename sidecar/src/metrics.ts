@@ -79,9 +79,9 @@ export class Metrics {
   readonly tokens: Counter<string> = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry], collect: (): void => this.tokenTallies.flush() });
   readonly circuit = new Gauge({ name: 'llmroute_circuit_state', help: 'Circuit state per target: 0 closed, 1 half-open, 2 open.', labelNames: ['route', 'target'], registers: [this.registry] });
   readonly reloads = new Counter({ name: 'llmroute_config_reloads_total', help: 'Config loads, by result: ok or error.', labelNames: ['result'], registers: [this.registry] });
-  /** Client requests being served now: a plain number on the hot path, read into the gauge by a scrape. */
-  inflightNow = 0;
-  readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry], collect: (): void => this.inflight.set(this.inflightNow) });
+  /** Client requests being served now, as the API server counts them: read by a scrape, not kept twice. */
+  private inflightCount: () => number = () => 0;
+  readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry], collect: (): void => this.inflight.set(this.inflightCount()) });
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
@@ -144,6 +144,11 @@ export class Metrics {
   circuitState(route: string, target: string, state: CircuitState): void {
     this.circuitSeries.add(`${route}\0${target}`);
     this.circuit.labels(route, target).set(CIRCUIT_STATE_VALUE[state]);
+  }
+
+  /** Where llmroute_inflight_requests reads its value (the API server's own count). */
+  countInflightWith(count: () => number): void {
+    this.inflightCount = count;
   }
 
   /** Stops the event-loop delay monitor of the process metrics (at shutdown, and in tests). */

@@ -91,6 +91,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
       log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
     },
   });
+  metrics.countInflightWith(api.inflight);
   const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });
 
   const watcher = new ConfigWatcher(
