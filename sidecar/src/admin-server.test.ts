@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { adminPath, createAdminServer, type AdminDeps } from './admin-server.ts';
+import { createAdminServer, type AdminDeps } from './admin-server.ts';
 import { Metrics } from './metrics.ts';
 
 let server: Server | undefined;
@@ -18,20 +18,6 @@ async function start(over: Partial<AdminDeps> = {}): Promise<string> {
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
-
-describe('adminPath', () => {
-  it.each([
-    ['/metrics', '/metrics'],
-    ['/metrics/', '/metrics'],
-    ['/metrics?name[]=x', '/metrics'],
-    ['/readyz/?full=1', '/readyz'],
-    ['/', '/'],
-    ['//metrics', '//metrics'],
-    [undefined, '/'],
-  ])('%s → %s', (url, path) => {
-    expect(adminPath(url)).toBe(path);
-  });
-});
 
 describe('the admin server', () => {
   it('/healthz answers ok', async () => {

@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Metrics } from './metrics.ts';
+import { pathOf, routePath } from './url-path.ts';
 
 export interface AdminDeps {
   metrics: Metrics;
@@ -18,14 +19,6 @@ export interface AdminDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-/** The path without its query string and one trailing slash. */
-export function adminPath(url: string | undefined): string {
-  const raw = url ?? '/';
-  const q = raw.indexOf('?');
-  const path = q === -1 ? raw : raw.slice(0, q);
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-}
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string, extra?: Record<string, string>): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
@@ -45,7 +38,7 @@ function notFound(method: string, path: string): unknown {
 export function createAdminServer(deps: AdminDeps): Server {
   return createServer((req, res) => {
     const method = req.method ?? 'GET';
-    const path = adminPath(req.url);
+    const path = routePath(pathOf(req.url));
     if (!PATHS.has(path)) {
       sendJson(req, res, 404, notFound(method, path));
       return;

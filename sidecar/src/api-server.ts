@@ -15,6 +15,7 @@ import type { Metrics } from './metrics.ts';
 import type { EndpointKind } from './providers/types.ts';
 import { checkRequest, parseJsonBody } from './request-checks.ts';
 import { relayStream } from './stream-relay.ts';
+import { pathOf, routePath } from './url-path.ts';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** A too-large body up to this size is read to its end and dropped (see handle). */
@@ -96,9 +97,8 @@ function unlinkOpen(list: OpenList, node: OpenNode): void {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServerDeps): Promise<void> {
-  const q = req.url!.indexOf('?');
-  const path = q === -1 ? req.url! : req.url!.slice(0, q);
-  const entry = PATHS[path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path];
+  const path = pathOf(req.url);
+  const entry = PATHS[routePath(path)];
   if (!entry) return drainThenError(req, res, new NotFoundError(req.method ?? '', path));
   if (req.method !== entry.method) return drainThenError(req, res, new NotFoundError(req.method ?? '', path, entry.method));
   if (deps.isDraining()) return drainThenError(req, res, new DrainingError());
