@@ -26,6 +26,11 @@ export interface StreamSink {
   fail(err: Error): void;
 }
 
+interface Reader {
+  resolve: (steps: StreamStep[] | null) => void;
+  reject: (err: Error) => void;
+}
+
 interface Batch {
   steps: StreamStep[];
   bytes: number;
@@ -39,7 +44,7 @@ export class StreamSession implements StreamSink {
   private queued = 0;
   private bodyEnded = false;
   private error: Error | undefined;
-  private waiting: { resolve: (steps: StreamStep[] | null) => void; reject: (err: Error) => void } | undefined;
+  private waiting: Reader | undefined;
   /** The decoder saw the provider's normal end of the stream. */
   private ended = false;
   /** Closed by its reader: what still comes is dropped. */
@@ -80,10 +85,9 @@ export class StreamSession implements StreamSink {
       this.controller?.abort(err as Error);
       return;
     }
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(steps);
+    const reader = this.takeReader();
+    if (reader) {
+      reader.resolve(steps);
       return;
     }
     this.queue.push({ steps, bytes: chunk.length });
@@ -93,21 +97,13 @@ export class StreamSession implements StreamSink {
 
   end(): void {
     this.bodyEnded = true;
-    if (this.waiting && this.queue.length === 0) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(null);
-    }
+    if (this.queue.length === 0) this.takeReader()?.resolve(null);
   }
 
   fail(err: Error): void {
     if (this.error || this.bodyEnded) return;
     this.error = err;
-    if (this.waiting && this.queue.length === 0) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.reject(err);
-    }
+    if (this.queue.length === 0) this.takeReader()?.reject(err);
   }
 
   // -------------------------------------------------------------- the reader
@@ -127,17 +123,20 @@ export class StreamSession implements StreamSink {
     });
   }
 
+  /** The reader waiting in next(), if any, no longer waiting. */
+  private takeReader(): Reader | undefined {
+    const reader = this.waiting;
+    this.waiting = undefined;
+    return reader;
+  }
+
   /** Stops reading and releases the connection. */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
     this.queued = 0;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(null);
-    }
+    this.takeReader()?.resolve(null);
     if (this.bodyEnded || this.error) return;
     // A stream the provider finished has at most a few bytes left: let them come and drop them
     // (up to DRAIN_LIMIT), so the connection goes back to the pool. An unfinished one is aborted.
