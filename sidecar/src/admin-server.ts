@@ -4,8 +4,9 @@
  * slash and a query string are ignored. Nothing secret is reachable from it.
  *
  * Plain node:http, not express: three fixed paths need no router, and
- * loading express costs every pod about 6 MB of resident memory
- * (idle RSS 65 → 58 MB without it; bench/README.md, "Memory").
+ * putting the express admin server back raised the compiled sidecar's RSS
+ * by 12–13 MB idle and 9–10 MB after its first requests (Node 24;
+ * bench/README.md, "Memory").
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Metrics } from './metrics.ts';
