@@ -17,6 +17,7 @@ import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeEntrypoint } from '../../hack/dockerfile.ts';
 import { freePort } from '../../test/fakes/free-port.ts';
 import { ensureLitellm, ensurePortkey, sealedEnv } from './peers.ts';
 import { startChild, type Child } from './proc.ts';
@@ -62,22 +63,8 @@ const EXPRESS = here('../servers/express-proxy.ts');
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const SIDECAR_DOCKERFILE = here('../../sidecar/Dockerfile');
 
-/**
- * The node flags the sidecar's image starts it with: what sits between
- * "node" and the script in the ENTRYPOINT of a Dockerfile, so that the bench
- * measures the process the image runs.
- */
-export function entrypointNodeFlags(dockerfile: string): string[] {
-  const line = dockerfile.split('\n').find((l) => /^ENTRYPOINT\s*\[/.test(l));
-  if (!line) throw new Error('the Dockerfile has no exec-form ENTRYPOINT');
-  const argv = JSON.parse(line.replace(/^ENTRYPOINT\s*/, '')) as string[];
-  if (argv[0] !== 'node') throw new Error(`the ENTRYPOINT does not start node: ${argv.join(' ')}`);
-  const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
-  if (script === -1) throw new Error('the ENTRYPOINT names no script');
-  return argv.slice(1, script);
-}
-
-export const imageNodeFlags = (): string[] => entrypointNodeFlags(readFileSync(SIDECAR_DOCKERFILE, 'utf8'));
+/** The node flags the sidecar's image starts it with, so that the bench measures the process the image runs. */
+export const imageNodeFlags = (): string[] => nodeEntrypoint(readFileSync(SIDECAR_DOCKERFILE, 'utf8')).flags;
 
 const jsonLine = (key: string) => (line: string): unknown => {
   try {

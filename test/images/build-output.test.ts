@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { instructions, nodeEntrypoint } from '../../hack/dockerfile.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
 import { freePort } from '../fakes/free-port.ts';
 
@@ -59,22 +60,8 @@ function walk(dir: string, rel = ''): string[] {
   return out;
 }
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-function instructions(file: string): Instruction[] {
-  return readFileSync(path.join(REPO, file), 'utf8')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [op, ...rest] = l.split(/\s+/);
-      return { op: op!.toUpperCase(), args: rest.join(' ') };
-    });
-}
+/** A Dockerfile of the repository, read. */
+const dockerfile = (file: string): string => readFileSync(path.join(REPO, file), 'utf8');
 
 // ---------------------------------------------------------------------------
 
@@ -118,7 +105,7 @@ afterAll(async () => {
 
 describe('the Dockerfiles', () => {
   it.each(Object.entries(DOCKERFILES))('%s: multi-stage on Node 24, npm ci --omit=dev, USER 65532, entrypoint in dist/', (_name, file) => {
-    const ins = instructions(file);
+    const ins = instructions(dockerfile(file));
     const froms = ins.filter((i) => i.op === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(3);
     const nodeImage = ins.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))!.args.split('=')[1]!;
@@ -129,17 +116,14 @@ describe('the Dockerfiles', () => {
     const lastFrom = ins.lastIndexOf(froms[froms.length - 1]!);
     const runtimeCopies = ins.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args.replace(/--from=\S+\s+/, '').split(/\s+/)[0]);
     expect(runtimeCopies.sort()).toEqual(['/app/node_modules', '/src/dist', 'package.json']);
-    const entry = JSON.parse(ins.find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
-    expect(entry[0]).toBe('node');
-    const script = entry.slice(1).find((a) => !a.startsWith('-'))!;
+    const { flags, script } = nodeEntrypoint(dockerfile(file)); // throws unless an exec-form ENTRYPOINT starts node
     expect(existsSync(path.join(runtime, script))).toBe(true);
     // node flags, if any, are ones this Node knows (a typo would stop the container at start)
-    const flags = entry.slice(1, entry.indexOf(script));
     if (flags.length) expect(spawnSync(NODE, [...flags, '-e', '0'], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
   });
 
   it.each(Object.entries(DOCKERFILES))('%s: every COPY source is in the build context', (_name, file) => {
-    for (const i of instructions(file).filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
+    for (const i of instructions(dockerfile(file)).filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
       const parts = i.args.split(/\s+/);
       for (const src of parts.slice(0, -1)) {
         const clean = src.replace(/\/$/, '');
@@ -184,8 +168,7 @@ describe('the built output', () => {
     );
     const [port, adminPort] = [await freePort(), await freePort()];
     // As the image runs it: node <its ENTRYPOINT flags> dist/sidecar/src/cli.js --config ..., from /app.
-    const entry = JSON.parse(instructions(DOCKERFILES.sidecar).find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
-    const nodeFlags = entry.slice(1, entry.indexOf('dist/sidecar/src/cli.js'));
+    const nodeFlags = nodeEntrypoint(dockerfile(DOCKERFILES.sidecar)).flags;
     const child = spawn(NODE, [...nodeFlags, 'dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', String(port), '--admin-port', String(adminPort)], {
       cwd: runtime,
       stdio: ['ignore', 'pipe', 'pipe'],
