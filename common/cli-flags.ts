@@ -3,13 +3,13 @@
  * reading `--flag value` and `--flag=value`, and the checks of the values
  * both take. Pure; a bad command line is a UsageError (exit code 2).
  */
-import { isLogLevel, type LogLevel } from '../sidecar/src/log.ts';
+import { LlmrouteError } from './errors.ts';
+import { isLogLevel, type LogLevel } from './log.ts';
 
-export class UsageError extends Error {
-  readonly code = 'usage';
+/** The command line cannot be understood (exit code 2). */
+export class UsageError extends LlmrouteError<'usage'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('usage', message);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { durationMs } from '../../api/v1alpha1/schema.ts';
 import { forEachFlag, parseLogLevel, parsePort, UsageError } from '../../common/cli-flags.ts';
-import type { LogLevel } from '../../sidecar/src/log.ts';
+import type { LogLevel } from '../../common/log.ts';
 
 export interface OperatorArgs {
   /** Namespaces to watch; empty: all. */

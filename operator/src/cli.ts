@@ -5,9 +5,9 @@
  * gracefully on SIGTERM/SIGINT (reconciles finish, the Lease is released).
  * Exit codes: 0 after a clean shutdown, 2 for a usage error, 1 otherwise.
  */
-import { packageVersion } from '../../sidecar/src/version.ts';
+import { packageVersion } from '../../common/version.ts';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../sidecar/src/log.ts';
+import { createLogger } from '../../common/log.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { commandLine } from '../../common/cli-flags.ts';
 import { startOperator } from './operator.ts';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../../sidecar/src/log.ts';
+import type { Logger } from '../../common/log.ts';
 import { LLMRouteController } from './controller/controller.ts';
 import type { ClusterWriter } from './controller/cluster-writer.ts';
 import { KubeClient } from './kube/kube-client.ts';

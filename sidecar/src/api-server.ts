@@ -10,7 +10,7 @@ import type { RuntimeConfig, Route } from './config/runtime-config.ts';
 import { BadRequestError, BodyTooLargeError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
 import { ClientClosedError, runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
 import { errorResponse } from './http-errors.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { Metrics } from './metrics.ts';
 import type { EndpointKind } from './providers/types.ts';
 import { checkRequest, parseJsonBody } from './request-checks.ts';

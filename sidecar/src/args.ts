@@ -3,7 +3,7 @@
  * options or a usage error out.
  */
 import { forEachFlag, parseLogLevel, parsePort, UsageError } from '../../common/cli-flags.ts';
-import type { LogLevel } from './log.ts';
+import type { LogLevel } from '../../common/log.ts';
 
 export { UsageError };
 

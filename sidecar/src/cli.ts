@@ -8,9 +8,9 @@ import { commandLine, EXIT_USAGE } from '../../common/cli-flags.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './config/load-config.ts';
-import { createLogger } from './log.ts';
+import { createLogger } from '../../common/log.ts';
 import { startSidecar } from './sidecar.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../../common/version.ts';
 
 async function main(): Promise<number> {
   const cmd = commandLine('llmroute-sidecar', USAGE, () => parseArgs(process.argv.slice(2), process.env), packageVersion);

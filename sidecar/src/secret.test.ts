@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { Secret } from './secret.ts';
-import { createLogger } from './log.ts';
+import { createLogger } from '../../common/log.ts';
 
 describe('Secret', () => {
   const s = new Secret('sk-live-abcdef');

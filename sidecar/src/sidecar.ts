@@ -12,7 +12,7 @@ import { createApiServer, type ApiServer } from './api-server.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 import type { LoadedConfig } from './config/load-config.ts';
 import type { RuntimeConfig } from './config/runtime-config.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../../common/log.ts';
 import { Metrics } from './metrics.ts';
 import { adapterFor } from './providers/index.ts';
 import { HealthRegistry } from './target-health.ts';

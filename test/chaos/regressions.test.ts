@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
 import { startFakeProvider } from '../fakes/fake-provider.ts';
-import { createLogger } from '../../sidecar/src/log.ts';
+import { createLogger } from '../../common/log.ts';
 import { startSidecar } from '../../sidecar/src/sidecar.ts';
 import type { AttemptInput, AttemptResult } from '../../sidecar/src/attempt.ts';
 import { parseConfig } from '../../sidecar/src/config/load-config.ts';

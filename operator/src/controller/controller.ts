@@ -6,7 +6,7 @@
  * force (that is, while this replica leads).
  */
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
-import type { Logger } from '../../../sidecar/src/log.ts';
+import type { Logger } from '../../../common/log.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { kubeListWatch } from '../kube/kube-list-watch.ts';
 import { kubeClusterWriter } from '../kube/kube-cluster-writer.ts';

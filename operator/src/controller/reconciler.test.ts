@@ -1,5 +1,5 @@
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
-import { createLogger } from '../../../sidecar/src/log.ts';
+import { createLogger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import { llmRoute, openaiTarget, secretsOf } from '../testing/fixtures.ts';
 import type { RouteStatus } from '../render/types.ts';

@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
-import type { Logger } from '../../../sidecar/src/log.ts';
+import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import { renderNamespace } from '../render/render-namespace.ts';
 import { routeEvents } from '../render/route-events.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../../../sidecar/src/log.ts';
+import { createLogger } from '../../../common/log.ts';
 import { KubeApiError, KubeTransportError } from '../errors.ts';
 import type { WatchEvent } from '../kube/kube-client.ts';
 import { ObjectStore, type KubeObject } from './object-store.ts';

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiError } from '../errors.ts';
-import type { Logger } from '../../../sidecar/src/log.ts';
+import type { Logger } from '../../../common/log.ts';
 import type { WatchEvent } from '../kube/kube-client.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { KubeObject } from './object-store.ts';

@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InjectUsageError, parseInjectArgs, runInject, USAGE, type InjectArgs } from './inject-command.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../../../common/version.ts';
 
 async function main(): Promise<number> {
   let args: InjectArgs;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../../sidecar/src/log.ts';
+import { createLogger } from '../../../common/log.ts';
 import { ObjectStore, type KubeObject } from '../controller/object-store.ts';
 import { Reflector } from '../controller/reflector.ts';
 import { KubeApiError } from '../errors.ts';

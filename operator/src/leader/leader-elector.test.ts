@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../../sidecar/src/log.ts';
+import { createLogger } from '../../../common/log.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { LeaderElector } from './leader-elector.ts';
 

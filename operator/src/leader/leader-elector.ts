@@ -5,7 +5,7 @@
  * it). stop() releases the Lease so another replica takes over at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../../sidecar/src/log.ts';
+import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { leasePath, leasesPath } from '../kube/paths.ts';

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import type { ConfigFile, LLMRoute } from '../../../api/v1alpha1/types.ts';
-import { createLogger, type Logger } from '../../../sidecar/src/log.ts';
+import { createLogger, type Logger } from '../../../common/log.ts';
 import { CONFIGMAP_NAME, CONFIG_KEY, CREDENTIALS_SECRET_NAME } from '../controller/manifests.ts';
 import { KubeApiError } from '../errors.ts';
 import { KubeClient } from '../kube/kube-client.ts';
