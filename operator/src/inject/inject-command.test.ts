@@ -108,7 +108,7 @@ describe('llmroute-inject', () => {
   });
 
   it('bin/llmroute-inject.js works as a pipe', () => {
-    const bin = fileURLToPath(new URL('../../../bin/llmroute-inject.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../../bin/llmroute-inject.js', import.meta.url));
     const r = spawnSync(process.execPath, [bin, '--image', IMAGE], { input: manifests, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect((yaml.loadAll(r.stdout) as Doc[])[0]!.spec.initContainers[0].image).toBe(IMAGE);

@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-// Runs the built sidecar (npm run build), or the TypeScript source directly on Node 24.
-import { existsSync } from 'node:fs';
-const built = new URL('../dist/sidecar/src/cli.js', import.meta.url);
-await import(existsSync(built) ? built.href : new URL('../sidecar/src/cli.ts', import.meta.url).href);

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the built operator (npm run build), or the TypeScript source directly on Node 24.
+import { existsSync } from 'node:fs';
+const built = new URL('../../dist/operator/src/cli.js', import.meta.url);
+await import(existsSync(built) ? built.href : new URL('../src/cli.ts', import.meta.url).href);
