@@ -1,7 +1,8 @@
 /**
- * What the command lines of llmroute-sidecar and llmroute-operator share:
- * reading `--flag value` and `--flag=value`, and the checks of the values
- * both take. Pure; a bad command line is a UsageError (exit code 2).
+ * What the command lines of llmroute-sidecar, llmroute-operator and
+ * llmroute-inject share: reading `--flag value` and `--flag=value` by a
+ * table of flags, --help and --version, and the checks of the values they
+ * take. Pure; a bad command line is a UsageError (exit code 2).
  */
 import { LlmrouteError } from './errors.ts';
 import { isLogLevel, type LogLevel } from './log.ts';
@@ -28,13 +29,34 @@ export function forEachFlag(argv: readonly string[], handle: (flag: string, valu
       flag = flag.slice(0, eq);
     }
     const value = (): string => {
-      if (inline !== undefined) return inline;
+      if (inline !== undefined) {
+        if (inline === '') throw new UsageError(`${flag} needs a value`);
+        return inline;
+      }
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
       return v;
     };
     handle(flag, value, inline);
   }
+}
+
+/** What a flag does with its value; `inline` is the part after `=` when there was one (for boolean flags). */
+export type FlagHandler<A> = (out: A, value: () => string, inline: string | undefined, flag: string) => void;
+
+/**
+ * Reads argv by a table of flags. `--help`/`-h` and `--version` are every
+ * command's and need no entry; any other argument that is not in the table
+ * is a UsageError. Returns `out`, filled in.
+ */
+export function parseFlags<A extends { help: boolean; version: boolean }>(argv: readonly string[], flags: Readonly<Record<string, FlagHandler<A>>>, out: A): A {
+  forEachFlag(argv, (flag, value, inline) => {
+    if (flag === '--help' || flag === '-h') out.help = true;
+    else if (flag === '--version') out.version = true;
+    else if (Object.hasOwn(flags, flag)) flags[flag]!(out, value, inline, flag);
+    else throw new UsageError(`unknown argument '${flag}'`);
+  });
+  return out;
 }
 
 export function parsePort(flag: string, v: string): number {

@@ -4,7 +4,9 @@
  * keys are never logged. A Secret that slips into a field prints as
  * "[redacted]" (secret.ts).
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../api/v1alpha1/enums.ts';
+
+export type { LogLevel } from '../api/v1alpha1/enums.ts';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {

@@ -18,6 +18,7 @@ import type {
   SecretKeyRef,
   TimeoutsSpec,
 } from './types.ts';
+import { CONFIG_FORMAT_VERSION, DEFAULT_ADMIN, DEFAULT_FALLBACK_ON, DEFAULT_LISTEN, FALLBACK_ON, LOG_LEVELS, PROVIDERS } from './enums.ts';
 
 /** A cross-field rule: CEL for the API server, and the same check in TypeScript for the sidecar. */
 export interface Rule {
@@ -52,9 +53,6 @@ export interface SchemaNode {
 type Props<T> = { [K in keyof Required<T>]: SchemaNode };
 
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
-export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible'] as const;
-export const FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window'] as const;
-export const DEFAULT_FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error'];
 export const MAX_TARGETS = 16;
 /** A target or route name: letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
 export const NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
@@ -257,9 +255,14 @@ const listenProps = (host: string, port: number): Props<ListenSpec> => ({
 });
 
 const configFileProps: Props<ConfigFile> = {
-  listen: { type: 'object', description: 'The API address.', properties: listenProps('127.0.0.1', 4000), default: {} },
-  admin: { type: 'object', description: 'The admin address (/metrics, /healthz, /readyz).', properties: listenProps('0.0.0.0', 4001), default: {} },
-  logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+  version: {
+    type: 'integer',
+    description: `The file's format version. The operator writes ${CONFIG_FORMAT_VERSION}; a sidecar refuses a newer one than it reads. Absent: 1.`,
+    minimum: 1,
+  },
+  listen: { type: 'object', description: 'The API address.', properties: listenProps(DEFAULT_LISTEN.host, DEFAULT_LISTEN.port), default: {} },
+  admin: { type: 'object', description: 'The admin address (/metrics, /healthz, /readyz).', properties: listenProps(DEFAULT_ADMIN.host, DEFAULT_ADMIN.port), default: {} },
+  logLevel: { type: 'string', enum: LOG_LEVELS },
   routes: {
     type: 'array',
     description: 'The routes; apps pick one with the request model.',

@@ -5,8 +5,9 @@
  * one and not the other fails the type check.
  */
 
-export type Provider = 'openai' | 'azure-openai' | 'anthropic' | 'openai-compatible';
-export type FallbackOn = 'rate-limit' | 'server-error' | 'timeout' | 'connection-error' | 'auth' | 'context-window';
+import type { FallbackOn, LogLevel, Provider } from './enums.ts';
+
+export type { FallbackOn, LogLevel, Provider } from './enums.ts';
 /** A duration string: 250ms, 2s, 1m, 1h, 1m30s. */
 export type Duration = string;
 
@@ -116,8 +117,10 @@ export interface ListenSpec {
 }
 
 export interface ConfigFile {
+  /** The file's format version (enums.ts CONFIG_FORMAT_VERSION); absent means 1. */
+  version?: number;
   listen?: ListenSpec;
   admin?: ListenSpec;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  logLevel?: LogLevel;
   routes: ConfigRoute[];
 }

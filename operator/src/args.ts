@@ -3,7 +3,7 @@
  * usually expect). Pure: argv and env in, options or a UsageError out.
  */
 import { durationMs } from '../../api/v1alpha1/schema.ts';
-import { forEachFlag, parseLogLevel, parsePort, UsageError } from '../../common/cli-flags.ts';
+import { parseFlags, parseLogLevel, parsePort, UsageError, type FlagHandler } from '../../common/cli-flags.ts';
 import type { LogLevel } from '../../common/log.ts';
 
 export interface OperatorArgs {
@@ -56,6 +56,49 @@ export const USAGE = `usage: llmroute-operator [--namespace NS]... [--webhook-po
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+const namespaceName = (flag: string, ns: string): string => {
+  if (!DNS_LABEL.test(ns)) throw new UsageError(`${flag}: '${ns}' is not a namespace name`);
+  return ns;
+};
+
+const namespaces: FlagHandler<OperatorArgs> = (out, value) => {
+  for (const ns of value().split(',').map((s) => s.trim()).filter(Boolean)) {
+    namespaceName('--namespace', ns);
+    if (!out.namespaces.includes(ns)) out.namespaces.push(ns);
+  }
+};
+
+const FLAGS: Readonly<Record<string, FlagHandler<OperatorArgs>>> = {
+  '--namespace': namespaces,
+  '-n': namespaces,
+  '--webhook-port': (out, value, _, flag) => (out.webhookPort = parsePort(flag, value())),
+  '--sidecar-image': (out, value) => (out.sidecarImage = value()),
+  '--sidecar-image-pull-policy': (out, value) => {
+    const p = value();
+    if (p !== 'Always' && p !== 'IfNotPresent' && p !== 'Never') throw new UsageError(`--sidecar-image-pull-policy must be Always, IfNotPresent or Never, not '${p}'`);
+    out.sidecarImagePullPolicy = p;
+  },
+  '--webhook-config-name': (out, value) => (out.webhookConfigName = value()),
+  '--webhook-service': (out, value) => (out.webhookService = value()),
+  '--webhook-secret': (out, value) => (out.webhookSecret = value()),
+  '--webhook-cert-dir': (out, value) => (out.webhookCertDir = value()),
+  '--metrics-port': (out, value, _, flag) => (out.metricsPort = parsePort(flag, value())),
+  '--metrics-host': (out, value) => (out.metricsHost = value()),
+  // A bare --leader-elect means true; --leader-elect=false turns it off.
+  '--leader-elect': (out, _, inline, flag) => (out.leaderElect = inline === undefined ? true : bool(flag, inline)),
+  '--leader-election-namespace': (out, value, _, flag) => (out.leaderElectionNamespace = namespaceName(flag, value())),
+  '--leader-election-id': (out, value) => (out.leaseName = value()),
+  '--resync-period': (out, value) => {
+    const v = value();
+    const ms = durationMs(v);
+    if (!Number.isFinite(ms) || ms < 1000) throw new UsageError(`--resync-period must be a duration of at least 1s (such as 5m), not '${v}'`);
+    out.resyncMs = ms;
+  },
+  '--kubeconfig': (out, value) => (out.kubeconfig = value()),
+  '--id': (out, value) => (out.identity = value()),
+  '--log-level': (out, value, _, flag) => (out.logLevel = parseLogLevel(flag, value())),
+};
+
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorArgs {
   const out: OperatorArgs = {
     namespaces: [],
@@ -73,85 +116,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
     help: false,
     version: false,
   };
-  forEachFlag(argv, (arg, next, value) => {
-    switch (arg) {
-      case '--namespace':
-      case '-n':
-        for (const ns of next().split(',').map((s) => s.trim()).filter(Boolean)) {
-          if (!DNS_LABEL.test(ns)) throw new UsageError(`--namespace: '${ns}' is not a namespace name`);
-          if (!out.namespaces.includes(ns)) out.namespaces.push(ns);
-        }
-        break;
-      case '--webhook-port':
-        out.webhookPort = parsePort(arg, next());
-        break;
-      case '--sidecar-image':
-        out.sidecarImage = next();
-        break;
-      case '--sidecar-image-pull-policy': {
-        const p = next();
-        if (p !== 'Always' && p !== 'IfNotPresent' && p !== 'Never') throw new UsageError(`--sidecar-image-pull-policy must be Always, IfNotPresent or Never, not '${p}'`);
-        out.sidecarImagePullPolicy = p;
-        break;
-      }
-      case '--webhook-config-name':
-        out.webhookConfigName = next();
-        break;
-      case '--webhook-service':
-        out.webhookService = next();
-        break;
-      case '--webhook-secret':
-        out.webhookSecret = next();
-        break;
-      case '--webhook-cert-dir':
-        out.webhookCertDir = next();
-        break;
-      case '--metrics-port':
-        out.metricsPort = parsePort(arg, next());
-        break;
-      case '--metrics-host':
-        out.metricsHost = next();
-        break;
-      case '--leader-elect':
-        // A bare --leader-elect means true; --leader-elect=false turns it off.
-        out.leaderElect = value === undefined ? true : bool(arg, value);
-        break;
-      case '--leader-election-namespace': {
-        const ns = next();
-        if (!DNS_LABEL.test(ns)) throw new UsageError(`--leader-election-namespace: '${ns}' is not a namespace name`);
-        out.leaderElectionNamespace = ns;
-        break;
-      }
-      case '--leader-election-id':
-        out.leaseName = next();
-        break;
-      case '--resync-period': {
-        const v = next();
-        const ms = durationMs(v);
-        if (!Number.isFinite(ms) || ms < 1000) throw new UsageError(`--resync-period must be a duration of at least 1s (such as 5m), not '${v}'`);
-        out.resyncMs = ms;
-        break;
-      }
-      case '--kubeconfig':
-        out.kubeconfig = next();
-        break;
-      case '--id':
-        out.identity = next();
-        break;
-      case '--log-level':
-        out.logLevel = parseLogLevel(arg, next());
-        break;
-      case '-h':
-      case '--help':
-        out.help = true;
-        break;
-      case '--version':
-        out.version = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument '${arg}'`);
-    }
-  });
+  parseFlags(argv, FLAGS, out);
   out.identity ??= env.POD_NAME || undefined;
   return out;
 }

@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../common/log.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { commandLine } from '../../common/cli-flags.ts';
+import { runCommand, untilStopSignal } from '../../common/process-main.ts';
 import { startOperator } from './operator.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { startWebhook, type WebhookHandle } from './webhook/start.ts';
@@ -85,38 +86,24 @@ async function main(): Promise<number> {
     log.info('no --sidecar-image: the sidecar-injection webhook is off');
   }
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('shutting down', { signal });
-      const force = setTimeout(() => {
-        log.error('shutdown took too long; exiting');
-        resolve(1);
-      }, 25_000);
-      force.unref();
-      Promise.all([operator.stop(), webhook?.stop()]).then(
-        () => resolve(0),
-        (err) => {
-          log.error('error while shutting down', { error: (err as Error).message });
+  return untilStopSignal(
+    log,
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const force = setTimeout(() => {
+          log.error('shutdown took too long; exiting');
           resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+        }, 25_000);
+        force.unref();
+        Promise.all([operator.stop(), webhook?.stop()]).then(() => resolve(0), reject);
+      }),
+    1,
+  );
 }
 
+const crashLog = createLogger('error', undefined, 'operator');
 process.on('unhandledRejection', (err) => {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'operator', msg: 'unhandled rejection', error: (err as Error)?.message ?? String(err) }) + '\n');
+  crashLog.error('unhandled rejection', { error: (err as Error)?.message ?? String(err) });
 });
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`llmroute-operator: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('llmroute-operator', main);

@@ -5,6 +5,7 @@
  * sidecar, and drains on SIGTERM/SIGINT (exit 0).
  */
 import { commandLine, EXIT_USAGE } from '../../common/cli-flags.ts';
+import { runCommand, untilStopSignal } from '../../common/process-main.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './config/load-config.ts';
@@ -42,34 +43,14 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('shutting down', { signal });
-      sidecar.drain().then(
-        () => resolve(0),
-        (err) => {
-          log.error('error while draining', { error: (err as Error).message });
-          resolve(0);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  // A failed drain still exits 0: the requests it could finish are finished.
+  return untilStopSignal(log, () => sidecar.drain().then(() => 0), 0);
 }
 
+const crashLog = createLogger('error', undefined, 'sidecar');
 process.on('uncaughtException', (err) => {
   // Log and stay up: one broken request must not take the pod's LLM access down.
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', component: 'sidecar', msg: 'uncaught exception', error: err.message }) + '\n');
+  crashLog.error('uncaught exception', { error: err.message });
 });
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`llmroute-sidecar: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('llmroute-sidecar', main);

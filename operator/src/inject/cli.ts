@@ -15,28 +15,15 @@
  * annotation, conflict) is an error: nothing is written, exit code 1.
  */
 import { readFileSync } from 'node:fs';
-import { InjectUsageError, parseInjectArgs, runInject, USAGE, type InjectArgs } from './inject-command.ts';
+import { commandLine } from '../../../common/cli-flags.ts';
+import { runCommand } from '../../../common/process-main.ts';
+import { parseInjectArgs, runInject, USAGE } from './inject-command.ts';
 import { packageVersion } from '../../../common/version.ts';
 
 async function main(): Promise<number> {
-  let args: InjectArgs;
-  try {
-    args = parseInjectArgs(process.argv.slice(2), process.env, packageVersion());
-  } catch (err) {
-    if (err instanceof InjectUsageError) {
-      process.stderr.write(`llmroute-inject: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw err;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${packageVersion()}\n`);
-    return 0;
-  }
+  const cmd = commandLine('llmroute-inject', USAGE, () => parseInjectArgs(process.argv.slice(2), process.env, packageVersion()), packageVersion);
+  if ('exit' in cmd) return cmd.exit;
+  const { args } = cmd;
   let input: string;
   try {
     input = args.file ? readFileSync(args.file, 'utf8') : readFileSync(0, 'utf8');
@@ -50,12 +37,4 @@ async function main(): Promise<number> {
   return r.code;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`llmroute-inject: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommand('llmroute-inject', main, 'when-idle');

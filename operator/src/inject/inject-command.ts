@@ -3,6 +3,7 @@
  * Pure; cli.ts is the process around it.
  */
 import yaml from 'js-yaml';
+import { parseFlags, type FlagHandler } from '../../../common/cli-flags.ts';
 import { injectManifests } from './manifests.ts';
 import { DEFAULT_IMAGE_REPOSITORY } from './options.ts';
 
@@ -24,9 +25,14 @@ export interface InjectArgs {
   version: boolean;
 }
 
-export class InjectUsageError extends Error {
-  readonly code = 'usage';
-}
+const FLAGS: Readonly<Record<string, FlagHandler<InjectArgs>>> = {
+  '--image': (out, value) => (out.image = value()),
+  '--filename': (out, value) => (out.file = value()),
+  '-f': (out, value) => (out.file = value()),
+  '--all': (out) => (out.all = true),
+  '--quiet': (out) => (out.quiet = true),
+  '-q': (out) => (out.quiet = true),
+};
 
 export function parseInjectArgs(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): InjectArgs {
   const out: InjectArgs = {
@@ -37,23 +43,7 @@ export function parseInjectArgs(argv: readonly string[], env: NodeJS.ProcessEnv,
     help: false,
     version: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new InjectUsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--image') out.image = value();
-    else if (flag === '-f' || flag === '--filename') out.file = value();
-    else if (flag === '--all') out.all = true;
-    else if (flag === '--quiet' || flag === '-q') out.quiet = true;
-    else if (flag === '--help' || flag === '-h') out.help = true;
-    else if (flag === '--version') out.version = true;
-    else throw new InjectUsageError(`unknown argument '${arg}'`);
-  }
-  return out;
+  return parseFlags(argv, FLAGS, out);
 }
 
 /** The whole program but the process: text in, text out. */

@@ -2,7 +2,8 @@
  * What the injector needs besides the pod: the sidecar image and the
  * defaults a pod's annotations may override. Plain data.
  */
-import type { LogLevelName } from './settings.ts';
+import { DEFAULT_ADMIN, DEFAULT_LISTEN } from '../../../api/v1alpha1/enums.ts';
+import type { LogLevel } from '../../../common/log.ts';
 
 export interface InjectOptions {
   /** The sidecar image, e.g. ghcr.io/llmroute/sidecar:0.1.0 (the operator's --sidecar-image). */
@@ -18,15 +19,15 @@ export interface InjectOptions {
 export interface SidecarDefaults {
   port: number;
   adminPort: number;
-  logLevel: LogLevelName | undefined;
+  logLevel: LogLevel | undefined;
   cpuRequest: string;
   memoryRequest: string;
   memoryLimit: string;
 }
 
 export const SIDECAR_DEFAULTS: SidecarDefaults = {
-  port: 4000,
-  adminPort: 4001,
+  port: DEFAULT_LISTEN.port,
+  adminPort: DEFAULT_ADMIN.port,
   logLevel: undefined,
   cpuRequest: '50m',
   memoryRequest: '64Mi',

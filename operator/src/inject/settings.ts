@@ -7,18 +7,11 @@
 import { ANNOTATIONS } from './constants.ts';
 import { SIDECAR_DEFAULTS, type SidecarDefaults } from './options.ts';
 import { parseQuantity } from './quantity.ts';
+import { isLogLevel } from '../../../common/log.ts';
 
-export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
-const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
-
-export interface SidecarSettings {
+/** The defaults, with the image, after the pod's annotations. */
+export interface SidecarSettings extends SidecarDefaults {
   image: string;
-  port: number;
-  adminPort: number;
-  logLevel: LogLevelName | undefined;
-  cpuRequest: string;
-  memoryRequest: string;
-  memoryLimit: string;
 }
 
 export type SettingsResult = { ok: true; settings: SidecarSettings } | { ok: false; problems: string[] };
@@ -79,8 +72,8 @@ export function resolveSettings(
   }
   const level = a[ANNOTATIONS.logLevel];
   if (level !== undefined) {
-    if (!LOG_LEVELS.includes(level)) bad(ANNOTATIONS.logLevel, level, 'one of debug, info, warn, error');
-    else settings.logLevel = level as LogLevelName;
+    if (!isLogLevel(level)) bad(ANNOTATIONS.logLevel, level, 'one of debug, info, warn, error');
+    else settings.logLevel = level;
   }
 
   if (settings.port === settings.adminPort) {

@@ -77,6 +77,17 @@ describe('parseConfig', () => {
     ).toEqual(["routes[1]: model name 'x' is already used by route 'a'"]);
   });
 
+  it('reads format version 1 and a file without a version, and refuses a newer format with what to do', () => {
+    expect(parseConfig(`version: 1\n${minimal}`, '/nowhere', {}).config.routes).toHaveLength(1);
+    expect(parseConfig(minimal, '/nowhere', {}).config.routes).toHaveLength(1);
+    // A newer format is refused before the schema, so a field this sidecar does not know is not what it reports.
+    expect(problems(`version: 2\nhedge: {after: 2s}\n${minimal}`)).toEqual([
+      "config format version 2 is newer than this sidecar reads (1): it was written by a newer llmroute-operator; upgrade the sidecar image to the operator's version",
+    ]);
+    expect(problems(`version: 0\n${minimal}`)).toEqual(['version: must be >= 1']);
+    expect(problems(`version: one\n${minimal}`)).toEqual(['version: must be a whole number, not string "one"']);
+  });
+
   it('reads keys from env and says which variable is missing', () => {
     const text = 'routes:\n- name: r\n  targets:\n  - {name: a, provider: openai, model: m, apiKey: {env: MY_KEY}}';
     expect(parseConfig(text, '/x', { MY_KEY: 'k1' }).config.routes[0]!.targets[0]!.apiKey!.reveal()).toBe('k1');

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import yaml from 'js-yaml';
+import { CONFIG_FORMAT_VERSION } from '../../../api/v1alpha1/enums.ts';
 import { configFileSchema } from '../../../api/v1alpha1/schema.ts';
 import type { ConfigFile } from '../../../api/v1alpha1/types.ts';
 import { validate } from '../../../api/v1alpha1/validate.ts';
@@ -29,6 +30,14 @@ export function parseConfig(text: string, dir: string, env: NodeJS.ProcessEnv, f
     // js-yaml's message quotes the offending line, which may hold a `value:` key: keep only the position.
     const mark = (err as { mark?: { line: number; column: number } }).mark;
     throw new ConfigError([`not valid YAML${mark ? ` (line ${mark.line + 1}, column ${mark.column + 1})` : ''}`], file);
+  }
+  // Before the schema: a newer format may have fields this sidecar would refuse for the wrong reason.
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > CONFIG_FORMAT_VERSION) {
+    throw new ConfigError(
+      [`config format version ${version} is newer than this sidecar reads (${CONFIG_FORMAT_VERSION}): it was written by a newer llmroute-operator; upgrade the sidecar image to the operator's version`],
+      file,
+    );
   }
   const checked = validate<ConfigFile>(configFileSchema, raw);
   if (!checked.ok) throw new ConfigError(withoutKeys(checked.problems, raw), file);

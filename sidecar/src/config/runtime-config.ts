@@ -5,7 +5,8 @@
  */
 import type { ConfigFile, ConfigRoute, ConfigTarget } from '../../../api/v1alpha1/types.ts';
 import { durationMs } from '../../../api/v1alpha1/schema.ts';
-import type { FallbackClass } from '../error-classes.ts';
+import type { FallbackOn } from '../error-classes.ts';
+import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
 import { DEFAULT_BASE_URLS } from '../providers/index.ts';
 import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
@@ -51,7 +52,7 @@ export interface Route {
   /** Sorted by priority, then by their order in the file. */
   targets: Target[];
   retry: RetryPolicy;
-  fallbackOn: ReadonlySet<FallbackClass>;
+  fallbackOn: ReadonlySet<FallbackOn>;
   timeouts: Timeouts;
   breaker: BreakerPolicy;
 }
@@ -59,7 +60,7 @@ export interface Route {
 export interface RuntimeConfig {
   listen: { host: string; port: number };
   admin: { host: string; port: number };
-  logLevel?: 'debug' | 'info' | 'warn' | 'error' | undefined;
+  logLevel?: LogLevel | undefined;
   routes: Route[];
   /** Route name and every alias → route. */
   models: Map<string, Route>;

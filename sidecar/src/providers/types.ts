@@ -7,7 +7,9 @@
 import type { Secret } from '../secret.ts';
 import type { ErrorClass } from '../error-classes.ts';
 
-export type ProviderName = 'openai' | 'azure-openai' | 'anthropic' | 'openai-compatible';
+import type { Provider } from '../../../api/v1alpha1/enums.ts';
+
+export type ProviderName = Provider;
 
 /** Which OpenAI endpoint the client called. */
 export type EndpointKind = 'chat' | 'embeddings';

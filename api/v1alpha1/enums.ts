@@ -1,0 +1,35 @@
+/**
+ * Every list of names in the contract, typed out once: the providers, the
+ * error classes and which of them `fallbackOn` may name, the log levels, the
+ * sidecar's default ports and the config file's format version. The types
+ * are derived from the lists, so schema.ts (the CRD and the config
+ * validation), types.ts, the sidecar and the operator cannot disagree.
+ */
+
+export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** The classes an upstream failure falls into (SPEC section 5); also the `outcome` label of llmroute_upstream_attempts_total. */
+export const ERROR_CLASSES = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window', 'bad-request'] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+/** The classes `fallbackOn` may name. `auth` always falls back; `bad-request` never does. */
+export const FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window'] as const;
+export type FallbackOn = (typeof FALLBACK_ON)[number];
+export const DEFAULT_FALLBACK_ON: readonly FallbackOn[] = ['rate-limit', 'server-error', 'timeout', 'connection-error'];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The sidecar's listen addresses when the config file names none. */
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 4000 } as const;
+export const DEFAULT_ADMIN = { host: '0.0.0.0', port: 4001 } as const;
+
+/**
+ * The config file's format. The operator writes `version: CONFIG_FORMAT_VERSION`;
+ * a sidecar refuses a file whose version is newer than the one it reads (a
+ * config from a newer operator), instead of misreading it. A file without
+ * `version` (written by hand) is read as version 1. Raise it when a change
+ * to the file would be misread by an older sidecar.
+ */
+export const CONFIG_FORMAT_VERSION = 1;
