@@ -1,100 +1,59 @@
-// What the two Dockerfiles assemble, without a Docker engine: the build
-// context their .dockerignore allows, compiled with the repository's
-// tsconfig.build.json (stage 1), production dependencies installed from the
-// lockfile with `npm ci --omit=dev` (stage 2), and only dist + node_modules +
-// package.json in the runtime folder (stage 3). Then the sidecar from that
-// folder serves a real failover against fake providers, and the operator
-// and the injector answer --help. Also checks the Dockerfiles' own
-// assumptions: every COPY source is in the context, the entrypoints exist in
-// dist/, the user is 65532, the base is Node 24.
+// What the two Dockerfiles assemble, without a Docker engine: hack/image-assemble.ts carries out
+// each Dockerfile's stages (the build context .dockerignore allows, tsc, `npm ci --omit=dev
+// --workspace=...` from the lockfile, the runtime stage's COPYs). Then the sidecar from its image
+// serves a real failover against fake providers, the operator and the injector from theirs answer
+// --help, and each image holds only its own workspaces and production dependencies. Also checks
+// the Dockerfiles' own assumptions: the entrypoints exist in dist/, the user is 65532, the base is
+// a pinned Node 24.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
 import { instructions, nodeEntrypoint } from '../../hack/dockerfile.ts';
+import { assembleImage, type AssembledImage } from '../../hack/image-assemble.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
-import { freePort } from '../fakes/free-port.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const NODE = process.execPath; // Node 24 (the node@24 dev dependency runs the tests)
 const DOCKERFILES = { sidecar: 'sidecar/Dockerfile', operator: 'operator/Dockerfile' } as const;
-
-// ---------------------------------------------------------------------------
-// .dockerignore, as Docker reads it: patterns in order, the last match wins,
-// `!` re-includes, a matched folder takes its contents along.
-
-function patternRegex(p: string): RegExp {
-  const body = p
-    .replace(/\/+$/, '')
-    .split(/(\*\*\/|\*\*|\*|\?)/)
-    .map((t) => (t === '**/' ? '(?:.*/)?' : t === '**' ? '.*' : t === '*' ? '[^/]*' : t === '?' ? '[^/]' : t.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`);
-}
-
-export function dockerignore(text: string): (rel: string) => boolean {
-  const rules = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => (l.startsWith('!') ? { negate: true, re: patternRegex(l.slice(1)) } : { negate: false, re: patternRegex(l) }));
-  return (rel) => {
-    const parts = rel.split('/');
-    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-    let excluded = false;
-    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
-    return !excluded;
-  };
-}
-
-function walk(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (['node_modules', '.git', 'dist', 'coverage'].includes(e.name)) continue;
-    if (e.isDirectory()) out.push(...walk(dir, r));
-    else out.push(r);
-  }
-  return out;
-}
+type Component = keyof typeof DOCKERFILES;
 
 /** A Dockerfile of the repository, read. */
 const dockerfile = (file: string): string => readFileSync(path.join(REPO, file), 'utf8');
 
+/** Every package folder under node_modules (scoped ones as @scope/name). */
+function packages(root: string): string[] {
+  const nm = path.join(root, 'node_modules');
+  return readdirSync(nm).flatMap((n) => (n.startsWith('@') ? readdirSync(path.join(nm, n)).map((m) => `${n}/${m}`) : [n]));
+}
+
+/** What each workspace's package.json lists under dependencies, workspaces left out. */
+function workspaceDeps(ws: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(REPO, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith('@llmroute/'));
+}
+
+function du(dir: string): number {
+  const r = spawnSync('du', ['-sb', dir], { encoding: 'utf8' });
+  return Number(r.stdout.split(/\s/)[0]);
+}
+
 // ---------------------------------------------------------------------------
 
 let work: string;
-let context: string[];
-let runtime: string;
+const images = {} as Record<Component, AssembledImage>;
 const children: ChildProcess[] = [];
 const fakes: FakeProvider[] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'llmroute-image-'));
-  // The build context.
-  const allowed = dockerignore(readFileSync(path.join(REPO, '.dockerignore'), 'utf8'));
-  context = walk(REPO).filter(allowed);
-  const ctx = path.join(work, 'context');
-  for (const f of context) {
-    mkdirSync(path.dirname(path.join(ctx, f)), { recursive: true });
-    cpSync(path.join(REPO, f), path.join(ctx, f));
+  for (const [name, file] of Object.entries(DOCKERFILES) as Array<[Component, string]>) {
+    images[name] = assembleImage(REPO, file, path.join(work, name), NODE);
+    // The size of what each image adds to its base, for the record (the closing note and docs/ARCHITECTURE.md quote it).
+    process.stdout.write(`image ${name}: node_modules ${(du(path.join(images[name].root, 'node_modules')) / 1e6).toFixed(1)} MB, dist ${(du(path.join(images[name].root, 'dist')) / 1e6).toFixed(1)} MB\n`);
   }
-  // Stage 1: npm run build (tsc) in the context; the dev dependencies come from the repository.
-  symlinkSync(path.join(REPO, 'node_modules'), path.join(ctx, 'node_modules'), 'dir');
-  execFileSync(NODE, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ctx, stdio: 'pipe' });
-  // Stage 2: production dependencies from the lockfile.
-  const deps = path.join(work, 'deps');
-  mkdirSync(deps);
-  for (const f of ['package.json', 'package-lock.json']) cpSync(path.join(ctx, f), path.join(deps, f));
-  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: deps, stdio: 'pipe', env: { ...process.env, PATH: `${path.dirname(NODE)}:${process.env.PATH}` } });
-  // Stage 3: the runtime folder.
-  runtime = path.join(work, 'app');
-  mkdirSync(runtime);
-  cpSync(path.join(deps, 'node_modules'), path.join(runtime, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-  cpSync(path.join(ctx, 'dist'), path.join(runtime, 'dist'), { recursive: true });
-  cpSync(path.join(ctx, 'package.json'), path.join(runtime, 'package.json'));
 }, 300_000);
 
 afterAll(async () => {
@@ -104,35 +63,33 @@ afterAll(async () => {
 });
 
 describe('the Dockerfiles', () => {
-  it.each(Object.entries(DOCKERFILES))('%s: multi-stage on Node 24, npm ci --omit=dev, USER 65532, entrypoint in dist/', (_name, file) => {
+  it.each(Object.entries(DOCKERFILES))('%s: multi-stage on a pinned Node 24, npm ci --omit=dev of its own workspace, USER 65532, entrypoint in dist/', (name, file) => {
     const ins = instructions(dockerfile(file));
     const froms = ins.filter((i) => i.op === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(3);
     const nodeImage = ins.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))!.args.split('=')[1]!;
-    expect(nodeImage).toMatch(/^node:24(-|$)|nodejs24/);
-    expect(ins.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args))).toBe(true);
-    expect(ins.filter((i) => i.op === 'USER').map((i) => i.args)).toEqual(['65532:65532']);
+    // The same Node release the project runs on, not a floating tag.
+    const pinned = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node!.replace(/^[\^~]/, '');
+    expect(nodeImage).toBe(`node:${pinned}-slim`);
+    expect(process.versions.node).toBe(pinned);
+    expect(ins.some((i) => i.op === 'RUN' && new RegExp(`npm ci --omit=dev --workspace=${name}\\b`).test(i.args))).toBe(true);
+    const image = images[name as Component];
+    expect(image.user).toBe('65532:65532');
+    expect(image.workdir).toBe('/app');
+    expect(image.env).toEqual({ NODE_ENV: 'production' });
     // The runtime stage copies only node_modules, dist and package.json.
     const lastFrom = ins.lastIndexOf(froms[froms.length - 1]!);
     const runtimeCopies = ins.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args.replace(/--from=\S+\s+/, '').split(/\s+/)[0]);
     expect(runtimeCopies.sort()).toEqual(['/app/node_modules', '/src/dist', 'package.json']);
     const { flags, script } = nodeEntrypoint(dockerfile(file)); // throws unless an exec-form ENTRYPOINT starts node
-    expect(existsSync(path.join(runtime, script))).toBe(true);
+    expect(image.entrypoint).toEqual(['node', ...flags, script]);
+    expect(existsSync(path.join(image.root, script))).toBe(true);
     // node flags, if any, are ones this Node knows (a typo would stop the container at start)
     if (flags.length) expect(spawnSync(NODE, [...flags, '-e', '0'], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
   });
 
-  it.each(Object.entries(DOCKERFILES))('%s: every COPY source is in the build context', (_name, file) => {
-    for (const i of instructions(dockerfile(file)).filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
-      const parts = i.args.split(/\s+/);
-      for (const src of parts.slice(0, -1)) {
-        const clean = src.replace(/\/$/, '');
-        expect({ src, inContext: context.some((f) => f === clean || f.startsWith(`${clean}/`)) }).toEqual({ src, inContext: true });
-      }
-    }
-  });
-
   it('the context leaves out tests, snapshots, test helpers and everything else', () => {
+    const context = images.sidecar.context;
     expect(context).toContain('sidecar/src/cli.ts');
     expect(context).toContain('operator/src/webhook/start.ts');
     expect(context.filter((f) => f.endsWith('.test.ts') || f.includes('__snapshots__') || f.includes('/testing/'))).toEqual([]);
@@ -141,12 +98,24 @@ describe('the Dockerfiles', () => {
 });
 
 describe('the built output', () => {
-  it('has production dependencies only', () => {
-    const modules = readdirSync(path.join(runtime, 'node_modules'));
-    for (const dep of ['undici', 'js-yaml', 'prom-client', '@kubernetes']) expect(modules).toContain(dep);
-    for (const dev of ['jest', 'typescript', 'openai', 'node', '@swc', 'fast-check', 'express', 'http-proxy', 'autocannon']) expect(modules).not.toContain(dev);
-    expect(readdirSync(runtime).sort()).toEqual(['dist', 'node_modules', 'package.json']);
-    expect(statSync(path.join(runtime, 'dist/sidecar/src/cli.js')).isFile()).toBe(true);
+  it.each(Object.keys(DOCKERFILES))('%s: its own workspaces and production dependencies only', (name) => {
+    const root = images[name as Component].root;
+    expect(readdirSync(root).sort()).toEqual(['dist', 'node_modules', 'package.json']);
+    const other = name === 'sidecar' ? 'operator' : 'sidecar';
+    expect(readdirSync(path.join(root, 'dist')).sort()).toEqual(['api', 'common', name].sort());
+    expect(existsSync(path.join(root, 'dist', other))).toBe(false);
+    const installed = packages(root);
+    for (const dep of workspaceDeps(name)) expect(installed).toContain(dep);
+    // Nothing of the other component's, no dev tool, no links to the workspaces.
+    for (const dep of workspaceDeps(other).filter((d) => !workspaceDeps(name).includes(d))) expect(installed).not.toContain(dep);
+    for (const dev of ['jest', 'typescript', 'openai', 'node', '@swc/core', 'fast-check', 'express', 'http-proxy', 'autocannon', '@llmroute/api', '@llmroute/sidecar']) expect(installed).not.toContain(dev);
+  });
+
+  it('the sidecar image has no Kubernetes client and stays small', () => {
+    const installed = packages(images.sidecar.root);
+    expect(installed.filter((p) => p.startsWith('@kubernetes/'))).toEqual([]);
+    // Today about 8 MB (undici, prom-client, js-yaml); 79 MB when both images shared one install.
+    expect(du(path.join(images.sidecar.root, 'node_modules'))).toBeLessThan(15e6);
   });
 
   it('the sidecar from it fails over: primary 503, backup answers', async () => {
@@ -166,21 +135,27 @@ describe('the built output', () => {
   retry: {attempts: 0}
 `,
     );
-    const [port, adminPort] = [await freePort(), await freePort()];
-    // As the image runs it: node <its ENTRYPOINT flags> dist/sidecar/src/cli.js --config ..., from /app.
-    const nodeFlags = nodeEntrypoint(dockerfile(DOCKERFILES.sidecar)).flags;
-    const child = spawn(NODE, [...nodeFlags, 'dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', String(port), '--admin-port', String(adminPort)], {
-      cwd: runtime,
+    // As the image runs it: node <its ENTRYPOINT flags> dist/sidecar/src/cli.js --config ..., from /app,
+    // on ports the kernel picks: the "listening" line says which.
+    const [, ...entry] = images.sidecar.entrypoint;
+    const child = spawn(NODE, [...entry, '--config', path.join(dir, 'config.yaml'), '--port', '0', '--admin-port', '0'], {
+      cwd: images.sidecar.root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+      env: { PATH: process.env.PATH ?? '', ...images.sidecar.env },
     });
     children.push(child);
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false);
-      if (!ready) await sleep(100);
+    let listening: { api: string; admin: string } | undefined;
+    // ends when the process does, without that line
+    for await (const line of createInterface({ input: child.stdout! })) {
+      if (line.includes('"msg":"llmroute sidecar listening"')) {
+        listening = JSON.parse(line) as { api: string; admin: string };
+        break;
+      }
     }
-    expect(ready).toBe(true);
+    child.stdout!.resume();
+    expect(listening).toBeDefined();
+    const [port, adminPort] = [listening!.api, listening!.admin].map((a) => a.split(':').pop());
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok).toBe(true);
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -197,13 +172,15 @@ describe('the built output', () => {
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);
   }, 60_000);
 
-  it('the operator and the injector from it answer --help', () => {
+  it('the operator and the injector from the operator image answer --help; both say the package version', () => {
     for (const cli of ['dist/operator/src/cli.js', 'dist/operator/src/inject/cli.js']) {
-      const r = spawnSync(NODE, [cli, '--help'], { cwd: runtime, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 });
+      const r = spawnSync(NODE, [cli, '--help'], { cwd: images.operator.root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 });
       expect({ cli, status: r.status, stderr: r.stderr }).toEqual({ cli, status: 0, stderr: '' });
       expect(r.stdout).toMatch(/^usage: llmroute-(operator|inject)/);
     }
-    const version = spawnSync(NODE, ['dist/sidecar/src/cli.js', '--version'], { cwd: runtime, encoding: 'utf8' });
-    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    const want = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version;
+    for (const [name, cli] of [['sidecar', 'dist/sidecar/src/cli.js'], ['operator', 'dist/operator/src/cli.js']] as const) {
+      expect(spawnSync(NODE, [cli, '--version'], { cwd: images[name].root, encoding: 'utf8' }).stdout.trim()).toBe(want);
+    }
   });
 });
