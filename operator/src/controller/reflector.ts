@@ -8,7 +8,7 @@
  * but stop().
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeApiError } from '../errors.ts';
+import { KubeApiError, WatchClosedError } from '../errors.ts';
 import type { Logger } from '../../../common/log.ts';
 import type { WatchEvent } from '../kube/kube-client.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
@@ -115,7 +115,7 @@ export class Reflector<T extends KubeObject> {
           signal,
         );
         resourceVersion = rv;
-        if (Date.now() - opened < minWatchMs && !signal.aborted) throw new Error('the watch closed at once');
+        if (Date.now() - opened < minWatchMs && !signal.aborted) throw new WatchClosedError();
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
