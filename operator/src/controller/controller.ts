@@ -9,17 +9,17 @@ import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
 import type { Logger } from '../../../common/log.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { kubeListWatch } from '../kube/kube-list-watch.ts';
-import { kubeClusterWriter } from '../kube/kube-cluster-writer.ts';
+import { kubeClusterWriter } from './kube-cluster-writer.ts';
 import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
 import type { OperatorMetrics } from '../server/metrics.ts';
 import { KubeApiError } from '../errors.ts';
 import { secretChangeVerdict, slimRoute, slimSecret, type CachedSecret } from './change-filter.ts';
 import type { ClusterWriter } from './cluster-writer.ts';
 import { CREDENTIALS_SECRET_NAME } from './manifests.ts';
-import { ObjectStore } from './object-store.ts';
-import { Reflector } from './reflector.ts';
+import { ObjectStore } from '../kube/object-store.ts';
+import { Reflector } from '../kube/reflector.ts';
 import { NamespaceReconciler } from './reconciler.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue } from '../kube/work-queue.ts';
 import type { SecretData } from '../render/types.ts';
 
 export interface ControllerOptions {

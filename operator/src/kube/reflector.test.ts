@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../common/log.ts';
 import { KubeApiError, KubeTransportError } from '../errors.ts';
-import type { WatchEvent } from '../kube/kube-client.ts';
+import type { WatchEvent } from './kube-client.ts';
 import { ObjectStore, type KubeObject } from './object-store.ts';
 import { Reflector, type ListWatchSource } from './reflector.ts';
 

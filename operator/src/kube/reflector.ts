@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiError, WatchClosedError } from '../errors.ts';
 import type { Logger } from '../../../common/log.ts';
-import type { WatchEvent } from '../kube/kube-client.ts';
+import type { WatchEvent } from './kube-client.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { KubeObject } from './object-store.ts';
 
