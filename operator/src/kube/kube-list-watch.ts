@@ -19,6 +19,9 @@ export interface KubeListWatchOptions<T> {
   fieldSelector?: string;
 }
 
+/** kubeListWatch with the client (and defaults) bound: how a controller opens its sources. */
+export type ListWatchFactory = <T extends KubeObject>(path: string, o?: KubeListWatchOptions<T>) => ListWatchSource<T>;
+
 interface ListBody {
   metadata?: { resourceVersion?: string; continue?: string };
   items?: unknown[];
