@@ -8,8 +8,8 @@
  * but stop().
  */
 import { realClock, sleep, type Clock } from '../../../common/clock.ts';
-import { KubeApiError, WatchClosedError } from '../errors.ts';
 import type { Logger } from '../../../common/log.ts';
+import { KubeApiError, WatchClosedError } from '../errors.ts';
 import type { WatchEvent } from './kube-client.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { KubeObject } from './object-store.ts';

@@ -43,7 +43,7 @@ export class LeaderElector {
   #observed: { record: string; at: number } = { record: '', at: 0 };
 
   constructor(o: LeaderElectorOptions) {
-    this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, clock: realClock, ...o };
+    this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...o, clock: o.clock ?? realClock };
   }
 
   get isLeader(): boolean {
