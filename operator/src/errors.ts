@@ -1,30 +1,44 @@
 /**
- * The operator's typed errors. Each has a stable `code` that logs, metrics
- * and tests key on; messages are built from names (namespaces, routes,
- * Secrets, keys), never from Secret values.
+ * The operator's typed errors. Each is a LlmrouteError (common/errors.ts)
+ * whose `code`, one of OperatorErrorCode, is what logs, metrics and tests
+ * key on; messages are built from names (namespaces, routes, Secrets,
+ * keys), never from Secret values.
  */
-export class OperatorError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'OperatorError';
-    this.code = code;
-  }
-}
+import { LlmrouteError } from '../../common/errors.ts';
+
+/** Every code an operator error can carry, grouped by where it is thrown. */
+export type OperatorErrorCode =
+  // render/: renderNamespace was handed routes it cannot work on
+  | 'render_input'
+  // kube/: a Kubernetes API call failed with an HTTP status, or below HTTP
+  | 'kube_api'
+  | 'kube_transport'
+  // kube/reflector.ts: a watch ended sooner than minWatchMs after it opened
+  | 'watch_closed'
+  // inject/errors.ts (InjectionErrorCode)
+  | 'inject_invalid_annotation'
+  | 'inject_conflict'
+  | 'inject_invalid_pod'
+  // webhook/: starting, the certificate folder, the TLS Secret
+  | 'webhook_start'
+  | 'webhook_cert_dir'
+  | 'webhook_tls_conflict'
+  | 'webhook_tls_api';
+
+export class OperatorError<Code extends OperatorErrorCode = OperatorErrorCode> extends LlmrouteError<Code> {}
 
 /** The command line cannot be understood (exit code 2). */
 export { UsageError } from '../../common/cli-flags.ts';
 
 /** renderNamespace was handed LLMRoutes of more than one namespace, or of none. */
-export class RenderInputError extends OperatorError {
+export class RenderInputError extends OperatorError<'render_input'> {
   constructor(message: string) {
     super('render_input', message);
-    this.name = 'RenderInputError';
   }
 }
 
 /** A Kubernetes API call failed with an HTTP status (or a watch ERROR event). */
-export class KubeApiError extends OperatorError {
+export class KubeApiError extends OperatorError<'kube_api'> {
   readonly status: number;
   /** The Status object's reason: NotFound, Conflict, Forbidden, Expired, Gone... */
   readonly reason: string;
@@ -34,7 +48,6 @@ export class KubeApiError extends OperatorError {
   readonly path: string;
   constructor(o: { status: number; reason?: string | undefined; message: string; method: string; path: string; causes?: string[] | undefined }) {
     super('kube_api', `${o.method} ${o.path}: HTTP ${o.status}${o.reason ? ` ${o.reason}` : ''}: ${o.message}`);
-    this.name = 'KubeApiError';
     this.status = o.status;
     this.reason = o.reason ?? '';
     this.causes = o.causes ?? [];
@@ -61,10 +74,20 @@ export class KubeApiError extends OperatorError {
   }
 }
 
-/** A request to the API server failed below HTTP (refused, reset, TLS, timeout). */
-export class KubeTransportError extends OperatorError {
+/**
+ * A request to the API server failed below HTTP (refused, reset, TLS,
+ * timeout). `cause`: the underlying error, or a sentence saying what went
+ * wrong when there is none.
+ */
+export class KubeTransportError extends OperatorError<'kube_transport'> {
   constructor(method: string, path: string, cause: unknown) {
     super('kube_transport', `${method} ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = 'KubeTransportError';
+  }
+}
+
+/** A watch that the server ended at once (counted as a failure, so the reflector backs off). */
+export class WatchClosedError extends OperatorError<'watch_closed'> {
+  constructor() {
+    super('watch_closed', 'the watch closed at once');
   }
 }

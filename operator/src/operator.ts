@@ -8,10 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { realClock, type Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/log.ts';
 import { LLMRouteController } from './controller/controller.ts';
 import type { ClusterWriter } from './controller/cluster-writer.ts';
+import { kubeClusterWriter } from './controller/kube-cluster-writer.ts';
 import { KubeClient } from './kube/kube-client.ts';
+import { kubeListWatch, type ListWatchFactory } from './kube/kube-list-watch.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { startHealthServer, type HealthServer } from './server/health-server.ts';
 import { OperatorMetrics } from './server/metrics.ts';
@@ -35,7 +38,10 @@ export interface OperatorOptions {
   watchTimeoutSeconds?: number;
   /** Process metrics (CPU, memory, event loop) too. */
   defaultMetrics?: boolean;
+  /** Override the writes (tests). */
   writer?: ClusterWriter;
+  /** For the reflectors, the work queue and leader election; default realClock. */
+  clock?: Clock;
 }
 
 export interface Operator {
@@ -57,16 +63,18 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   const identity = o.identity ?? defaultIdentity();
   const log = o.log;
   const metrics = new OperatorMetrics({ defaultMetrics: o.defaultMetrics ?? false });
+  const clock = o.clock ?? realClock;
   const client = new KubeClient(o.kubeConfig);
+  const listWatch: ListWatchFactory = (path, lw) => kubeListWatch(client, path, { watchTimeoutSeconds: o.watchTimeoutSeconds, ...lw });
   const controller = new LLMRouteController({
-    client,
+    listWatch,
+    writer: o.writer ?? kubeClusterWriter(client, (kind, verb) => metrics.writes.inc({ kind, verb })),
     namespaces: o.namespaces ?? [],
     log,
     metrics,
     identity,
     resyncMs: o.resyncMs ?? 5 * 60_000,
-    ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
-    ...(o.writer ? { writer: o.writer } : {}),
+    clock,
   });
 
   let stopping = false;
@@ -100,6 +108,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
       ...(o.retryPeriodMs !== undefined ? { retryPeriodMs: o.retryPeriodMs } : {}),
       onStartedLeading: lead,
       onStoppedLeading: follow,
+      clock,
     });
     elector.start();
   } else {

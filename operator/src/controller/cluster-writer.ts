@@ -1,6 +1,6 @@
 /**
  * The writes a namespace reconcile makes, as a port: the reconciler is
- * tested against a fake, kube/kube-cluster-writer.ts talks to the API server.
+ * tested against a fake, kube-cluster-writer.ts talks to the API server.
  */
 import type { RouteStatus } from '../render/types.ts';
 

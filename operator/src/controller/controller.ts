@@ -3,27 +3,30 @@
  * reflectors (cluster-wide, or one pair per namespace given), a
  * per-namespace work queue fed by their changes and a periodic resync, and
  * workers that reconcile namespaces, but only while startWorkers() is in
- * force (that is, while this replica leads).
+ * force (that is, while this replica leads). Where it reads from and writes
+ * to is handed in (operator.ts connects both to the API server).
  */
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
+import type { Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
-import type { KubeClient } from '../kube/kube-client.ts';
-import { kubeListWatch } from '../kube/kube-list-watch.ts';
-import { kubeClusterWriter } from '../kube/kube-cluster-writer.ts';
-import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
-import type { OperatorMetrics } from '../server/metrics.ts';
 import { KubeApiError } from '../errors.ts';
+import type { ListWatchFactory } from '../kube/kube-list-watch.ts';
+import { ObjectStore } from '../kube/object-store.ts';
+import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { WorkQueue } from '../kube/work-queue.ts';
+import type { SecretData } from '../render/types.ts';
+import type { OperatorMetrics } from '../server/metrics.ts';
 import { secretChangeVerdict, slimRoute, slimSecret, type CachedSecret } from './change-filter.ts';
 import type { ClusterWriter } from './cluster-writer.ts';
 import { CREDENTIALS_SECRET_NAME } from './manifests.ts';
-import { ObjectStore } from './object-store.ts';
-import { Reflector } from './reflector.ts';
 import { NamespaceReconciler } from './reconciler.ts';
-import { WorkQueue } from './work-queue.ts';
-import type { SecretData } from '../render/types.ts';
 
 export interface ControllerOptions {
-  client: KubeClient;
+  /** Opens the reflectors' list+watch sources on collection paths. */
+  listWatch: ListWatchFactory;
+  /** The reconciler's writes. */
+  writer: ClusterWriter;
   /** Namespaces to watch; empty: all. */
   namespaces: readonly string[];
   log: Logger;
@@ -34,10 +37,8 @@ export interface ControllerOptions {
   resyncMs: number;
   /** Namespaces reconciled at once; default 2. */
   workers?: number;
-  /** Server-side watch timeout (base); default 300 s. */
-  watchTimeoutSeconds?: number;
-  /** Override the writes (tests). */
-  writer?: ClusterWriter;
+  /** The reflectors' and the queue's; default realClock. */
+  clock?: Clock;
 }
 
 export class LLMRouteController {
@@ -54,7 +55,7 @@ export class LLMRouteController {
   constructor(o: ControllerOptions) {
     this.#o = o;
     const { metrics, log } = o;
-    this.queue = new WorkQueue({ onDepth: (d) => metrics.queueDepth.set(d) });
+    this.queue = new WorkQueue({ onDepth: (d) => metrics.queueDepth.set(d), clock: o.clock });
     this.routes = new ObjectStore<LLMRoute>((before, after) => {
       const ns = (after ?? before)!.metadata.namespace;
       if (ns) this.queue.add(ns);
@@ -77,7 +78,7 @@ export class LLMRouteController {
       routes: (ns) => this.#liveRoutes(ns),
       secrets: (ns) => this.#secretsOf(ns),
       currentCredentials: (ns) => this.secrets.get(ns, CREDENTIALS_SECRET_NAME)?.data,
-      writer: o.writer ?? kubeClusterWriter(o.client, (kind, verb) => metrics.writes.inc({ kind, verb })),
+      writer: o.writer,
       log,
       instance: o.identity,
     });
@@ -102,11 +103,12 @@ export class LLMRouteController {
   ): Reflector<T> {
     const { metrics, log } = this.#o;
     return new Reflector<T>(
-      kubeListWatch<any>(this.#o.client, path, { transform, watchTimeoutSeconds: this.#o.watchTimeoutSeconds, fieldSelector }),
+      this.#o.listWatch<T>(path, { transform, fieldSelector }),
       { replace: (items) => store.replace(ns, items), upsert: (x) => store.upsert(x), remove: (x) => store.remove(x) },
       {
         name: ns ? `${resource}/${ns}` : resource,
         log,
+        clock: this.#o.clock,
         onError: (err) => metrics.watchRestarts.inc({ resource, kind: err instanceof KubeApiError && err.expired ? 'expired' : 'error' }),
       },
     );

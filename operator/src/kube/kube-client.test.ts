@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../common/log.ts';
-import { ObjectStore, type KubeObject } from '../controller/object-store.ts';
-import { Reflector } from '../controller/reflector.ts';
+import { ObjectStore, type KubeObject } from './object-store.ts';
+import { Reflector } from './reflector.ts';
 import { KubeApiError } from '../errors.ts';
 import { KubeClient, type WatchEvent } from './kube-client.ts';
 import { kubeListWatch } from './kube-list-watch.ts';
@@ -90,10 +90,10 @@ describe('KubeClient', () => {
     const api = await fakeApi((_req, _url, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       const line1 = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a', resourceVersion: '2' } } }) + '\n';
-      res.write(line1.slice(0, 10));
-      setTimeout(() => {
+      // The rest goes once the first piece has been sent on its own.
+      res.write(line1.slice(0, 10), () => {
         res.write(line1.slice(10) + JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version: 1 (5)') }) + '\n');
-      }, 10);
+      });
     });
     try {
       const events: WatchEvent[] = [];
@@ -107,11 +107,11 @@ describe('KubeClient', () => {
   });
 
   it('ends a watch quietly when the signal aborts', async () => {
-    const api = await fakeApi((_req, _url, res) => res.writeHead(200).write(''));
+    const api = await fakeApi((_req, _url, res) => res.writeHead(200).write(JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '1' } } }) + '\n'));
     try {
       const ac = new AbortController();
-      const p = api.client.watch('/x', {}, () => {}, ac.signal);
-      setTimeout(() => ac.abort(), 20);
+      // Aborted while the stream is open: on its first event.
+      const p = api.client.watch('/x', {}, () => ac.abort(), ac.signal);
       await expect(p).resolves.toBeUndefined();
     } finally {
       await api.close();
@@ -123,6 +123,8 @@ describe('kubeListWatch + Reflector over HTTP', () => {
   it('pages through a list, watches, and relists after 410 Gone', async () => {
     let lists = 0;
     let watches = 0;
+    let secondWatch!: () => void;
+    const secondWatchOpened = new Promise<void>((resolve) => (secondWatch = resolve));
     const item = (name: string, rv: string) => ({ metadata: { name, namespace: 'ns', resourceVersion: rv }, data: { k: 'dg==' }, extra: 'dropped' });
     const api = await fakeApi((_req, url, res) => {
       if (url.searchParams.get('watch') === 'true') {
@@ -131,6 +133,7 @@ describe('kubeListWatch + Reflector over HTTP', () => {
         if (watches === 1) {
           res.end(JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old') }) + '\n');
         }
+        if (watches === 2) secondWatch();
         return; // the second watch stays open
       }
       if (url.searchParams.get('continue') === 'page2') {
@@ -150,8 +153,8 @@ describe('kubeListWatch + Reflector over HTTP', () => {
     try {
       r.start();
       await r.whenSynced();
-      const deadline = Date.now() + 2000;
-      while (watches < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      // The relist after the 410 has been stored by the time the next watch opens.
+      await secondWatchOpened;
       expect(store.list().map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}`)).toEqual(['b@3']);
       expect(store.get('ns', 'b')).toEqual({ metadata: { name: 'b', namespace: 'ns', resourceVersion: '3' }, data: { k: 'dg==' } });
       const urls = api.seen.map((s) => s.url.search);

@@ -53,7 +53,7 @@ export class KubeClient {
 
   constructor(kc: KubeConfig, o: KubeClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeTransportError('CONNECT', '', new Error('the kubeconfig has no current cluster'));
+    if (!cluster) throw new KubeTransportError('CONNECT', '', 'the kubeconfig has no current cluster');
     this.#kc = kc;
     this.server = new URL(cluster.server);
     const secure = this.server.protocol === 'https:';
@@ -102,7 +102,7 @@ export class KubeClient {
           try {
             event = JSON.parse(line) as WatchEvent<T>;
           } catch {
-            fail(new KubeTransportError('WATCH', path, new Error('a watch event that is not JSON')));
+            fail(new KubeTransportError('WATCH', path, 'a watch event that is not JSON'));
             return;
           }
           if (event.type === 'ERROR') {
@@ -154,16 +154,17 @@ export class KubeClient {
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = mod.request(url, opts, resolve);
-      const onAbort = () => req.destroy(new Error('aborted'));
+      // Ended on this side: the request fails with our error as it is, not wrapped again.
+      const onAbort = () => req.destroy(new KubeTransportError(method, path, 'aborted'));
       if (o.signal) {
         if (o.signal.aborted) onAbort();
         else o.signal.addEventListener('abort', onAbort, { once: true });
         req.once('close', () => o.signal?.removeEventListener('abort', onAbort));
       }
       if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.setTimeout(timeoutMs, () => req.destroy(new KubeTransportError(method, path, `no answer within ${timeoutMs} ms`)));
       }
-      req.on('error', (err) => reject(new KubeTransportError(method, path, err)));
+      req.on('error', (err) => reject(err instanceof KubeTransportError ? err : new KubeTransportError(method, path, err)));
       if (body !== undefined) req.end(body);
       else req.end();
     });

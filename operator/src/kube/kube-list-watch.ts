@@ -4,8 +4,8 @@
  * the reflector's 410 handling) and watches with bookmarks and a server-side
  * timeout, plus a client-side deadline in case the connection dies quietly.
  */
-import type { ListResult, ListWatchSource } from '../controller/reflector.ts';
-import type { KubeObject } from '../controller/object-store.ts';
+import type { ListResult, ListWatchSource } from './reflector.ts';
+import type { KubeObject } from './object-store.ts';
 import type { KubeClient, WatchEvent } from './kube-client.ts';
 
 export interface KubeListWatchOptions<T> {
@@ -18,6 +18,9 @@ export interface KubeListWatchOptions<T> {
   labelSelector?: string;
   fieldSelector?: string;
 }
+
+/** kubeListWatch with the client (and defaults) bound: how a controller opens its sources. */
+export type ListWatchFactory = <T extends KubeObject>(path: string, o?: KubeListWatchOptions<T>) => ListWatchSource<T>;
 
 interface ListBody {
   metadata?: { resourceVersion?: string; continue?: string };

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../common/log.ts';
 import { KubeClient } from '../kube/kube-client.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
 import { LeaderElector } from './leader-elector.ts';
 
 /** A Lease endpoint with resourceVersion checks, like the API server's. */
@@ -49,7 +49,7 @@ async function leaseServer() {
   };
 }
 
-function elector(kc: KubeConfig, identity: string, events: string[]) {
+function elector(kc: KubeConfig, clock: FakeClock, identity: string, events: string[]) {
   const client = new KubeClient(kc);
   const e = new LeaderElector({
     client,
@@ -62,15 +62,29 @@ function elector(kc: KubeConfig, identity: string, events: string[]) {
     retryPeriodMs: 50,
     onStartedLeading: () => events.push(`${identity} leads`),
     onStoppedLeading: () => events.push(`${identity} stops`),
+    clock,
   });
   return { e, client };
 }
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(10);
+/**
+ * Time passes on the fake clock only while all `loops` electors wait for
+ * their next round (none is mid-request), so each round sees the Lease
+ * server as the previous rounds left it, as it would in real time.
+ */
+async function runFor(clock: FakeClock, loops: number, ms: number): Promise<void> {
+  const end = clock.now() + ms;
+  do await clock.whenPending(loops);
+  while (await clock.tick(end));
+}
+
+/** Runs the electors (as runFor) until cond holds; fails after ms of fake time. */
+async function until(clock: FakeClock, loops: number, cond: () => boolean, ms = 3000): Promise<void> {
+  const end = clock.now() + ms;
+  for (;;) {
+    await clock.whenPending(loops);
+    if (cond()) return;
+    if (!(await clock.tick(end))) throw new Error('timed out');
   }
 }
 
@@ -78,21 +92,22 @@ describe('LeaderElector', () => {
   it('elects one of two, and hands over at once when the leader stops', async () => {
     const srv = await leaseServer();
     const events: string[] = [];
-    const a = elector(srv.kc, 'a', events);
-    const b = elector(srv.kc, 'b', events);
+    const clock = new FakeClock();
+    const a = elector(srv.kc, clock, 'a', events);
+    const b = elector(srv.kc, clock, 'b', events);
     try {
       a.e.start();
-      await until(() => a.e.isLeader);
+      await until(clock, 1, () => a.e.isLeader);
       b.e.start();
-      await sleep(200);
+      await runFor(clock, 2, 200);
       expect(b.e.isLeader).toBe(false);
       expect(b.e.holder).toBe('a');
-      const t0 = Date.now();
+      const t0 = clock.now();
       await a.e.stop();
       expect(srv.lease().spec.holderIdentity).toBeNull();
-      await until(() => b.e.isLeader);
+      await until(clock, 1, () => b.e.isLeader);
       // Released: no need to wait out the 1 s Lease.
-      expect(Date.now() - t0).toBeLessThan(500);
+      expect(clock.now() - t0).toBeLessThan(500);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
       expect(events).toEqual(['a leads', 'a stops', 'b leads']);
     } finally {
@@ -107,15 +122,16 @@ describe('LeaderElector', () => {
   it('waits out the Lease of a holder that stopped renewing, then takes it', async () => {
     const srv = await leaseServer();
     const events: string[] = [];
-    const b = elector(srv.kc, 'b', events);
+    const clock = new FakeClock();
+    const b = elector(srv.kc, clock, 'b', events);
     srv.set({ holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: '2025-01-01T00:00:00.000000Z', leaseTransitions: 7 });
     try {
-      const t0 = Date.now();
+      const t0 = clock.now();
       b.e.start();
-      await sleep(300);
+      await runFor(clock, 1, 300);
       expect(b.e.isLeader).toBe(false);
-      await until(() => b.e.isLeader);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      await until(clock, 1, () => b.e.isLeader);
+      expect(clock.now() - t0).toBeGreaterThanOrEqual(1000);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 8 });
     } finally {
       await b.e.stop();
@@ -127,15 +143,16 @@ describe('LeaderElector', () => {
   it('steps down when it cannot renew within the deadline', async () => {
     const srv = await leaseServer();
     const events: string[] = [];
-    const a = elector(srv.kc, 'a', events);
+    const clock = new FakeClock();
+    const a = elector(srv.kc, clock, 'a', events);
     try {
       a.e.start();
-      await until(() => a.e.isLeader);
+      await until(clock, 1, () => a.e.isLeader);
       srv.failAll(true);
-      await until(() => !a.e.isLeader);
+      await until(clock, 1, () => !a.e.isLeader);
       expect(events).toEqual(['a leads', 'a stops']);
       srv.failAll(false);
-      await until(() => a.e.isLeader);
+      await until(clock, 1, () => a.e.isLeader);
     } finally {
       await a.e.stop();
       a.client.close();

@@ -4,7 +4,7 @@
  * down when it could not renew for renewDeadline (or someone else holds
  * it). stop() releases the Lease so another replica takes over at once.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { realClock, sleep, type Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
@@ -22,6 +22,8 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
+  /** Times the rounds and judges the Lease's expiry; default realClock. */
+  clock?: Clock;
 }
 
 interface Lease {
@@ -41,7 +43,7 @@ export class LeaderElector {
   #observed: { record: string; at: number } = { record: '', at: 0 };
 
   constructor(o: LeaderElectorOptions) {
-    this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...o };
+    this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...o, clock: o.clock ?? realClock };
   }
 
   get isLeader(): boolean {
@@ -78,16 +80,12 @@ export class LeaderElector {
       }
       if (signal.aborted) break;
       if (renewed) {
-        this.#lastRenew = Date.now();
+        this.#lastRenew = this.#o.clock.now();
         if (!this.#leader) this.#setLeader(true);
-      } else if (this.#leader && (Date.now() - this.#lastRenew > this.#o.renewDeadlineMs || this.#heldByOther())) {
+      } else if (this.#leader && (this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs || this.#heldByOther())) {
         this.#setLeader(false);
       }
-      try {
-        await sleep(this.#o.retryPeriodMs, undefined, { signal });
-      } catch {
-        break;
-      }
+      if (!(await sleep(this.#o.clock, this.#o.retryPeriodMs, signal))) break;
     }
   }
 
@@ -112,7 +110,7 @@ export class LeaderElector {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;
     }
     this.#lease = current;
-    const now = Date.now();
+    const now = this.#o.clock.now();
     const record = JSON.stringify([current?.spec?.holderIdentity, current?.spec?.renewTime, current?.metadata.resourceVersion]);
     if (record !== this.#observed.record) this.#observed = { record, at: now };
 
@@ -150,7 +148,7 @@ export class LeaderElector {
     if (!lease?.spec || lease.spec.holderIdentity !== this.#o.identity) return;
     try {
       await this.#o.client.request('PUT', leasePath(this.#o.namespace, this.#o.name), {
-        body: { ...lease, spec: releasedLease(lease.spec, Date.now()) },
+        body: { ...lease, spec: releasedLease(lease.spec, this.#o.clock.now()) },
         timeoutMs: 5_000,
       });
       this.#o.log.info('released the Lease', { identity: this.#o.identity });

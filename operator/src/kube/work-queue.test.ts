@@ -1,13 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from './backoff.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
 import { WorkQueue } from './work-queue.ts';
-
-describe('backoffDelay', () => {
-  it('doubles from the base up to the cap', () => {
-    const p = { baseMs: 200, maxMs: 1000 };
-    expect([0, 1, 2, 3, 4, 50].map((n) => backoffDelay(n, p))).toEqual([0, 200, 400, 800, 1000, 1000]);
-  });
-});
 
 describe('WorkQueue', () => {
   it('hands a key out once however often it was added', async () => {
@@ -60,15 +52,16 @@ describe('WorkQueue', () => {
 
   it('re-adds failed keys with a growing backoff, and forget() resets it', async () => {
     const depths: number[] = [];
-    const q = new WorkQueue({ backoff: { baseMs: 20, maxMs: 1000 }, onDepth: (d) => depths.push(d) });
+    const clock = new FakeClock();
+    const q = new WorkQueue({ backoff: { baseMs: 20, maxMs: 1000 }, onDepth: (d) => depths.push(d), clock });
     expect(q.addRateLimited('a')).toBe(20);
     expect(q.addRateLimited('a')).toBe(40);
     expect(q.failures('a')).toBe(2);
     expect(q.depth).toBe(0);
-    await sleep(40);
+    await clock.advance(40);
     // The sooner of the two pending adds won; the key is there once.
     expect(q.depth).toBe(1);
-    await sleep(40);
+    await clock.advance(40);
     expect(q.depth).toBe(1);
     q.forget('a');
     expect(q.failures('a')).toBe(0);

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../common/log.ts';
 import { KubeApiError, KubeTransportError } from '../errors.ts';
-import type { WatchEvent } from '../kube/kube-client.ts';
+import { FakeClock } from '../testing/fake-clock.ts';
+import type { WatchEvent } from './kube-client.ts';
 import { ObjectStore, type KubeObject } from './object-store.ts';
 import { Reflector, type ListWatchSource } from './reflector.ts';
 
@@ -37,16 +37,17 @@ function scripted(lists: Array<KubeObject[] | Error>, watches: Step[]) {
 }
 
 function run(source: ListWatchSource<KubeObject>) {
+  const clock = new FakeClock();
   const changes: string[] = [];
   const store = new ObjectStore<KubeObject>((b, a) => changes.push(`${a ? (b ? 'update' : 'add') : 'delete'} ${(a ?? b)!.metadata.name}`));
   const relists: string[] = [];
   const r = new Reflector(
     source,
     { replace: (items) => store.replace(undefined, items), upsert: (x) => store.upsert(x), remove: (x) => store.remove(x) },
-    { name: 'test', log: createLogger('error', () => {}), backoff: { baseMs: 5, maxMs: 20 }, minWatchMs: 0, onRelist: (why) => relists.push(why) },
+    { name: 'test', log: createLogger('error', () => {}), backoff: { baseMs: 5, maxMs: 20 }, minWatchMs: 0, onRelist: (why) => relists.push(why), clock },
   );
   r.start();
-  return { r, store, changes, relists };
+  return { r, store, changes, relists, clock };
 }
 
 describe('Reflector', () => {
@@ -61,9 +62,9 @@ describe('Reflector', () => {
         async (emit) => emit({ type: 'DELETED', object: o('a', '16') }),
       ],
     );
-    const { r, store, changes } = run(source);
+    const { r, store, changes, clock } = run(source);
     await r.whenSynced();
-    await sleep(30);
+    await clock.advance(30);
     await r.stop();
     expect(calls).toEqual(['list', 'watch@10', 'watch@15', 'watch@16']);
     expect(changes).toEqual(['add a', 'add b', 'delete a']);
@@ -72,8 +73,8 @@ describe('Reflector', () => {
 
   it('relists at once on 410 Gone, and reports what was deleted meanwhile', async () => {
     const { source, calls } = scripted([[o('a', '1'), o('b', '1')], [o('b', '2'), o('c', '3')]], [async () => Promise.reject(gone())]);
-    const { r, changes, relists } = run(source);
-    await sleep(30);
+    const { r, changes, relists, clock } = run(source);
+    await clock.advance(30);
     await r.stop();
     expect(calls).toEqual(['list', 'watch@10', 'list', 'watch@20']);
     expect(relists).toEqual(['expired']);
@@ -82,9 +83,11 @@ describe('Reflector', () => {
 
   it('retries a failing list with backoff until it works', async () => {
     const { source, calls } = scripted([refused(), refused(), [o('a', '1')]], []);
-    const { r } = run(source);
-    await r.whenSynced();
+    const { r, clock } = run(source);
+    // Backoff 5 ms, then 10 ms.
+    await clock.advance(15);
     expect(r.synced).toBe(true);
+    await r.whenSynced();
     await r.stop();
     expect(calls).toEqual(['list', 'list', 'list', 'watch@30']);
   });
@@ -92,8 +95,8 @@ describe('Reflector', () => {
   it('reopens a failed watch from the same version, and relists after repeated failures', async () => {
     const fail: Step = async () => Promise.reject(refused());
     const { source, calls } = scripted([[o('a', '1')]], [fail, fail, fail]);
-    const { r, relists } = run(source);
-    await sleep(100);
+    const { r, relists, clock } = run(source);
+    await clock.advance(100);
     await r.stop();
     expect(calls).toEqual(['list', 'watch@10', 'watch@10', 'watch@10', 'list', 'watch@20']);
     expect(relists).toEqual(['error']);
@@ -101,11 +104,14 @@ describe('Reflector', () => {
 
   it('stops promptly, even while backing off', async () => {
     const { source } = scripted([refused()], []);
-    const { r } = run(source);
-    await sleep(10);
-    const t0 = Date.now();
+    const { r, clock } = run(source);
+    await clock.advance(10);
+    expect(clock.pending).toBe(1);
+    const t0 = clock.now();
     await r.stop();
-    expect(Date.now() - t0).toBeLessThan(50);
+    expect(clock.now() - t0).toBeLessThan(50);
+    // The backoff was cut short, not waited out.
+    expect(clock.pending).toBe(0);
     expect(r.synced).toBe(false);
   });
 });

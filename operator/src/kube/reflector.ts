@@ -7,10 +7,10 @@
  * waits with exponential backoff and tries again; nothing stops the loop
  * but stop().
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeApiError } from '../errors.ts';
+import { realClock, sleep, type Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
-import type { WatchEvent } from '../kube/kube-client.ts';
+import { KubeApiError, WatchClosedError } from '../errors.ts';
+import type { WatchEvent } from './kube-client.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { KubeObject } from './object-store.ts';
 
@@ -43,6 +43,8 @@ export interface ReflectorOptions {
   onRelist?: (reason: 'expired' | 'error') => void;
   /** Called when a list or watch fails. */
   onError?: (err: unknown) => void;
+  /** Times the watches and the backoff; default realClock. */
+  clock?: Clock;
 }
 
 export class Reflector<T extends KubeObject> {
@@ -85,6 +87,7 @@ export class Reflector<T extends KubeObject> {
     const signal = this.#abort.signal;
     const policy = this.#o.backoff ?? { baseMs: 500, maxMs: 30_000 };
     const minWatchMs = this.#o.minWatchMs ?? 1000;
+    const clock = this.#o.clock ?? realClock;
     let resourceVersion: string | undefined;
     let failures = 0;
     let relistReason: 'expired' | 'error' | undefined;
@@ -102,7 +105,7 @@ export class Reflector<T extends KubeObject> {
             this.#o.log.debug('cache synced', { reflector: this.name, objects: listed.items.length });
           }
         }
-        const opened = Date.now();
+        const opened = clock.now();
         let rv: string = resourceVersion;
         await this.#source.watch(
           rv,
@@ -115,7 +118,7 @@ export class Reflector<T extends KubeObject> {
           signal,
         );
         resourceVersion = rv;
-        if (Date.now() - opened < minWatchMs && !signal.aborted) throw new Error('the watch closed at once');
+        if (clock.now() - opened < minWatchMs && !signal.aborted) throw new WatchClosedError();
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
@@ -135,11 +138,7 @@ export class Reflector<T extends KubeObject> {
           resourceVersion = undefined;
           relistReason = 'error';
         }
-        try {
-          await sleep(delay, undefined, { signal });
-        } catch {
-          break;
-        }
+        if (!(await sleep(clock, delay, signal))) break;
       }
     }
   }

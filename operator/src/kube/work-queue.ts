@@ -6,28 +6,33 @@
  *   - addRateLimited() re-adds a failed key after an exponential backoff
  *     that grows with its consecutive failures; forget() resets it.
  */
+import { realClock, type Clock, type ClockTimer } from '../../../common/clock.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 
 export interface WorkQueueOptions {
   backoff?: BackoffPolicy;
   /** Called whenever the number of waiting keys changes. */
   onDepth?: (depth: number) => void;
+  /** Times addAfter(); default realClock. */
+  clock?: Clock;
 }
 
 export class WorkQueue {
   readonly #queue: string[] = [];
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
-  readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  readonly #delayed = new Map<string, { at: number; timer: ClockTimer }>();
   readonly #failures = new Map<string, number>();
   readonly #waiters: Array<(key: string | undefined) => void> = [];
   readonly #policy: BackoffPolicy;
   readonly #onDepth: (depth: number) => void;
+  readonly #clock: Clock;
   #shutDown = false;
 
   constructor(o: WorkQueueOptions = {}) {
     this.#policy = o.backoff ?? { baseMs: 200, maxMs: 60_000 };
     this.#onDepth = o.onDepth ?? (() => {});
+    this.#clock = o.clock ?? realClock;
   }
 
   /** Keys waiting to be handed out. */
@@ -50,11 +55,11 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.#shutDown) return;
     if (ms <= 0) return this.add(key);
-    const at = Date.now() + ms;
+    const at = this.#clock.now() + ms;
     const pending = this.#delayed.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending) this.#clock.clearTimeout(pending.timer);
+    const timer = this.#clock.setTimeout(() => {
       this.#delayed.delete(key);
       this.add(key);
     }, ms);
@@ -111,7 +116,7 @@ export class WorkQueue {
   /** Hands out nothing more; waiting get() calls resolve to undefined. */
   shutDown(): void {
     this.#shutDown = true;
-    for (const d of this.#delayed.values()) clearTimeout(d.timer);
+    for (const d of this.#delayed.values()) this.#clock.clearTimeout(d.timer);
     this.#delayed.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
   }

@@ -3,12 +3,12 @@
  * llmroute-operator (force: the operator owns these fields outright),
  * deletes that accept 404, status through the status subresource.
  */
-import type { AppliedManifest, ClusterWriter } from '../controller/cluster-writer.ts';
-import { FIELD_MANAGER, routeStatusManifest } from '../controller/manifests.ts';
+import type { AppliedManifest, ClusterWriter } from './cluster-writer.ts';
+import { FIELD_MANAGER, routeStatusManifest } from './manifests.ts';
 import { KubeApiError } from '../errors.ts';
 import type { RouteStatus } from '../render/types.ts';
-import type { KubeClient } from './kube-client.ts';
-import { configMapPath, eventsPath, llmRouteStatusPath, secretPath } from './paths.ts';
+import type { KubeClient } from '../kube/kube-client.ts';
+import { configMapPath, eventsPath, llmRouteStatusPath, secretPath } from '../kube/paths.ts';
 
 const APPLY = { contentType: 'application/apply-patch+yaml', query: { fieldManager: FIELD_MANAGER, force: true } } as const;
 
