@@ -6,7 +6,9 @@
  * Exit codes: 0 after a clean shutdown, 2 for a usage error, 1 otherwise.
  */
 import { packageVersion } from '../../common/version.ts';
+import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { kubeconfigSource } from './kube/kubeconfig-source.ts';
 import { createLogger } from '../../common/log.ts';
 import { parseArgs, USAGE } from './args.ts';
 import { commandLine } from '../../common/cli-flags.ts';
@@ -22,13 +24,18 @@ async function main(): Promise<number> {
 
   const log = createLogger(args.logLevel, undefined, 'operator');
   const kc = new KubeConfig();
+  const source = kubeconfigSource(args.kubeconfig, process.env, existsSync);
+  let problem = source.kind === 'none' ? source.problem : undefined;
   try {
-    if (args.kubeconfig) kc.loadFromFile(args.kubeconfig);
-    else kc.loadFromDefault();
-    if (!kc.getCurrentCluster()) throw new Error('no current cluster in the kubeconfig');
+    if (source.kind === 'file') kc.loadFromFile(source.path);
+    else if (source.kind === 'in-cluster') kc.loadFromCluster();
+    if (!problem && !kc.getCurrentCluster()) problem = `${source.kind === 'file' ? source.path : 'the in-cluster config'}: no current cluster`;
   } catch (err) {
-    log.error('cannot load a kubeconfig', { error: (err as Error).message });
-    process.stderr.write(`llmroute-operator: cannot load a kubeconfig: ${(err as Error).message}\n`);
+    problem = `${source.kind === 'file' ? source.path : 'the in-cluster config'}: ${(err as Error).message}`;
+  }
+  if (problem) {
+    log.error('cannot load a kubeconfig', { error: problem });
+    process.stderr.write(`llmroute-operator: cannot load a kubeconfig: ${problem}\n`);
     return 1;
   }
 

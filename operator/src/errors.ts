@@ -15,6 +15,10 @@ export type OperatorErrorCode =
   | 'kube_transport'
   // kube/reflector.ts: a watch ended sooner than minWatchMs after it opened
   | 'watch_closed'
+  // the command line: no usable cluster credentials
+  | 'kubeconfig'
+  // inject/json-patch.ts: an operation does not apply
+  | 'json_patch'
   // inject/errors.ts (InjectionErrorCode)
   | 'inject_invalid_annotation'
   | 'inject_conflict'

@@ -3,6 +3,8 @@
  * escaping, and a small applier (add, replace, remove, test) used by the
  * inject CLI and by tests to see the pod a patch produces. Pure.
  */
+import { OperatorError } from '../errors.ts';
+
 export type JsonPatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string };
@@ -20,8 +22,10 @@ function unescapeToken(token: string): string {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-export class JsonPatchError extends Error {
-  readonly code = 'json_patch';
+export class JsonPatchError extends OperatorError<'json_patch'> {
+  constructor(message: string) {
+    super('json_patch', message);
+  }
 }
 
 /** Applies the operations to a deep copy of doc and returns it; throws JsonPatchError when one does not apply. */
