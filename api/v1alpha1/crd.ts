@@ -14,11 +14,13 @@ export const PLURAL = 'llmroutes';
 type OpenApi = Record<string, unknown>;
 
 export function toOpenApi(node: SchemaNode): OpenApi {
+  // Any JSON value: no type, and the API server keeps what it is given.
+  if (node.type === 'json') return { ...(node.description ? { description: node.description } : {}), 'x-kubernetes-preserve-unknown-fields': true };
   const out: OpenApi = { type: node.type };
   if (node.description) out.description = node.description;
   if (node.enum) out.enum = [...node.enum];
   if (node.pattern) out.pattern = node.pattern;
-  for (const k of ['minimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
+  for (const k of ['minimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'maxLength', 'maxProperties'] as const) {
     if (node[k] !== undefined) out[k] = node[k];
   }
   if (node.default !== undefined) out.default = node.default;
@@ -26,6 +28,7 @@ export function toOpenApi(node: SchemaNode): OpenApi {
   if (node.properties) {
     out.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, toOpenApi(v)]));
   }
+  if (node.additionalProperties) out.additionalProperties = toOpenApi(node.additionalProperties);
   if (node.items) out.items = toOpenApi(node.items);
   if (node.rules?.length) out['x-kubernetes-validations'] = node.rules.map((r) => ({ rule: r.cel, message: r.message }));
   return out;

@@ -10,11 +10,15 @@ export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compati
 export type Provider = (typeof PROVIDERS)[number];
 
 /** The classes an upstream failure falls into (SPEC section 5); also the `outcome` label of llmroute_upstream_attempts_total. */
-export const ERROR_CLASSES = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window', 'bad-request'] as const;
+export const ERROR_CLASSES = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'not-found', 'context-window', 'bad-request'] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
-/** The classes `fallbackOn` may name. `auth` always falls back; `bad-request` never does. */
-export const FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'context-window'] as const;
+/**
+ * The classes `fallbackOn` may name. `auth` and `not-found` (the target is misconfigured: a wrong
+ * baseURL, a renamed deployment, a retired model) always fall back and open the target's circuit;
+ * `bad-request` never does.
+ */
+export const FALLBACK_ON = ['rate-limit', 'server-error', 'timeout', 'connection-error', 'auth', 'not-found', 'context-window'] as const;
 export type FallbackOn = (typeof FALLBACK_ON)[number];
 export const DEFAULT_FALLBACK_ON: readonly FallbackOn[] = ['rate-limit', 'server-error', 'timeout', 'connection-error'];
 

@@ -14,6 +14,7 @@ import type {
   LLMRouteSpec,
   LLMRouteTarget,
   ListenSpec,
+  ParamsSpec,
   RetrySpec,
   SecretKeyRef,
   TimeoutsSpec,
@@ -30,9 +31,13 @@ export interface Rule {
 }
 
 export interface SchemaNode {
-  type: 'object' | 'array' | 'string' | 'integer' | 'boolean';
+  /** `json`: any JSON value (a free-form parameter); the CRD keeps it as it is (x-kubernetes-preserve-unknown-fields). */
+  type: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'json';
   description?: string;
   properties?: Record<string, SchemaNode>;
+  /** A map: any keys, each value of this schema (instead of `properties`). */
+  additionalProperties?: SchemaNode;
+  maxProperties?: number;
   required?: readonly string[];
   items?: SchemaNode;
   enum?: readonly string[];
@@ -96,9 +101,16 @@ const retryProps: Props<RetrySpec> = {
 
 const timeoutsProps: Props<TimeoutsSpec> = {
   connect: duration('Time to open a connection to the provider.', '2s'),
-  firstByte: duration('Time until the first response byte (a stream: its first content chunk).', '15s'),
-  idle: duration('Longest gap between two chunks of a response.', '30s'),
-  total: duration('The whole request, every try and backoff included.', '120s'),
+  firstByte: duration(
+    "Liveness of a stream: time until the provider's response headers or any first byte of the stream (a role chunk, a ping, a reasoning event). A provider that accepts the connection and says nothing is left after this. Non-stream answers arrive whole, so they are bounded by firstContent instead.",
+    '15s',
+  ),
+  firstContent: duration(
+    'Time until the answer starts: a stream, its first content chunk (the commit point; reasoning models think first); a non-stream request, the whole answer (long generations take minutes).',
+    '10m',
+  ),
+  idle: duration('Longest gap between two chunks of a response once it flows.', '30s'),
+  total: duration("The whole request, every try and backoff included (the OpenAI and Anthropic SDKs' own default is 10 minutes).", '10m'),
 };
 
 const breakerProps: Props<CircuitBreakerSpec> = {
@@ -112,9 +124,38 @@ const breakerProps: Props<CircuitBreakerSpec> = {
   openFor: duration('How long the circuit stays open before one probe is let through (half-open).', '30s'),
 };
 
+/** A size in bytes, or with a binary suffix: 1048576, 512Ki, 32Mi, 1Gi. */
+export const SIZE_PATTERN = '^[0-9]+(Ki|Mi|Gi)?$';
+const SIZE_UNIT: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** Bytes of a size string; NaN when it does not match SIZE_PATTERN. */
+export function sizeBytes(text: string): number {
+  const m = typeof text === 'string' ? /^([0-9]+)(Ki|Mi|Gi)?$/.exec(text) : null;
+  return m ? Number(m[1]) * SIZE_UNIT[m[2] ?? '']! : Number.NaN;
+}
+
+/** The request-body limit when a route sets none: Anthropic documents 32 MB per Messages request (images, PDFs). */
+export const DEFAULT_MAX_REQUEST_BODY = '32Mi';
+/** The largest maxRequestBody a route may set. */
+export const MAX_REQUEST_BODY_CEILING = '256Mi';
+
 /** Route-level fields shared by LLMRoute.spec and a config file route. */
 function policyProps() {
   return {
+    maxRequestBody: {
+      type: 'string',
+      description: `The largest request body this route takes (413 above it), e.g. 32Mi. At most ${MAX_REQUEST_BODY_CEILING}. Size the sidecar's memory limit for it (README, "Request size").`,
+      pattern: SIZE_PATTERN,
+      maxLength: 16,
+      default: DEFAULT_MAX_REQUEST_BODY,
+      rules: [
+        {
+          cel: `quantity(self).compareTo(quantity('${MAX_REQUEST_BODY_CEILING}')) <= 0`,
+          message: `maxRequestBody must be at most ${MAX_REQUEST_BODY_CEILING}`,
+          check: (s: string) => sizeBytes(s) <= sizeBytes(MAX_REQUEST_BODY_CEILING),
+        },
+      ],
+    },
     aliases: {
       type: 'array',
       description: 'More model names that select this route.',
@@ -141,6 +182,31 @@ function policyProps() {
   } satisfies Record<string, SchemaNode>;
 }
 
+/** A request parameter's name, as the provider's API spells it. */
+const PARAM_NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const paramsProps: Props<ParamsSpec> = {
+  drop: {
+    type: 'array',
+    description: 'Parameter names to take out of the request (temperature, top_p, top_k, ...).',
+    maxItems: 32,
+    items: { type: 'string', pattern: PARAM_NAME, maxLength: 64 },
+  },
+  set: {
+    type: 'object',
+    description: 'Parameter names and the JSON values to send, over what the client sent.',
+    maxProperties: 32,
+    additionalProperties: { type: 'json' },
+    rules: [
+      {
+        cel: `self.all(k, k.matches('${PARAM_NAME}'))`,
+        message: 'params.set: names must be parameter names (letters, digits and _)',
+        check: (m: Record<string, unknown>) => Object.keys(m).every((k) => new RegExp(PARAM_NAME).test(k)),
+      },
+    ],
+  },
+};
+
 /** Target fields shared by the CRD and the config file. */
 function targetCommonProps() {
   return {
@@ -156,6 +222,18 @@ function targetCommonProps() {
     apiVersion: { type: 'string', description: 'azure-openai only: the api-version.', minLength: 1, maxLength: 64 },
     priority: { type: 'integer', description: 'Lower is tried first.', minimum: 0, maximum: 1000, default: 0 },
     weight: { type: 'integer', description: 'Share of traffic within one priority; 0 is a standby.', minimum: 0, maximum: 10000, default: 1 },
+    params: {
+      type: 'object',
+      description:
+        "Request shaping for this target, applied to the provider's own request body after translation: parameters to drop (e.g. temperature for models that refuse it) and parameters to set over the client's.",
+      properties: paramsProps,
+    },
+    maxTokens: {
+      type: 'integer',
+      description: "The max_tokens sent when the client sets none (anthropic targets, where it is required). Default: the model's documented output limit (README).",
+      minimum: 1,
+      maximum: 1_000_000,
+    },
   } satisfies Record<string, SchemaNode>;
 }
 

@@ -20,8 +20,17 @@ export interface RetrySpec {
 export interface TimeoutsSpec {
   connect?: Duration;
   firstByte?: Duration;
+  firstContent?: Duration;
   idle?: Duration;
   total?: Duration;
+}
+
+/** Request shaping for one target, applied to the provider's own request body. */
+export interface ParamsSpec {
+  /** Parameters taken out before sending (e.g. temperature, for models that refuse it). */
+  drop?: string[];
+  /** Parameters set, over whatever the client sent. */
+  set?: Record<string, unknown>;
 }
 
 export interface CircuitBreakerSpec {
@@ -38,6 +47,9 @@ export interface TargetCommon {
   apiVersion?: string;
   priority?: number;
   weight?: number;
+  params?: ParamsSpec;
+  /** The max_tokens sent when the client sets none (anthropic targets, where it is required). */
+  maxTokens?: number;
 }
 
 export interface SecretKeyRef {
@@ -52,6 +64,8 @@ export interface LLMRouteTarget extends TargetCommon {
 /** The policy fields a route has, in the CRD and in the config file. */
 export interface RoutePolicy {
   aliases?: string[];
+  /** The largest request body this route takes, e.g. 32Mi. */
+  maxRequestBody?: string;
   retry?: RetrySpec;
   fallbackOn?: FallbackOn[];
   timeouts?: TimeoutsSpec;

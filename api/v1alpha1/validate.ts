@@ -44,6 +44,14 @@ function walk(schema: SchemaNode, input: unknown, path: string, problems: string
       }
       const src = input as Record<string, unknown>;
       const out: Record<string, unknown> = {};
+      if (schema.additionalProperties) {
+        const keys = Object.keys(src);
+        if (schema.maxProperties !== undefined && keys.length > schema.maxProperties) problems.push(`${at}: takes at most ${schema.maxProperties} entries`);
+        const before = problems.length;
+        for (const key of keys) out[key] = walk(schema.additionalProperties, src[key], join(path, key), problems);
+        if (problems.length === before) checkRules(schema, out, at, problems);
+        return out;
+      }
       const props = schema.properties ?? {};
       for (const key of Object.keys(src)) {
         if (!Object.hasOwn(props, key)) problems.push(`${join(path, key)}: unknown field (known: ${Object.keys(props).join(', ')})`);
@@ -84,10 +92,12 @@ function walk(schema: SchemaNode, input: unknown, path: string, problems: string
         problems.push(`${at}: must be a string, not ${describe(input)}`);
         return input;
       }
+      const before = problems.length;
       if (schema.enum && !schema.enum.includes(input)) problems.push(`${at}: must be one of ${schema.enum.join(', ')}, not ${JSON.stringify(input)}`);
       if (schema.minLength !== undefined && input.length < schema.minLength) problems.push(`${at}: must not be empty`);
       if (schema.maxLength !== undefined && input.length > schema.maxLength) problems.push(`${at}: must be at most ${schema.maxLength} characters`);
       if (schema.pattern && !regex(schema.pattern).test(input)) problems.push(`${at}: ${JSON.stringify(input)} does not match ${schema.pattern}`);
+      if (problems.length === before) checkRules(schema, input, at, problems);
       return input;
     }
     case 'integer': {
@@ -98,6 +108,10 @@ function walk(schema: SchemaNode, input: unknown, path: string, problems: string
       if (schema.minimum !== undefined && input < schema.minimum) problems.push(`${at}: must be >= ${schema.minimum}`);
       if (schema.maximum !== undefined && input > schema.maximum) problems.push(`${at}: must be <= ${schema.maximum}`);
       return input;
+    }
+    case 'json': {
+      // Whatever JSON the YAML held; a copy, so the config never aliases the parsed document.
+      return structuredClone(input);
     }
     case 'boolean': {
       if (typeof input !== 'boolean') problems.push(`${at}: must be true or false, not ${describe(input)}`);

@@ -90,7 +90,8 @@ describe('LLMRoute CRD (through the API server)', () => {
       ],
       retry: { attempts: 1, backoff: { initial: '200ms', max: '2s' }, retryAfterCap: '10s' },
       fallbackOn: ['rate-limit', 'server-error', 'timeout', 'connection-error'],
-      timeouts: { connect: '2s', firstByte: '15s', idle: '30s', total: '120s' },
+      maxRequestBody: '32Mi',
+      timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
       circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
     });
     expect(created.metadata.generation).toBe(1);

@@ -36,7 +36,7 @@ function base(): any {
         ],
         retry: { attempts: 1, backoff: { initial: '200ms', max: '2s' }, retryAfterCap: '10s' },
         fallbackOn: ['rate-limit', 'server-error'],
-        timeouts: { connect: '2s', firstByte: '15s', idle: '30s', total: '120s' },
+        timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
         circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
       },
     ],

@@ -60,7 +60,8 @@ describe('renderNamespace', () => {
           ],
           retry: { attempts: 1, backoff: { initial: '200ms', max: '2s' }, retryAfterCap: '10s' },
           fallbackOn: ['rate-limit', 'server-error', 'timeout', 'connection-error'],
-          timeouts: { connect: '2s', firstByte: '15s', idle: '30s', total: '120s' },
+          maxRequestBody: '32Mi',
+          timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
           circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
         },
       ],
@@ -74,11 +75,19 @@ describe('renderNamespace', () => {
     const spec = {
       targets: [
         { name: 'az', provider: 'azure-openai', model: 'dep', baseURL: 'https://x.openai.azure.com', apiVersion: '2024-10-21', priority: 3, weight: 0, apiKeySecretRef: { name: 'k', key: 'a' } },
-        { name: 'local', provider: 'openai-compatible', model: 'llama3.1', baseURL: 'http://127.0.0.1:11434/v1' },
+        {
+          name: 'local',
+          provider: 'openai-compatible',
+          model: 'llama3.1',
+          baseURL: 'http://127.0.0.1:11434/v1',
+          params: { drop: ['temperature', 'top_p'], set: { seed: 7, reasoning_effort: 'low', thinking: { type: 'disabled' } } },
+          maxTokens: 1000,
+        },
       ],
       retry: { attempts: 3, backoff: { initial: '50ms', max: '1s' }, retryAfterCap: '3s' },
       fallbackOn: ['auth', 'context-window'],
-      timeouts: { connect: '1s', firstByte: '5s', idle: '6s', total: '1m' },
+      maxRequestBody: '64Mi',
+      timeouts: { connect: '1s', firstByte: '5s', firstContent: '3m', idle: '6s', total: '1m' },
       circuitBreaker: { consecutiveFailures: 2, openFor: '10s' },
     };
     const r = renderNamespace([llmRoute('r1', spec, { namespace: 'ns1' })], secretsOf({ k: { a: 'key-a' } }), { now: NOW });
@@ -88,10 +97,20 @@ describe('renderNamespace', () => {
       aliases: [],
       targets: [
         { name: 'az', provider: 'azure-openai', model: 'dep', baseURL: 'https://x.openai.azure.com', apiVersion: '2024-10-21', priority: 3, weight: 0, apiKey: { file: 'ns1.r1_az' } },
-        { name: 'local', provider: 'openai-compatible', model: 'llama3.1', baseURL: 'http://127.0.0.1:11434/v1', priority: 0, weight: 1 },
+        {
+          name: 'local',
+          provider: 'openai-compatible',
+          model: 'llama3.1',
+          baseURL: 'http://127.0.0.1:11434/v1',
+          priority: 0,
+          weight: 1,
+          params: { drop: ['temperature', 'top_p'], set: { seed: 7, reasoning_effort: 'low', thinking: { type: 'disabled' } } },
+          maxTokens: 1000,
+        },
       ],
       retry: spec.retry,
       fallbackOn: ['auth', 'context-window'],
+      maxRequestBody: '64Mi',
       timeouts: spec.timeouts,
       circuitBreaker: spec.circuitBreaker,
     });

@@ -21,7 +21,8 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
       retryAfterCap: retry.retryAfterCap,
     },
     fallbackOn: [...(spec.fallbackOn ?? [])],
-    timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, idle: timeouts.idle, total: timeouts.total },
+    maxRequestBody: spec.maxRequestBody,
+    timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, firstContent: timeouts.firstContent, idle: timeouts.idle, total: timeouts.total },
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
   };
 }
@@ -32,6 +33,8 @@ function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): Co
   if (t.apiVersion !== undefined) out.apiVersion = t.apiVersion;
   out.priority = t.priority;
   out.weight = t.weight;
+  if (t.params !== undefined) out.params = { ...(t.params.drop ? { drop: [...t.params.drop] } : {}), ...(t.params.set ? { set: structuredClone(t.params.set) } : {}) };
+  if (t.maxTokens !== undefined) out.maxTokens = t.maxTokens;
   // openai-compatible targets may have no key: then the sidecar sends none.
   if (t.apiKeySecretRef) out.apiKey = { file: credentialFileKey(namespace, route, t.name) };
   return out;

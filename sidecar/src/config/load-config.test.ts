@@ -29,10 +29,12 @@ describe('parseConfig', () => {
     const r = config.routes[0]!;
     expect(r.retry).toEqual({ attempts: 1, backoffInitialMs: 200, backoffMaxMs: 2000, retryAfterCapMs: 10_000 });
     expect([...r.fallbackOn]).toEqual(['rate-limit', 'server-error', 'timeout', 'connection-error']);
-    expect(r.timeouts).toEqual({ connectMs: 2000, firstByteMs: 15_000, idleMs: 30_000, totalMs: 120_000 });
+    // No default cuts a healthy generation: 10 minutes for the answer and the whole request (issue 10).
+    expect(r.timeouts).toEqual({ connectMs: 2000, firstByteMs: 15_000, firstContentMs: 600_000, idleMs: 30_000, totalMs: 600_000 });
+    expect(r.maxRequestBytes).toBe(32 * 1024 * 1024);
     expect(r.breaker).toEqual({ consecutiveFailures: 5, openForMs: 30_000 });
     const t = r.targets[0]!;
-    expect(t).toMatchObject({ key: 'chat/openai', priority: 0, weight: 1, baseURL: 'https://api.openai.com/v1' });
+    expect(t).toMatchObject({ key: 'chat/openai', priority: 0, weight: 1, baseURL: 'https://api.openai.com/v1', params: undefined, maxTokens: undefined });
     expect(t.apiKey?.reveal()).toBe('sk-test-123');
   });
 

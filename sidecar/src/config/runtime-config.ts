@@ -4,7 +4,7 @@
  * compileConfig is pure; load-config.ts does the reading.
  */
 import type { ConfigFile, ConfigRoute, ConfigTarget } from '../../../api/v1alpha1/types.ts';
-import { durationMs } from '../../../api/v1alpha1/schema.ts';
+import { durationMs, sizeBytes } from '../../../api/v1alpha1/schema.ts';
 import type { FallbackOn } from '../error-classes.ts';
 import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
@@ -25,6 +25,10 @@ export interface Target {
   priority: number;
   weight: number;
   apiKey?: Secret | undefined;
+  /** Request shaping, applied to the provider's request body after translation. */
+  params: { drop: readonly string[]; set: Readonly<Record<string, unknown>> } | undefined;
+  /** max_tokens when the client sets none; undefined: the adapter's default for the model. */
+  maxTokens: number | undefined;
 }
 
 export interface RetryPolicy {
@@ -36,7 +40,10 @@ export interface RetryPolicy {
 
 export interface Timeouts {
   connectMs: number;
+  /** Liveness: a stream's response headers or first byte. */
   firstByteMs: number;
+  /** The answer: a stream's first content chunk, a non-stream request's whole response. */
+  firstContentMs: number;
   idleMs: number;
   totalMs: number;
 }
@@ -53,6 +60,8 @@ export interface Route {
   targets: Target[];
   retry: RetryPolicy;
   fallbackOn: ReadonlySet<FallbackOn>;
+  /** The largest request body this route takes (413 above it). */
+  maxRequestBytes: number;
   timeouts: Timeouts;
   breaker: BreakerPolicy;
 }
@@ -97,6 +106,8 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       priority: t.priority ?? 0,
       weight: t.weight ?? 1,
       apiKey: resolveKey(r, t),
+      params: t.params ? { drop: t.params.drop ?? [], set: t.params.set ?? {} } : undefined,
+      maxTokens: t.maxTokens,
     }));
     targets.sort((a, b) => a.priority - b.priority);
     const route: Route = {
@@ -110,9 +121,11 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
         retryAfterCapMs: timerMs(r.retry!.retryAfterCap!),
       },
       fallbackOn: new Set(r.fallbackOn),
+      maxRequestBytes: sizeBytes(r.maxRequestBody!),
       timeouts: {
         connectMs: timerMs(r.timeouts!.connect!),
         firstByteMs: timerMs(r.timeouts!.firstByte!),
+        firstContentMs: timerMs(r.timeouts!.firstContent!),
         idleMs: timerMs(r.timeouts!.idle!),
         totalMs: timerMs(r.timeouts!.total!),
       },

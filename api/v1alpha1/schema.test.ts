@@ -1,0 +1,69 @@
+// The new field kinds of the schema (maps, any-JSON values, sizes) through validate(), and what
+// the CRD makes of them. (The CEL side is driven through the real API server in
+// test/e2e/operator-crd.test.ts.)
+import { describe, expect, it } from '@jest/globals';
+import { toOpenApi } from './crd.ts';
+import { configFileSchema, llmRouteSpecSchema, sizeBytes } from './schema.ts';
+import { validate } from './validate.ts';
+
+const target = (extra: Record<string, unknown> = {}) => ({ name: 'a', provider: 'openai', model: 'm', apiKeySecretRef: { name: 's', key: 'k' }, ...extra });
+const problems = (spec: unknown) => {
+  const r = validate(llmRouteSpecSchema, spec);
+  return r.ok ? [] : r.problems;
+};
+
+describe('sizes', () => {
+  it('reads bytes and binary suffixes, and nothing else', () => {
+    expect(sizeBytes('1048576')).toBe(1048576);
+    expect(sizeBytes('512Ki')).toBe(512 * 1024);
+    expect(sizeBytes('32Mi')).toBe(32 * 1024 ** 2);
+    expect(sizeBytes('1Gi')).toBe(1024 ** 3);
+    for (const bad of ['32MB', '1.5Mi', '', 'Mi', '-1']) expect(sizeBytes(bad)).toBeNaN();
+  });
+
+  it('defaults maxRequestBody to 32Mi and refuses more than 256Mi', () => {
+    const r = validate<{ maxRequestBody: string }>(llmRouteSpecSchema, { targets: [target()] });
+    expect(r.ok && r.value.maxRequestBody).toBe('32Mi');
+    expect(problems({ targets: [target()], maxRequestBody: '256Mi' })).toEqual([]);
+    expect(problems({ targets: [target()], maxRequestBody: '257Mi' })).toEqual(['maxRequestBody: maxRequestBody must be at most 256Mi']);
+    expect(problems({ targets: [target()], maxRequestBody: '1Gi' })).toEqual(['maxRequestBody: maxRequestBody must be at most 256Mi']);
+    expect(problems({ targets: [target()], maxRequestBody: '32MB' })).toEqual(['maxRequestBody: "32MB" does not match ^[0-9]+(Ki|Mi|Gi)?$']);
+  });
+});
+
+describe('params', () => {
+  it('takes names to drop and any JSON values to set', () => {
+    const set = { temperature: 1, reasoning_effort: 'low', thinking: { type: 'enabled', budget_tokens: 1024 }, stop: ['x'], seed: null };
+    const r = validate<{ targets: Array<{ params: unknown }> }>(llmRouteSpecSchema, { targets: [target({ params: { drop: ['top_p', 'top_k'], set } })] });
+    expect(r.ok && r.value.targets[0]!.params).toEqual({ drop: ['top_p', 'top_k'], set });
+  });
+
+  it('refuses names that are not parameter names, and too many', () => {
+    expect(problems({ targets: [target({ params: { drop: ['top p'] } })] })).toEqual(['targets[0].params.drop[0]: "top p" does not match ^[A-Za-z_][A-Za-z0-9_]*$']);
+    expect(problems({ targets: [target({ params: { set: { 'a-b': 1 } } })] })).toEqual(['targets[0].params.set: params.set: names must be parameter names (letters, digits and _)']);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, i]));
+    expect(problems({ targets: [target({ params: { set: many } })] })).toEqual(['targets[0].params.set: takes at most 32 entries']);
+    expect(problems({ targets: [target({ params: { keep: ['x'] } })] })).toEqual(['targets[0].params.keep: unknown field (known: drop, set)']);
+  });
+
+  it('becomes a map of values the API server keeps as they are', () => {
+    const params = (toOpenApi(llmRouteSpecSchema) as any).properties.targets.items.properties.params;
+    expect(params.properties.set).toMatchObject({ type: 'object', maxProperties: 32, additionalProperties: { 'x-kubernetes-preserve-unknown-fields': true } });
+    expect(params.properties.set.additionalProperties.type).toBeUndefined();
+  });
+});
+
+describe('maxTokens and timeouts', () => {
+  it('bounds maxTokens and fills firstContent and total for long generations', () => {
+    expect(problems({ targets: [target({ maxTokens: 0 })] })).toEqual(['targets[0].maxTokens: must be >= 1']);
+    const r = validate<{ timeouts: unknown }>(llmRouteSpecSchema, { targets: [target({ maxTokens: 64000 })] });
+    expect(r.ok && r.value.timeouts).toEqual({ connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' });
+  });
+
+  it('takes the same fields in the config file', () => {
+    const r = validate(configFileSchema, {
+      routes: [{ name: 'r', maxRequestBody: '64Mi', targets: [{ name: 'a', provider: 'anthropic', model: 'm', maxTokens: 8192, params: { drop: ['temperature'] } }] }],
+    });
+    expect(r.ok).toBe(true);
+  });
+});
