@@ -60,7 +60,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
       const bundles = config?.webhooks?.map((w) => Buffer.from(w.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) ?? [];
       const trustedPem = bundles.length && bundles.every((b) => b === bundles[0]) ? bundles[0]! : '';
       const stored = materialFromSecret(secret);
-      const plan = planRotation(stored, trustedPem, now(), o.policy);
+      const plan = await planRotation(stored, trustedPem, now(), o.policy);
       let material: Partial<TlsMaterial> | undefined = stored;
       if (plan.action === 'write') {
         await o.store.writeSecret(secret, plan.material);

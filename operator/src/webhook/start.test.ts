@@ -12,7 +12,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'llmroute-certdir-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const now = new Date();
-const ca = createCertificateAuthority({ commonName: 'cm-ca', now, validityMs: 3600_000 });
+const ca = await createCertificateAuthority({ commonName: 'cm-ca', now, validityMs: 3600_000 });
 const issue = () => createServingCertificate({ ca, dnsNames: ['llmroute-webhook.x.svc'], ipAddresses: ['127.0.0.1'], now, validityMs: 3600_000 });
 
 /** Like the kubelet: write beside, then swap in. */
@@ -35,12 +35,12 @@ function served(port: number): Promise<string> {
 
 describe('startWebhook with certificate files (cert-manager)', () => {
   it('serves the files and reloads them when they change', async () => {
-    const first = issue();
+    const first = await issue();
     put(first);
     const h = await startWebhook({ port: 0, host: '127.0.0.1', sidecarImage: 's:1', tls: { mode: 'files', certDir: dir, intervalMs: 50 } });
     try {
       expect(await served(h.port)).toBe(new X509Certificate(first.certPem).fingerprint256);
-      const second = issue();
+      const second = await issue();
       put(second);
       const want = new X509Certificate(second.certPem).fingerprint256;
       for (let i = 0; i < 100 && (await served(h.port)) !== want; i++) await sleep(20);
@@ -55,9 +55,9 @@ describe('startWebhook with certificate files (cert-manager)', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'llmroute-certdir-'));
     try {
       await expect(startWebhook({ port: 0, sidecarImage: 's:1', tls: { mode: 'files', certDir: empty } })).rejects.toMatchObject({ code: 'webhook_start' });
-      const a = issue();
+      const a = await issue();
       writeFileSync(path.join(empty, 'tls.crt'), a.certPem);
-      writeFileSync(path.join(empty, 'tls.key'), issue().keyPem);
+      writeFileSync(path.join(empty, 'tls.key'), (await issue()).keyPem);
       await expect(startWebhook({ port: 0, sidecarImage: 's:1', tls: { mode: 'files', certDir: empty } })).rejects.toThrow(/is not the key of/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
