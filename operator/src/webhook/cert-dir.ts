@@ -5,16 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OperatorError } from '../errors.ts';
 import { keyMatches, splitPemCertificates, type KeyAndCert } from './certs.ts';
+import { CertDirError } from './errors.ts';
 import { silentLogger, type WebhookLogger } from './log.ts';
-
-export class CertDirError extends OperatorError {
-  constructor(message: string) {
-    super('webhook_cert_dir', message);
-    this.name = 'CertDirError';
-  }
-}
 
 /** Reads and checks the pair; throws CertDirError when it is missing or does not match. */
 export function readCertDir(dir: string): KeyAndCert {

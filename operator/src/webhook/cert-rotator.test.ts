@@ -3,7 +3,8 @@ import { createCertRotator } from './cert-rotator.ts';
 import type { KeyAndCert } from './certs.ts';
 import type { RotationPolicy } from './tls-rotation.ts';
 import type { TlsMaterial } from './tls-rotation.ts';
-import { materialFromSecret, secretData, WebhookTlsError, type SecretObject, type WebhookConfigurationObject } from './tls-store.ts';
+import { WebhookTlsError } from './errors.ts';
+import { materialFromSecret, secretData, type SecretObject, type WebhookConfigurationObject } from './tls-store.ts';
 
 const MIN = 60_000;
 const T0 = new Date('2030-01-01T00:00:00Z');

@@ -8,9 +8,10 @@
  * another wrote within one interval.
  */
 import type { KeyAndCert } from './certs.ts';
+import { WebhookTlsError } from './errors.ts';
 import { silentLogger, type WebhookLogger } from './log.ts';
 import { checkPolicy, planRotation, type RotationPolicy, type TlsMaterial } from './tls-rotation.ts';
-import { materialFromSecret, WebhookTlsError, type WebhookTlsStore } from './tls-store.ts';
+import { materialFromSecret, type WebhookTlsStore } from './tls-store.ts';
 
 export interface CertRotatorOptions {
   store: Pick<WebhookTlsStore, 'readSecret' | 'writeSecret' | 'readWebhookConfiguration' | 'writeWebhookConfiguration' | 'names'>;

@@ -11,11 +11,11 @@
  * Resolves once the server listens with a certificate; rejects with a
  * WebhookStartError when no certificate could be had (RBAC, no Secret).
  */
-import { OperatorError } from '../errors.ts';
 import type { InjectOptions } from '../inject/options.ts';
 import { readCertDir, watchCertDir } from './cert-dir.ts';
 import { createCertRotator, type CertRotator } from './cert-rotator.ts';
 import { serviceDnsNames, type KeyAndCert } from './certs.ts';
+import { WebhookStartError } from './errors.ts';
 import { silentLogger, type WebhookLogger } from './log.ts';
 import { startWebhookServer } from './server.ts';
 import { DEFAULT_ROTATION } from './tls-rotation.ts';
@@ -76,13 +76,6 @@ export interface WebhookHandle {
   /** Managed mode: runs one certificate round now (tests, diagnostics). */
   reconcileCertificates?: CertRotator['reconcile'];
   stop(): Promise<void>;
-}
-
-export class WebhookStartError extends OperatorError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('webhook_start', message, options);
-    this.name = 'WebhookStartError';
-  }
 }
 
 export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandle> {

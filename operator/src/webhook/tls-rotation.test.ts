@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
+import { hasCode } from '../../../common/errors.ts';
 import { splitPemCertificates } from './certs.ts';
 import { checkPolicy, planRotation, type RotationPolicy, type TlsMaterial } from './tls-rotation.ts';
 
@@ -90,5 +91,13 @@ describe('planRotation', () => {
     expect(() => checkPolicy({ ...policy, renewBeforeMs: policy.validityMs })).toThrow(/renewBefore/);
     expect(() => checkPolicy({ ...policy, caRenewBeforeMs: 0 })).toThrow(/caRenewBefore/);
     expect(() => checkPolicy({ ...policy, dnsNames: [], ipAddresses: [] })).toThrow(/name/);
+    let thrown: unknown;
+    try {
+      checkPolicy({ ...policy, caRenewBeforeMs: 0 });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(hasCode(thrown, 'webhook_rotation_policy')).toBe(true);
+    expect(thrown).toMatchObject({ name: 'RotationPolicyError' });
   });
 });

@@ -27,6 +27,7 @@ import {
   msLeft,
   splitPemCertificates,
 } from './certs.ts';
+import { RotationPolicyError } from './errors.ts';
 
 export interface TlsMaterial {
   caCertPem: string;
@@ -59,10 +60,6 @@ export const DEFAULT_ROTATION = {
 } as const;
 
 export type RotationPlan = { action: 'keep' } | { action: 'write'; reasons: string[]; material: TlsMaterial };
-
-export class RotationPolicyError extends Error {
-  readonly code = 'webhook_rotation_policy';
-}
 
 export function checkPolicy(p: RotationPolicy): void {
   if (!(p.renewBeforeMs > 0 && p.renewBeforeMs < p.validityMs)) {
