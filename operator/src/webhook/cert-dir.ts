@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import { keyMatches, splitPemCertificates, type KeyAndCert } from './certs.ts';
 import { CertDirError } from './errors.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
 
 /** Reads and checks the pair; throws CertDirError when it is missing or does not match. */
 export function readCertDir(dir: string): KeyAndCert {
@@ -29,7 +29,7 @@ export function watchCertDir(
   dir: string,
   initial: KeyAndCert,
   onCertificate: (c: KeyAndCert) => void,
-  o: { intervalMs?: number; log?: WebhookLogger } = {},
+  o: { intervalMs?: number; log?: Pick<Logger, 'info' | 'warn'> } = {},
 ): { stop(): void } {
   const log = o.log ?? silentLogger;
   let current = initial;

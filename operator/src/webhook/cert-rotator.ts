@@ -7,9 +7,9 @@
  * certificate to the server when it changed. So a replica picks up what
  * another wrote within one interval.
  */
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { KeyAndCert } from './certs.ts';
 import { WebhookTlsError } from './errors.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
 import { checkPolicy, planRotation, type RotationPolicy, type TlsMaterial } from './tls-rotation.ts';
 import { materialFromSecret, type WebhookTlsStore } from './tls-store.ts';
 
@@ -19,7 +19,7 @@ export interface CertRotatorOptions {
   /** Between rounds; default 10 s. */
   intervalMs?: number;
   now?: () => Date;
-  log?: WebhookLogger;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called with the serving certificate whenever the one in the Secret changes (and once at first). */
   onCertificate?: (c: KeyAndCert) => void;
 }

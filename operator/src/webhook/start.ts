@@ -11,12 +11,12 @@
  * Resolves once the server listens with a certificate; rejects with a
  * WebhookStartError when no certificate could be had (RBAC, no Secret).
  */
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { InjectOptions } from '../inject/options.ts';
 import { readCertDir, watchCertDir } from './cert-dir.ts';
 import { createCertRotator, type CertRotator } from './cert-rotator.ts';
 import { serviceDnsNames, type KeyAndCert } from './certs.ts';
 import { WebhookStartError } from './errors.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
 import { startWebhookServer } from './server.ts';
 import { DEFAULT_ROTATION } from './tls-rotation.ts';
 import { WebhookTlsStore, type KubeRequester } from './tls-store.ts';
@@ -66,7 +66,8 @@ export interface StartWebhookOptions {
   sidecarImage: string;
   sidecarImagePullPolicy?: InjectOptions['imagePullPolicy'];
   tls: ManagedTls | FileTls;
-  log?: WebhookLogger;
+  /** The operator's logger; the webhook writes info, warn and error lines. */
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 export interface WebhookHandle {
