@@ -9,6 +9,7 @@
  */
 import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { KeyAndCert } from './certs.ts';
+import { realClock, type Clock, type ClockTimer } from './clock.ts';
 import { WebhookTlsError } from './errors.ts';
 import { checkPolicy, planRotation, type RotationPolicy, type TlsMaterial } from './tls-rotation.ts';
 import { materialFromSecret, type WebhookTlsStore } from './tls-store.ts';
@@ -18,7 +19,8 @@ export interface CertRotatorOptions {
   policy: RotationPolicy;
   /** Between rounds; default 10 s. */
   intervalMs?: number;
-  now?: () => Date;
+  /** What time it is (certificates are valid from its now) and the timers between rounds; default the real ones. */
+  clock?: Clock;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called with the serving certificate whenever the one in the Secret changes (and once at first). */
   onCertificate?: (c: KeyAndCert) => void;
@@ -44,10 +46,10 @@ export interface CertRotator {
 export function createCertRotator(o: CertRotatorOptions): CertRotator {
   checkPolicy(o.policy);
   const log = o.log ?? silentLogger;
-  const now = o.now ?? (() => new Date());
+  const clock = o.clock ?? realClock;
   const intervalMs = o.intervalMs ?? 10_000;
   let current: KeyAndCert | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ClockTimer | undefined;
   let running = false;
   let stopped = true;
   let lastError = '';
@@ -61,7 +63,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
       const bundles = config?.webhooks?.map((w) => Buffer.from(w.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) ?? [];
       const trustedPem = bundles.length && bundles.every((b) => b === bundles[0]) ? bundles[0]! : '';
       const stored = materialFromSecret(secret);
-      const plan = await planRotation(stored, trustedPem, now(), o.policy);
+      const plan = await planRotation(stored, trustedPem, new Date(clock.now()), o.policy);
       let material: Partial<TlsMaterial> | undefined = stored;
       if (plan.action === 'write') {
         await o.store.writeSecret(secret, plan.material);
@@ -103,7 +105,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
 
   function schedule(ms: number): void {
     if (stopped) return;
-    timer = setTimeout(tick, ms);
+    timer = clock.setTimeout(() => void tick(), ms);
     timer.unref();
   }
 
@@ -133,7 +135,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
     },
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer) clock.clearTimeout(timer);
     },
     current: () => current,
   };
