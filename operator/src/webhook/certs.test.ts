@@ -89,39 +89,42 @@ describe('IP address names', () => {
     cert = new X509Certificate((await createServingCertificate({ ca, dnsNames, ipAddresses, now: NOW, validityMs: HOUR })).certPem);
   });
 
-  it('are written as the addresses asked for: IPv6 and IPv4-mapped IPv6 as 16 bytes, IPv4 as 4', () => {
-    expect(cert.subjectAltName).toBe(
-      'DNS:llmroute-webhook.llmroute-system.svc, DNS:localhost, IP Address:FD00:0:0:0:0:0:0:1, IP Address:0:0:0:0:0:FFFF:A00:1, IP Address:10.0.0.1',
-    );
-    expect(cert.subjectAltName).not.toContain('invalid');
+  it('are written as addresses: IPv6 in 16 bytes, IPv4 and IPv4-mapped IPv6 as the IPv4 address in 4 (once)', async () => {
+    expect(cert.subjectAltName).toBe('DNS:llmroute-webhook.llmroute-system.svc, DNS:localhost, IP Address:FD00:0:0:0:0:0:0:1, IP Address:10.0.0.1');
+    const mappedOnly = new X509Certificate((await createServingCertificate({ ca, dnsNames: [], ipAddresses: ['::ffff:10.0.0.1'], now: NOW, validityMs: HOUR })).certPem);
+    expect(mappedOnly.subjectAltName).toBe('IP Address:10.0.0.1'); // it was 'IP Address:<invalid length=15>'
   });
 
   it('satisfy a TLS client’s host and IP checks', () => {
     for (const d of dnsNames) expect(cert.checkHost(d)).toBe(d);
-    for (const ip of ipAddresses) expect(cert.checkIP(ip)).toBe(ip);
-    expect(cert.checkIP('FD00:0::1')).toBe('FD00:0::1');
+    for (const ip of ['fd00::1', 'FD00:0::1', '10.0.0.1']) expect(cert.checkIP(ip)).toBe(ip);
+    // OpenSSL compares the bytes: the 16-byte spelling does not match the 4-byte name (Go's VerifyHostname, the API server's, does).
+    expect(cert.checkIP('::ffff:10.0.0.1')).toBeUndefined();
     expect(cert.checkIP('fd00::2')).toBeUndefined();
   });
 
   it('count as covered in any spelling; a missing name does not', () => {
     expect(coversNames(cert, dnsNames, ipAddresses)).toBe(true);
-    expect(coversNames(cert, [], ['FD00:0:0:0:0:0:0:1', 'fd00:0::1', '::FFFF:a00:1', '0:0:0:0:0:ffff:10.0.0.1'])).toBe(true);
+    expect(coversNames(cert, [], ['FD00:0:0:0:0:0:0:1', 'fd00:0::1', '::FFFF:a00:1', '0:0:0:0:0:ffff:10.0.0.1', '10.0.0.1'])).toBe(true);
     expect(coversNames(cert, dnsNames, [...ipAddresses, 'fd00::2'])).toBe(false);
     expect(coversNames(cert, dnsNames, [...ipAddresses, '10.0.0.2'])).toBe(false);
     expect(coversNames(cert, [...dnsNames, 'other.svc'], ipAddresses)).toBe(false);
     expect(coversNames(cert, dnsNames, ['not-an-ip'])).toBe(false);
   });
 
-  it('a certificate lacking the IPv6 names is not covering them', async () => {
+  it('a certificate lacking a name does not cover it', async () => {
     const v4only = new X509Certificate((await createServingCertificate({ ca, dnsNames, ipAddresses: ['10.0.0.1'], now: NOW, validityMs: HOUR })).certPem);
-    expect(coversNames(v4only, dnsNames, ['10.0.0.1'])).toBe(true);
+    expect(coversNames(v4only, dnsNames, ['10.0.0.1', '::ffff:10.0.0.1'])).toBe(true);
     expect(coversNames(v4only, dnsNames, ['fd00::1'])).toBe(false);
-    expect(coversNames(v4only, dnsNames, ['::ffff:10.0.0.1'])).toBe(false); // a 16-byte name, not the 4-byte one
+    expect(coversNames(v4only, dnsNames, ['::ffff:10.0.0.2'])).toBe(false);
   });
 
   it('canonicalIp: one spelling per address; anything else is refused', () => {
     expect(canonicalIp('FD00:0:0:0:0:0:0:1')).toBe('fd00::1');
-    expect(canonicalIp('::ffff:10.0.0.1')).toBe('::ffff:a00:1');
+    expect(canonicalIp('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(canonicalIp('::FFFF:c0a8:ff01')).toBe('192.168.255.1');
+    expect(canonicalIp('::ffff:0:a00:1')).toBe('::ffff:0:a00:1'); // IPv4-translated, not mapped: IPv6
+    expect(canonicalIp('::10.0.0.1')).toBe('::a00:1');
     expect(canonicalIp('10.0.0.1')).toBe('10.0.0.1');
     for (const bad of ['fe80::1%eth0', 'localhost', '10.0.0', '']) {
       expect(() => canonicalIp(bad)).toThrow(expect.objectContaining({ code: 'webhook_certificate' }));

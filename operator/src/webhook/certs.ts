@@ -9,11 +9,13 @@
  *
  * IP addresses are compared and written in one canonical spelling
  * (canonicalIp): `fd00::1`, `FD00:0:0:0:0:0:0:1` and `fd00:0::1` are one
- * address. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) stays the
- * 16-byte IPv6 address it was given as (RFC 4291 2.5.5.2): that is what a
- * client asking for it (Node's checkIP, OpenSSL) compares byte for byte,
- * and Go, the API server's TLS stack, counts it equal to 10.0.0.1 anyway.
- * A certificate that should also be dialled as 10.0.0.1 names both.
+ * address. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) is the IPv4
+ * address it maps, written in 4 bytes, as Go's crypto/x509 writes it: the
+ * webhook's one client is the API server, whose Go TLS stack matches either
+ * spelling against a 4-byte name (and accepts only 4- or 16-byte names: the
+ * 15 bytes written before this library made the certificate unreadable to
+ * it). A client that compares bytes (OpenSSL, Node's checkIP) matches the
+ * name when asked for 10.0.0.1, not for ::ffff:10.0.0.1.
  */
 // @peculiar/x509 resolves its parts through tsyringe, which needs the Reflect metadata API: it must load first.
 import 'reflect-metadata';
@@ -83,7 +85,7 @@ export async function createServingCertificate(o: {
   now: Date;
   validityMs: number;
 }): Promise<KeyAndCert> {
-  const ipAddresses = (o.ipAddresses ?? []).map(canonicalIp);
+  const ipAddresses = [...new Set((o.ipAddresses ?? []).map(canonicalIp))];
   const caCert = new x509.X509Certificate(o.ca.certPem);
   const signingKey = caSigningKey(o.ca.keyPem);
   const keys = await newKeyPair();
@@ -121,16 +123,22 @@ export async function createServingCertificate(o: {
 }
 
 /**
- * An IP address in one spelling: IPv4 dotted, IPv6 as the URL standard
- * writes a host (lower-case hex, the longest run of zero groups as `::`, an
- * IPv4 tail in hex: `::ffff:10.0.0.1` is `::ffff:a00:1`).
+ * An IP address in one spelling: IPv4 dotted; IPv6 as the URL standard
+ * writes a host (lower-case hex, the longest run of zero groups as `::`),
+ * except that an IPv4-mapped address is the IPv4 address it maps.
  */
 export function canonicalIp(ip: string): string {
   const version = isIP(ip);
   if (version) {
     try {
       const host = new URL(version === 6 ? `http://[${ip}]/` : `http://${ip}/`).hostname;
-      return version === 6 ? host.slice(1, -1) : host;
+      if (version === 4) return host;
+      const v6 = host.slice(1, -1);
+      // The URL standard writes ::ffff:10.0.0.1 as ::ffff:a00:1: two 16-bit groups.
+      const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+      if (!mapped) return v6;
+      const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+      return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
     } catch {
       // a zone index (fe80::1%eth0) has no place in a certificate
     }
