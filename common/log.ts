@@ -43,3 +43,6 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   }
   return logger;
 }
+
+/** Writes nothing: the default where a logger is optional. */
+export const silentLogger: Logger = createLogger('error', () => {});

@@ -5,16 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OperatorError } from '../errors.ts';
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import { keyMatches, splitPemCertificates, type KeyAndCert } from './certs.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
-
-export class CertDirError extends OperatorError {
-  constructor(message: string) {
-    super('webhook_cert_dir', message);
-    this.name = 'CertDirError';
-  }
-}
+import { realClock, type Clock, type ClockTimer } from '../../../common/clock.ts';
+import { CertDirError } from './errors.ts';
 
 /** Reads and checks the pair; throws CertDirError when it is missing or does not match. */
 export function readCertDir(dir: string): KeyAndCert {
@@ -36,11 +30,15 @@ export function watchCertDir(
   dir: string,
   initial: KeyAndCert,
   onCertificate: (c: KeyAndCert) => void,
-  o: { intervalMs?: number; log?: WebhookLogger } = {},
+  o: { intervalMs?: number; log?: Pick<Logger, 'info' | 'warn'>; clock?: Clock } = {},
 ): { stop(): void } {
   const log = o.log ?? silentLogger;
+  const clock = o.clock ?? realClock;
+  const intervalMs = o.intervalMs ?? 5_000;
   let current = initial;
-  const timer = setInterval(() => {
+  let timer: ClockTimer | undefined;
+  let stopped = false;
+  const poll = (): void => {
     try {
       const next = readCertDir(dir);
       if (next.certPem !== current.certPem || next.keyPem !== current.keyPem) {
@@ -52,7 +50,18 @@ export function watchCertDir(
       // Mid-swap or broken: keep serving the last good pair.
       log.warn('webhook certificate files unreadable; keeping the current one', { error: (err as Error).message });
     }
-  }, o.intervalMs ?? 5_000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+    schedule();
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = clock.setTimeout(poll, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clock.clearTimeout(timer);
+    },
+  };
 }

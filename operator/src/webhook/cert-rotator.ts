@@ -7,18 +7,21 @@
  * certificate to the server when it changed. So a replica picks up what
  * another wrote within one interval.
  */
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { KeyAndCert } from './certs.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
+import { realClock, type Clock, type ClockTimer } from '../../../common/clock.ts';
+import { WebhookTlsError } from './errors.ts';
 import { checkPolicy, planRotation, type RotationPolicy, type TlsMaterial } from './tls-rotation.ts';
-import { materialFromSecret, WebhookTlsError, type WebhookTlsStore } from './tls-store.ts';
+import { materialFromSecret, type WebhookTlsStore } from './tls-store.ts';
 
 export interface CertRotatorOptions {
   store: Pick<WebhookTlsStore, 'readSecret' | 'writeSecret' | 'readWebhookConfiguration' | 'writeWebhookConfiguration' | 'names'>;
   policy: RotationPolicy;
   /** Between rounds; default 10 s. */
   intervalMs?: number;
-  now?: () => Date;
-  log?: WebhookLogger;
+  /** What time it is (certificates are valid from its now) and the timers between rounds; default the real ones. */
+  clock?: Clock;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called with the serving certificate whenever the one in the Secret changes (and once at first). */
   onCertificate?: (c: KeyAndCert) => void;
 }
@@ -43,10 +46,10 @@ export interface CertRotator {
 export function createCertRotator(o: CertRotatorOptions): CertRotator {
   checkPolicy(o.policy);
   const log = o.log ?? silentLogger;
-  const now = o.now ?? (() => new Date());
+  const clock = o.clock ?? realClock;
   const intervalMs = o.intervalMs ?? 10_000;
   let current: KeyAndCert | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ClockTimer | undefined;
   let running = false;
   let stopped = true;
   let lastError = '';
@@ -60,7 +63,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
       const bundles = config?.webhooks?.map((w) => Buffer.from(w.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) ?? [];
       const trustedPem = bundles.length && bundles.every((b) => b === bundles[0]) ? bundles[0]! : '';
       const stored = materialFromSecret(secret);
-      const plan = planRotation(stored, trustedPem, now(), o.policy);
+      const plan = await planRotation(stored, trustedPem, new Date(clock.now()), o.policy);
       let material: Partial<TlsMaterial> | undefined = stored;
       if (plan.action === 'write') {
         await o.store.writeSecret(secret, plan.material);
@@ -102,7 +105,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
 
   function schedule(ms: number): void {
     if (stopped) return;
-    timer = setTimeout(tick, ms);
+    timer = clock.setTimeout(() => void tick(), ms);
     timer.unref();
   }
 
@@ -132,7 +135,7 @@ export function createCertRotator(o: CertRotatorOptions): CertRotator {
     },
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer) clock.clearTimeout(timer);
     },
     current: () => current,
   };

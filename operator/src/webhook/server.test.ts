@@ -5,9 +5,9 @@ import { createCertificateAuthority, createServingCertificate, type KeyAndCert }
 import { startWebhookServer, type WebhookServer } from './server.ts';
 
 const now = new Date();
-const ca = createCertificateAuthority({ commonName: 'test-ca', now, validityMs: 3600_000 });
-const cert1 = createServingCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], now, validityMs: 3600_000 });
-const cert2 = createServingCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], now, validityMs: 1800_000 });
+const ca = await createCertificateAuthority({ commonName: 'test-ca', now, validityMs: 3600_000 });
+const cert1 = await createServingCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], now, validityMs: 3600_000 });
+const cert2 = await createServingCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], now, validityMs: 1800_000 });
 
 function call(port: number, method: string, path: string, body?: string | Buffer): Promise<{ status: number; json: any; peer: X509Certificate }> {
   return new Promise((resolve, reject) => {

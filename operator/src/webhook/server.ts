@@ -8,10 +8,10 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { InjectOptions } from '../inject/options.ts';
 import { admitPod } from './admission.ts';
 import type { KeyAndCert } from './certs.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
 
 export const MUTATE_PODS_PATH = '/mutate-pods';
 /** An AdmissionReview carries at most a few objects of the API server's 3 MiB limit. */
@@ -23,7 +23,7 @@ export interface WebhookServerOptions {
   host?: string;
   certificate: KeyAndCert;
   inject: InjectOptions;
-  log?: WebhookLogger;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   maxBodyBytes?: number;
 }
 

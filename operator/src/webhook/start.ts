@@ -11,12 +11,13 @@
  * Resolves once the server listens with a certificate; rejects with a
  * WebhookStartError when no certificate could be had (RBAC, no Secret).
  */
-import { OperatorError } from '../errors.ts';
+import { silentLogger, type Logger } from '../../../common/log.ts';
 import type { InjectOptions } from '../inject/options.ts';
 import { readCertDir, watchCertDir } from './cert-dir.ts';
 import { createCertRotator, type CertRotator } from './cert-rotator.ts';
 import { serviceDnsNames, type KeyAndCert } from './certs.ts';
-import { silentLogger, type WebhookLogger } from './log.ts';
+import { realClock, type Clock } from '../../../common/clock.ts';
+import { WebhookStartError } from './errors.ts';
 import { startWebhookServer } from './server.ts';
 import { DEFAULT_ROTATION } from './tls-rotation.ts';
 import { WebhookTlsStore, type KubeRequester } from './tls-store.ts';
@@ -66,7 +67,10 @@ export interface StartWebhookOptions {
   sidecarImage: string;
   sidecarImagePullPolicy?: InjectOptions['imagePullPolicy'];
   tls: ManagedTls | FileTls;
-  log?: WebhookLogger;
+  /** The operator's logger; the webhook writes info, warn and error lines. */
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Time for the certificates and every wait (the first certificate's retries, the rounds, the file polls); default the real one. */
+  clock?: Clock;
 }
 
 export interface WebhookHandle {
@@ -78,15 +82,9 @@ export interface WebhookHandle {
   stop(): Promise<void>;
 }
 
-export class WebhookStartError extends OperatorError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('webhook_start', message, options);
-    this.name = 'WebhookStartError';
-  }
-}
-
 export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandle> {
   const log = o.log ?? silentLogger;
+  const clock = o.clock ?? realClock;
   const inject: InjectOptions = { image: o.sidecarImage, ...(o.sidecarImagePullPolicy ? { imagePullPolicy: o.sidecarImagePullPolicy } : {}) };
   let cert: KeyAndCert;
   let rotator: CertRotator | undefined;
@@ -121,13 +119,14 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
         caCommonName: DEFAULT_ROTATION.caCommonName,
       },
       ...(t.intervalMs !== undefined ? { intervalMs: t.intervalMs } : {}),
+      clock,
       log,
       onCertificate: (c) => setCertificate(c),
     });
     let lastError: unknown;
-    const deadline = Date.now() + (t.startTimeoutMs ?? 15_000);
-    for (let attempt = 0; !rotator.current() && (attempt === 0 || Date.now() < deadline); attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, Math.max(0, Math.min(200 * 2 ** attempt, 3_000, deadline - Date.now()))));
+    const deadline = clock.now() + (t.startTimeoutMs ?? 15_000);
+    for (let attempt = 0; !rotator.current() && (attempt === 0 || clock.now() < deadline); attempt++) {
+      if (attempt) await new Promise<void>((r) => clock.setTimeout(r, Math.max(0, Math.min(200 * 2 ** attempt, 3_000, deadline - clock.now()))));
       try {
         await rotator.reconcile();
       } catch (err) {
@@ -157,7 +156,7 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
     server.setCertificate(c);
     log.info('webhook serving certificate loaded');
   };
-  if (o.tls.mode === 'files') dirWatch = watchCertDir(o.tls.certDir, cert!, (c) => setCertificate(c), { intervalMs: o.tls.intervalMs ?? 5_000, log });
+  if (o.tls.mode === 'files') dirWatch = watchCertDir(o.tls.certDir, cert!, (c) => setCertificate(c), { intervalMs: o.tls.intervalMs ?? 5_000, log, clock });
   rotator?.start();
   log.info('webhook listening', { port: server.port, tls: o.tls.mode });
 

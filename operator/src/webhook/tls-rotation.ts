@@ -1,6 +1,7 @@
 /**
  * What to do with the webhook's stored TLS material: keep it, or write a
- * new version, and why. Deterministic apart from the new keys it makes.
+ * new version, and why. Deterministic apart from the new keys it makes
+ * (asynchronous only because WebCrypto makes and signs them).
  *
  * Material: `ca.crt` (one or more CA certificates, the current one first),
  * `ca.key` (the current CA's key), `tls.crt` + `tls.key` (the serving
@@ -26,6 +27,7 @@ import {
   msLeft,
   splitPemCertificates,
 } from './certs.ts';
+import { RotationPolicyError } from './errors.ts';
 
 export interface TlsMaterial {
   caCertPem: string;
@@ -59,10 +61,6 @@ export const DEFAULT_ROTATION = {
 
 export type RotationPlan = { action: 'keep' } | { action: 'write'; reasons: string[]; material: TlsMaterial };
 
-export class RotationPolicyError extends Error {
-  readonly code = 'webhook_rotation_policy';
-}
-
 export function checkPolicy(p: RotationPolicy): void {
   if (!(p.renewBeforeMs > 0 && p.renewBeforeMs < p.validityMs)) {
     throw new RotationPolicyError('the serving certificate must be renewed before it expires: 0 < renewBefore < validity');
@@ -77,19 +75,24 @@ export function checkPolicy(p: RotationPolicy): void {
  * @param stored what the Secret holds now (any field may be missing or garbage)
  * @param trustedCaPem what the webhook configuration's caBundle holds now (decoded), '' if none
  */
-export function planRotation(stored: Partial<TlsMaterial> | undefined, trustedCaPem: string, now: Date, policy: RotationPolicy): RotationPlan {
+export async function planRotation(
+  stored: Partial<TlsMaterial> | undefined,
+  trustedCaPem: string,
+  now: Date,
+  policy: RotationPolicy,
+): Promise<RotationPlan> {
   const reasons: string[] = [];
   const cas = splitPemCertificates(stored?.caCertPem ?? '').filter((c) => msLeft(c, now) > 0);
   let current: X509Certificate | undefined = cas[0];
   let caKeyPem = stored?.caKeyPem ?? '';
   if (!current || !current.ca || !keyMatches(current, caKeyPem)) {
-    const fresh = freshMaterial(now, policy);
+    const fresh = await freshMaterial(now, policy);
     return { action: 'write', reasons: ['no usable CA: creating a new CA and serving certificate'], material: fresh };
   }
 
   let bundle = cas;
   if (msLeft(current, now) < policy.caRenewBeforeMs) {
-    const ca = createCertificateAuthority({ commonName: policy.caCommonName, now, validityMs: policy.caValidityMs });
+    const ca = await createCertificateAuthority({ commonName: policy.caCommonName, now, validityMs: policy.caValidityMs });
     current = new X509Certificate(ca.certPem);
     caKeyPem = ca.keyPem;
     bundle = [current, ...cas];
@@ -109,7 +112,7 @@ export function planRotation(stored: Partial<TlsMaterial> | undefined, trustedCa
   if (!good) {
     const trusted = splitPemCertificates(trustedCaPem).some((c) => c.fingerprint256 === current.fingerprint256);
     if (trusted || !usable) {
-      const issued = createServingCertificate({
+      const issued = await createServingCertificate({
         ca: { certPem: current.toString(), keyPem: caKeyPem },
         dnsNames: policy.dnsNames,
         ipAddresses: policy.ipAddresses,
@@ -130,8 +133,8 @@ export function planRotation(stored: Partial<TlsMaterial> | undefined, trustedCa
   return { action: 'write', reasons, material: { caCertPem, caKeyPem, certPem, keyPem } };
 }
 
-function freshMaterial(now: Date, policy: RotationPolicy): TlsMaterial {
-  const ca = createCertificateAuthority({ commonName: policy.caCommonName, now, validityMs: policy.caValidityMs });
-  const serving = createServingCertificate({ ca, dnsNames: policy.dnsNames, ipAddresses: policy.ipAddresses, now, validityMs: policy.validityMs });
+async function freshMaterial(now: Date, policy: RotationPolicy): Promise<TlsMaterial> {
+  const ca = await createCertificateAuthority({ commonName: policy.caCommonName, now, validityMs: policy.caValidityMs });
+  const serving = await createServingCertificate({ ca, dnsNames: policy.dnsNames, ipAddresses: policy.ipAddresses, now, validityMs: policy.validityMs });
   return { caCertPem: ca.certPem, caKeyPem: ca.keyPem, certPem: serving.certPem, keyPem: serving.keyPem };
 }

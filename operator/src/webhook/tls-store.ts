@@ -6,7 +6,7 @@
  * Secret when it does not exist yet (the chart creates it empty, so the
  * chart's RBAC needs no create).
  */
-import { OperatorError } from '../errors.ts';
+import { WebhookTlsError } from './errors.ts';
 import type { TlsMaterial } from './tls-rotation.ts';
 
 /** What the store needs of a Kubernetes client: the operator's KubeClient fits. */
@@ -36,13 +36,6 @@ export interface TlsStoreNames {
 }
 
 export const SECRET_KEYS = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' } as const;
-
-export class WebhookTlsError extends OperatorError {
-  constructor(code: 'webhook_tls_conflict' | 'webhook_tls_api', message: string, options?: ErrorOptions) {
-    super(code, message, options);
-    this.name = 'WebhookTlsError';
-  }
-}
 
 const statusOf = (err: unknown): number | undefined =>
   err && typeof err === 'object' && typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : undefined;
