@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
-import { refusedURL } from '../fakes/free-port.ts';
+import { refusedURL } from '../fakes/refused-port.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 import { errorBody, fdsBesidesPooled, metricSum, percentile, round, rssBytes, scrape, send, settle, sleep, until } from './harness.ts';
 import { requestIdOf, runLoad, tally, type Outcome } from './load.ts';

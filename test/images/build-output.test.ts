@@ -12,10 +12,9 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
 import { instructions, nodeEntrypoint } from '../../hack/dockerfile.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
-import { freePort } from '../fakes/free-port.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const NODE = process.execPath; // Node 24 (the node@24 dev dependency runs the tests)
@@ -166,21 +165,27 @@ describe('the built output', () => {
   retry: {attempts: 0}
 `,
     );
-    const [port, adminPort] = [await freePort(), await freePort()];
     // As the image runs it: node <its ENTRYPOINT flags> dist/sidecar/src/cli.js --config ..., from /app.
+    // On ports the kernel picks: the "listening" line says which.
     const nodeFlags = nodeEntrypoint(dockerfile(DOCKERFILES.sidecar)).flags;
-    const child = spawn(NODE, [...nodeFlags, 'dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', String(port), '--admin-port', String(adminPort)], {
+    const child = spawn(NODE, [...nodeFlags, 'dist/sidecar/src/cli.js', '--config', path.join(dir, 'config.yaml'), '--port', '0', '--admin-port', '0'], {
       cwd: runtime,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     });
     children.push(child);
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false);
-      if (!ready) await sleep(100);
+    let listening: { api: string; admin: string } | undefined;
+    // ends when the process does, without that line
+    for await (const line of createInterface({ input: child.stdout! })) {
+      if (line.includes('"msg":"llmroute sidecar listening"')) {
+        listening = JSON.parse(line) as { api: string; admin: string };
+        break;
+      }
     }
-    expect(ready).toBe(true);
+    child.stdout!.resume();
+    expect(listening).toBeDefined();
+    const [port, adminPort] = [listening!.api, listening!.admin].map((a) => a.split(':').pop());
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok).toBe(true);
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
