@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeEntrypoint } from '../../hack/dockerfile.ts';
-import { freePort } from '../../test/fakes/free-port.ts';
+import { portForPeer } from './ports.ts';
 import { ensureLitellm, ensurePortkey, sealedEnv } from './peers.ts';
 import { startChild, type Child } from './proc.ts';
 
@@ -203,7 +203,7 @@ export async function sidecarTarget(up: Upstream, o: { extraNodeArgs?: string[];
 export async function portkeyTarget(up: Upstream, say: (m: string) => void): Promise<Target | { skip: string }> {
   const inst = await ensurePortkey(say);
   if (!inst.ok) return { skip: inst.reason };
-  const port = await freePort();
+  const port = await portForPeer();
   let child: Child;
   try {
     ({ child } = await startChild('portkey', process.execPath, [inst.value.entry, `--port=${port}`, '--headless'], {
@@ -268,7 +268,7 @@ export async function litellmTarget(up: Upstream, say: (m: string) => void): Pro
   const dir = mkdtempSync(join(tmpdir(), 'llmroute-bench-litellm-'));
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, litellmConfig(up));
-  const port = await freePort();
+  const port = await portForPeer();
   let child: Child;
   try {
     ({ child } = await startChild(

@@ -26,6 +26,14 @@ export interface ApiServerDeps extends FailoverDeps {
   metrics: Metrics;
   log: Logger;
   isDraining: () => boolean;
+  /** How long a client may take to send its request headers (node:http's headersTimeout). Default 20 s. */
+  headersTimeoutMs?: number | undefined;
+  /**
+   * How often node:http checks open connections against headersTimeout and requestTimeout
+   * (its connectionsCheckingInterval): a slow client is cut between one and one plus this
+   * after its timeout. Default Node's own, 30 s. Tests set both small to see the cut in seconds.
+   */
+  connectionsCheckingIntervalMs?: number | undefined;
 }
 
 export interface ApiServer {
@@ -49,7 +57,13 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   // a full GC, which kept every in-flight request alive through minor GCs (4x the heap, 10x the GC
   // time at saturation; see bench/README.md).
   const open: OpenList = { head: undefined };
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 120_000 }, (req, res) => {
+  const serverOptions = {
+    keepAliveTimeout: 65_000,
+    headersTimeout: deps.headersTimeoutMs ?? 20_000,
+    requestTimeout: 120_000,
+    connectionsCheckingInterval: deps.connectionsCheckingIntervalMs ?? 30_000,
+  };
+  const server = createServer(serverOptions, (req, res) => {
     inflight++;
     const node = linkOpen(open, res);
     res.once('close', () => {

@@ -30,6 +30,9 @@ export interface SidecarOptions {
   drainTimeoutMs?: number;
   reloadIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** The API server's header timeout and connection-check interval (see ApiServerDeps); tests set them small. */
+  headersTimeoutMs?: number | undefined;
+  connectionsCheckingIntervalMs?: number | undefined;
 }
 
 export interface Sidecar {
@@ -74,6 +77,8 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     metrics,
     log,
     isDraining: () => draining,
+    headersTimeoutMs: o.headersTimeoutMs,
+    connectionsCheckingIntervalMs: o.connectionsCheckingIntervalMs,
     health,
     adapterFor,
     onAttempt: (route, target, outcome, failure) => {

@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Agent } from 'undici';
 import { startFakeProvider, type Behaviour, type FakeProvider, type Flavor } from '../fakes/fake-provider.ts';
-import { refusedURL } from '../fakes/free-port.ts';
+import { refusedURL } from '../fakes/refused-port.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 import {
   activeResources,

@@ -6,7 +6,6 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request, type Dispatcher } from 'undici';
-import { freePort } from '../fakes/free-port.ts';
 import { parseSSE } from '../fakes/sse.ts';
 import { startSidecarProcess, type SidecarProcess, type StartOptions } from '../support/sidecar-process.ts';
 
@@ -295,28 +294,28 @@ export function clientAgent(connections = 16): Agent {
 
 /**
  * Starts the sidecar like startSidecarProcess, but at any log level: at warn
- * and error the "listening" line is not printed, so the ports are chosen
- * here and readiness is read from /healthz. Kills the child when it does
- * not come up.
+ * and error the "listening" line is not printed, so the ports it bound are
+ * read from its listen probe, and the admin port is the one that answers
+ * /healthz. Kills the child when it does not come up.
  */
 export async function startSidecarAt(configYaml: string, logLevel: 'debug' | 'info' | 'warn' | 'error', o: StartOptions = {}): Promise<SidecarProcess> {
-  const apiPort = await freePort();
-  const adminPort = await freePort();
-  const sp = await startSidecarProcess(configYaml, { ...o, waitReady: false, args: [...(o.args ?? []), '--log-level', logLevel, '--port', String(apiPort), '--admin-port', String(adminPort)] });
-  const adminURL = `http://127.0.0.1:${adminPort}`;
-  const up = await until(async () => {
-    if (sp.child.exitCode !== null) return true;
-    try {
-      return (await request(`${adminURL}/healthz`)).statusCode === 200;
-    } catch {
-      return false;
-    }
-  }, 15_000);
-  if (!up || sp.child.exitCode !== null) {
+  const sp = await startSidecarProcess(configYaml, { ...o, waitReady: false, args: [...(o.args ?? []), '--log-level', logLevel] });
+  const healthy = async (port: number): Promise<boolean> => {
+    const res = await request(`http://127.0.0.1:${port}/healthz`);
+    await res.body.dump();
+    return res.statusCode === 200;
+  };
+  try {
+    const exitedEarly = sp.exited.then((code) => Promise.reject(new Error(`it exited with ${code}`)));
+    const [first, second] = (await Promise.race([sp.boundPorts(2), exitedEarly])) as [number, number];
+    const adminPort = (await healthy(second)) ? second : (await healthy(first)) ? first : undefined;
+    if (adminPort === undefined) throw new Error(`neither of its ports ${first}, ${second} answers /healthz`);
+    const apiPort = adminPort === first ? second : first;
+    return Object.assign(sp, { apiPort, adminURL: `http://127.0.0.1:${adminPort}`, baseURL: `http://127.0.0.1:${apiPort}/v1` });
+  } catch (err) {
     sp.child.kill('SIGKILL');
-    throw new Error(`sidecar did not come up:\n${sp.stdout()}\n${sp.stderr()}`);
+    throw new Error(`sidecar did not come up (${(err as Error).message}):\n${sp.stdout()}\n${sp.stderr()}`);
   }
-  return Object.assign(sp, { apiPort, adminURL, baseURL: `http://127.0.0.1:${apiPort}/v1` });
 }
 
 // ---------------------------------------------------------------- waiting and numbers

@@ -14,7 +14,6 @@ import { KubeClient } from '../../operator/src/kube/kube-client.ts';
 import { startWebhook, type WebhookHandle } from '../../operator/src/webhook/start.ts';
 import { adminKubeConfig, apiStatusBody, createNamespace, testUserName, uniqueName, userKubeConfig, waitFor } from './harness/kube.ts';
 import { apply, one, renderChart, type K8sObject } from './chart-helpers.ts';
-import { freePort } from '../fakes/free-port.ts';
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -55,6 +54,19 @@ async function bindChartRbacToTestUser(): Promise<void> {
   }
 }
 
+const webhookURL = (p: number): string => `https://127.0.0.1:${p}/mutate-pods`;
+
+/**
+ * Points the webhook configuration at the server on port `p` (a JSON patch of the URL alone: the
+ * caBundle the webhook wrote stays). The server listens on port 0 and says which it got.
+ */
+async function pointWebhookAt(p: number): Promise<void> {
+  await adminClient().request('PATCH', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${release}-llmroute`, {
+    body: [{ op: 'replace', path: '/webhooks/0/clientConfig/url', value: webhookURL(p) }],
+    contentType: 'application/json-patch+json',
+  });
+}
+
 function pod(name: string, o: { labelled?: boolean; annotations?: Record<string, string> } = {}): V1Pod {
   return {
     metadata: { name, labels: { app: 'web', ...(o.labelled === false ? {} : { 'llmroute.dev/inject': 'true' }) }, ...(o.annotations ? { annotations: o.annotations } : {}) },
@@ -80,14 +92,15 @@ beforeAll(async () => {
   objs = renderChart(release, releaseNs);
   await bindChartRbacToTestUser();
 
-  port = await freePort();
+  // The configuration first (the webhook writes its caBundle there), at a port nothing listens on
+  // until the webhook is up and the URL is patched to its own.
   const mwc = structuredClone(one(objs, 'MutatingWebhookConfiguration'));
-  mwc.webhooks[0].clientConfig = { url: `https://127.0.0.1:${port}/mutate-pods` };
+  mwc.webhooks[0].clientConfig = { url: webhookURL(1) };
   mwc.webhooks[0].namespaceSelector.matchLabels = { 'llmroute-e2e-webhook': id };
   await apply(admin, mwc);
 
   webhook = await startWebhook({
-    port,
+    port: 0,
     host: '127.0.0.1',
     sidecarImage: IMAGE,
     log: noLogs,
@@ -103,6 +116,8 @@ beforeAll(async () => {
     },
   });
   handles.push(webhook);
+  port = webhook.port;
+  await pointWebhookAt(port);
 });
 
 afterAll(async () => {
@@ -211,7 +226,7 @@ describe('injection webhook, through the API server', () => {
     await webhook!.stop();
     await core.deleteNamespacedSecret({ name: secretName, namespace: releaseNs });
     webhook = await startWebhook({
-      port,
+      port: 0,
       host: '127.0.0.1',
       sidecarImage: IMAGE,
       log: noLogs,
@@ -221,6 +236,8 @@ describe('injection webhook, through the API server', () => {
       },
     });
     handles.push(webhook);
+    port = webhook.port;
+    await pointWebhookAt(port);
     const first = (await servedCertificate(port)).fingerprint256;
     const rotated = await waitFor(async () => {
       const now = await servedCertificate(port);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Agent, request, type Dispatcher } from 'undici';
 import OpenAI, { APIError, AzureOpenAI } from 'openai';
 import { startFakeProvider, type Behaviour, type FakeProvider } from './fake-provider.ts';
-import { freePort, refusedURL } from './free-port.ts';
+import { refusedURL } from './refused-port.ts';
 import { parseSSE, sseJSON } from './sse.ts';
 import { hintFromError } from '../../sidecar/src/classify.ts';
 
@@ -888,13 +888,11 @@ describe('lifecycle', () => {
     await Promise.all([f.close(), f.close()]);
   });
 
-  test('freePort: connection refused', async () => {
-    const port = await freePort();
-    expect(port).toBeGreaterThan(0);
-    const r = await postUntilError(`http://127.0.0.1:${port}/v1/chat/completions`, chat());
-    expect(codes(r.error)).toContain('ECONNREFUSED');
+  test('refusedURL: connection refused', async () => {
     const url = await refusedURL();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const r = await postUntilError(`${url}/chat/completions`, chat());
+    expect(codes(r.error)).toContain('ECONNREFUSED');
   });
 
   test('keep-alive: sequential requests reuse connections', async () => {

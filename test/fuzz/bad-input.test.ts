@@ -7,28 +7,35 @@
  * cannot be valid never reaches a provider (the fakes count requests).
  *
  * Slowloris clients (headers or a body dribbled a byte at a time) hold
- * connections open while the fuzzing runs: other clients are not slowed,
- * and the server's header timeout cuts the header dribblers off.
+ * connections open while the fuzzing runs: other clients still get their
+ * answers (how fast is reported: test/chaos/results/bad-input.txt), and the
+ * process stays up and clean. That the header timeout cuts the header
+ * dribblers off is slowloris.test.ts's (in seconds, with small timeouts);
+ * the long form waits here for the request timeout to cut the body ones.
  *
  * FUZZ_RUNS scales the number of runs (default: a CI-sized few dozen each).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
+import { once } from 'node:events';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
+import { Report } from '../support/report.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 import { clientAgent, errorBody, percentile, round, send, until, type Answer } from '../chaos/harness.ts';
+import { closeLorises, loris, replies, type Loris } from './loris.ts';
 import type { Agent } from 'undici';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
-// Node checks headersTimeout (the sidecar sets 20 s) on its connections-checking interval (30 s)
-const HEADER_CUTOFF_MS = 20_000 + 30_000 + 5_000;
-// and requestTimeout (120 s) on the same interval, for a body that never ends
+// Node checks requestTimeout (120 s), for a body that never ends, on its connections-checking interval (30 s)
 const BODY_CUTOFF_MS = 120_000 + 30_000 + 5_000;
 /** The long form (npm run test:soak) also waits for the body dribblers to be cut. */
 const LONG = Number(process.env.LLMROUTE_SOAK_SECONDS ?? 0) >= 300;
+const RESULTS = fileURLToPath(new URL('../chaos/results/', import.meta.url));
+const report = new Report();
 
-jest.setTimeout((LONG ? BODY_CUTOFF_MS : HEADER_CUTOFF_MS) + 60_000);
+jest.setTimeout((LONG ? BODY_CUTOFF_MS : 0) + 60_000);
 
 let openai: FakeProvider;
 let anthropic: FakeProvider;
@@ -38,43 +45,8 @@ let chatURL: string;
 
 const upstreamCount = (): number => openai.counts.requests + anthropic.counts.requests;
 
-// ---------------------------------------------------------------- slowloris
-
-interface Loris {
-  socket: net.Socket;
-  openedAt: number;
-  closedAt?: number;
-  /** The server's answer, if it sent one before closing. */
-  reply: string;
-  timer?: ReturnType<typeof setInterval>;
-}
 const headerLoris: Loris[] = [];
 const bodyLoris: Loris[] = [];
-
-function loris(port: number, kind: 'headers' | 'body'): Loris {
-  const socket = net.connect(port, '127.0.0.1');
-  const l: Loris = { socket, openedAt: Date.now(), reply: '' };
-  socket.setEncoding('latin1');
-  socket.on('data', (d: string) => (l.reply += d));
-  socket.on('error', () => undefined);
-  socket.on('close', () => {
-    l.closedAt = Date.now();
-    clearInterval(l.timer);
-  });
-  socket.on('connect', () => {
-    const head = 'POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n';
-    if (kind === 'headers') {
-      socket.write(head);
-      let i = 0;
-      // a header line that never ends, a byte a second
-      l.timer = setInterval(() => socket.writable && socket.write(i++ === 0 ? 'x-slow: ' : 'a'), 1000);
-    } else {
-      socket.write(`${head}content-length: 100000\r\n\r\n{"model":"fuzz","messages":[`);
-      l.timer = setInterval(() => socket.writable && socket.write(' '), 1000);
-    }
-  });
-  return l;
-}
 
 // ---------------------------------------------------------------- setup
 
@@ -98,10 +70,8 @@ routes:
 });
 
 afterAll(async () => {
-  for (const l of [...headerLoris, ...bodyLoris]) {
-    clearInterval(l.timer);
-    l.socket.destroy();
-  }
+  closeLorises([...headerLoris, ...bodyLoris]);
+  if (report.checks.length > 0) report.write(RESULTS, 'bad-input');
   await agent?.close();
   await sidecar?.stop();
   await Promise.all([openai?.close(), anthropic?.close()]);
@@ -345,7 +315,11 @@ describe('bad input: always a clear 4xx, never a crash, never an upstream call',
 });
 
 describe('slowloris', () => {
-  it("does not slow other clients while 60 connections dribble headers and bodies", async () => {
+  it('other clients get their answers while 60 connections dribble headers and bodies', async () => {
+    // the fuzzing may have outlasted the header timeout (20 s; FUZZ_RUNS=1000 does): new dribblers for those it cut
+    const fresh = headerLoris.filter((l) => l.closedAt !== undefined).map(() => loris(sidecar.apiPort, 'headers'));
+    await Promise.all(fresh.map((l) => once(l.socket, 'connect')));
+    headerLoris.push(...fresh);
     expect(headerLoris.filter((l) => l.closedAt === undefined).length).toBeGreaterThan(20);
     const lat: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -354,18 +328,13 @@ describe('slowloris', () => {
       lat.push(a.ms);
     }
     console.log(`with 60 slowloris connections open: p50 ${round(percentile(lat, 50))} ms, p99 ${round(percentile(lat, 99))} ms`);
-    expect(percentile(lat, 99)).toBeLessThan(250);
+    // not slowed: reported, not asserted (it depends on the machine)
+    report.atMost('bad input: p99 of 100 requests with 60 slowloris connections open', round(percentile(lat, 99)), 250, ' ms');
   });
 
-  it('cuts the header dribblers off with the server header timeout; the process stays up and clean', async () => {
-    const cut = await until(() => headerLoris.every((l) => l.closedAt !== undefined), HEADER_CUTOFF_MS);
-    const times = headerLoris.map((l) => (l.closedAt ?? Date.now()) - l.openedAt);
-    console.log(`header slowloris cut after ${round(Math.min(...times) / 1000)}–${round(Math.max(...times) / 1000)} s; replies: ${[...new Set(headerLoris.map((l) => l.reply.split('\r\n')[0] || '(none)'))].join(', ')}`);
-    expect(cut).toBe(true);
-    // cut by the header timeout, not before it
-    expect(Math.min(...times)).toBeGreaterThanOrEqual(19_000);
-    for (const l of headerLoris) expect(l.reply === '' || /^HTTP\/1\.1 (400|408) /.test(l.reply)).toBe(true);
-    // the body dribblers are bounded by requestTimeout (120 s): the long soak checks that; here they hurt no one
+  it('the process stays up and clean with the dribblers open, after all the fuzzing', async () => {
+    // (the header timeout cutting them off: slowloris.test.ts; the body dribblers are bounded by
+    // requestTimeout, 120 s: the long form checks that below; here they hurt no one)
     expect(upstreamCount()).toBeGreaterThan(0);
     // still alive, still answering, nothing uncaught
     expect((await send(`${sidecar.adminURL}/healthz`, undefined)).status).toBe(200);
@@ -379,7 +348,7 @@ describe('slowloris', () => {
     it('cuts the body dribblers off with the server request timeout (long form only: 120 s and more)', async () => {
       const cut = await until(() => bodyLoris.every((l) => l.closedAt !== undefined), BODY_CUTOFF_MS);
       const times = bodyLoris.map((l) => (l.closedAt ?? Date.now()) - l.openedAt);
-      console.log(`body slowloris cut after ${round(Math.min(...times) / 1000)}–${round(Math.max(...times) / 1000)} s; replies: ${[...new Set(bodyLoris.map((l) => l.reply.split('\r\n')[0] || '(none)'))].join(', ')}`);
+      console.log(`body slowloris cut after ${round(Math.min(...times) / 1000)}–${round(Math.max(...times) / 1000)} s; replies: ${replies(bodyLoris)}`);
       expect(cut).toBe(true);
       expect(Math.min(...times)).toBeGreaterThanOrEqual(119_000);
       expect((await post(JSON.stringify(valid()))).status).toBe(200);

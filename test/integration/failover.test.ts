@@ -4,7 +4,7 @@
  */
 import OpenAI from 'openai';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
-import { refusedURL } from '../fakes/free-port.ts';
+import { refusedURL } from '../fakes/refused-port.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 
 let primary: FakeProvider;

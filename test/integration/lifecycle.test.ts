@@ -117,12 +117,17 @@ describe('SIGTERM', () => {
     expect((await fetch(`${sp.adminURL}/readyz`)).status).toBe(200);
     const client = new OpenAI({ baseURL: sp.baseURL, apiKey: 'x', maxRetries: 0 });
     const stream = await client.chat.completions.create({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let firstChunk = (): void => {};
+    const streaming = new Promise<void>((r) => (firstChunk = r));
     const reading = (async () => {
       let n = 0;
-      for await (const c of stream) if (c.choices[0]?.delta?.content) n++;
+      for await (const c of stream) {
+        if (c.choices[0]?.delta?.content) n++;
+        firstChunk();
+      }
       return n;
     })();
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.race([streaming, reading]); // in flight: its first chunk is here
     sp.child.kill('SIGTERM');
     await eventually(async () => (await fetch(`${sp.adminURL}/readyz`)).status === 503, 2000, 20);
     await expect(fetch(`${sp.baseURL}/models`)).rejects.toThrow();

@@ -1,8 +1,11 @@
 /**
  * Runs the real sidecar as a child process for integration tests: writes a
  * config into a temp folder, starts `sidecar/src/cli.ts` on Node 24 with
- * ephemeral ports, waits for its "listening" log line, and keeps every log
- * line it prints so tests can assert on them (and on what is NOT in them).
+ * ephemeral ports (--port 0 --admin-port 0), waits for its "listening" log
+ * line, and keeps every log line it prints so tests can assert on them (and
+ * on what is NOT in them). The ports the kernel gave it are also read from
+ * listen-probe.mjs, loaded into the child, for log levels that do not print
+ * that line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../sidecar/src/cli.ts', import.meta.url));
+const LISTEN_PROBE = fileURLToPath(new URL('./listen-probe.mjs', import.meta.url));
 
 export interface SidecarProcess {
   child: ChildProcess;
@@ -28,6 +32,8 @@ export interface SidecarProcess {
   writeConfig: (yamlText: string) => void;
   metric: (name: string, labels?: Record<string, string>) => Promise<number>;
   waitForLog: (predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>;
+  /** The first `count` ports the process bound, in the order it bound them, once it has. */
+  boundPorts: (count: number, timeoutMs?: number) => Promise<number[]>;
   exited: Promise<number | null>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
@@ -45,53 +51,61 @@ export async function startSidecarProcess(configYaml: string | undefined, o: Sta
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'llmroute-it-'));
   const configPath = o.configPath ?? join(dir, 'config.yaml');
   if (configYaml !== undefined) writeFileSync(configPath, configYaml);
-  const child = spawn(process.execPath, [CLI, '--config', configPath, '--port', '0', '--admin-port', '0', ...(o.args ?? [])], {
+  const child = spawn(process.execPath, [`--import=${LISTEN_PROBE}`, CLI, '--config', configPath, '--port', '0', '--admin-port', '0', ...(o.args ?? [])], {
     env: { ...process.env, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // fd 3: listen-probe.mjs writes a line there for every port the sidecar binds
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   const logs: Array<Record<string, unknown>> = [];
+  const ports: number[] = [];
   const waiters = new Set<() => void>();
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    partial += d;
-    let nl;
-    while ((nl = partial.indexOf('\n')) !== -1) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ raw: line });
+  const onLines = (stream: NodeJS.ReadableStream, onLine: (line: string) => void): void => {
+    let partial = '';
+    stream.setEncoding('utf8').on('data', (d: string) => {
+      if (stream === child.stdout) out += d;
+      partial += d;
+      let nl;
+      while ((nl = partial.indexOf('\n')) !== -1) {
+        onLine(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
       }
+      for (const w of waiters) w();
+    });
+  };
+  onLines(child.stdout!, (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ raw: line });
     }
-    for (const w of waiters) w();
   });
+  onLines(child.stdio[3] as NodeJS.ReadableStream, (line) => ports.push((JSON.parse(line) as { port: number }).port));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> =>
+  /** Resolves with what `found` returns once it returns something, checked on every line the child prints. */
+  const waitUntil = <T>(found: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
     new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const hit = logs.find(predicate);
-        if (hit) {
-          waiters.delete(onData);
-          clearTimeout(timer);
-          resolve(hit);
-          return true;
-        }
-        return false;
+      const check = (): void => {
+        const hit = found();
+        if (hit === undefined) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
       };
-      const onData = (): void => void check();
       const timer = setTimeout(() => {
-        waiters.delete(onData);
-        reject(new Error(`no matching log line within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
+        waiters.delete(check);
+        reject(new Error(`no ${what} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
       }, timeoutMs);
-      waiters.add(onData);
+      waiters.add(check);
       check();
     });
+  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> =>
+    waitUntil(() => logs.find(predicate), timeoutMs, 'matching log line');
+  const boundPorts = (count: number, timeoutMs = 15_000): Promise<number[]> =>
+    waitUntil(() => (ports.length >= count ? ports.slice(0, count) : undefined), timeoutMs, `${count} bound ports`);
 
   let apiPort = 0;
   let adminURL = '';
@@ -134,6 +148,7 @@ export async function startSidecarProcess(configYaml: string | undefined, o: Sta
       return sum;
     },
     waitForLog,
+    boundPorts,
     exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
