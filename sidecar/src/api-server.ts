@@ -7,8 +7,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RuntimeConfig, Route } from './config/runtime-config.ts';
-import { BadRequestError, BodyTooLargeError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
-import { ClientClosedError, runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
+import { BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
+import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
 import { errorResponse } from './http-errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Metrics } from './metrics.ts';

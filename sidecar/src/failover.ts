@@ -9,7 +9,7 @@ import { attempt, type AttemptResult, type Failure } from './attempt.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { planTargets, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
-import { AllTargetsFailedError, LlmrouteError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
+import { AllTargetsFailedError, ClientClosedError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import type { HealthRegistry } from './target-health.ts';
 
@@ -39,13 +39,6 @@ export interface FailoverRequest {
 }
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
-
-class ClientClosedError extends LlmrouteError {
-  constructor() {
-    super('client_closed', 'the client closed the connection');
-  }
-}
-export { ClientClosedError };
 
 const RETRYABLE = new Set(['server-error', 'timeout', 'connection-error']);
 
