@@ -19,7 +19,15 @@ export interface BreakerPolicyLike {
   openForMs: number;
 }
 
-export class CircuitBreaker {
+/** A breaker as its readers see it. */
+export interface BreakerView {
+  readonly state: CircuitState;
+  readonly failures: number;
+  readonly policy: Readonly<BreakerPolicyLike>;
+  waitMs(now: number): number;
+}
+
+export class CircuitBreaker implements BreakerView {
   state: CircuitState = 'closed';
   failures = 0;
   /** When open: the time the next probe may go. When half-open: when an unanswered probe expires. */

@@ -7,7 +7,7 @@
  */
 import { attempt, type AttemptResult, type Failure } from './attempt.ts';
 import { backoffDelayMs } from './backoff.ts';
-import { planTargets, waitMs } from './balancer.ts';
+import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import { AllTargetsFailedError, ClientClosedError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
@@ -16,6 +16,8 @@ import type { HealthRegistry } from './target-health.ts';
 export interface FailoverDeps {
   health: HealthRegistry;
   adapterFor: (provider: ProviderName) => ProviderAdapter;
+  /** Smooth round robin's running weights; without them a request plans as if it were the first. */
+  weights?: RoundRobinWeights;
   onAttempt?: (route: Route, target: Target, outcome: string, failure?: Failure) => void;
   onFallback?: (route: Route, from: Target, to: Target, reason: string) => void;
   onCooldown?: (route: Route, target: Target, ms: number) => void;
@@ -48,7 +50,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const tryOnce = deps.attempt ?? attempt;
   const { route } = req;
   const healthOf = (t: Target) => deps.health.get(t);
-  const plan = planTargets(route, healthOf, now());
+  const plan = planTargets(route, deps.health, deps.weights ?? new RoundRobinWeights(), now());
   const forced = plan.length === 1 && waitMs(healthOf(plan[0]!), now()) > 0;
   let previous: { target: Target; reason: string } | undefined;
 

@@ -1,6 +1,6 @@
 /**
- * Puts the sidecar together: the config (and its watcher), target health,
- * metrics, the API server and the admin server. `startSidecar` listens;
+ * Puts the sidecar together: the config (and its watcher), target health
+ * and round-robin weights, metrics, the API server and the admin server. `startSidecar` listens;
  * `drain` is the SIGTERM path: fail /readyz, stop accepting, let requests
  * in flight finish (up to the drain timeout), then close.
  */
@@ -14,6 +14,7 @@ import type { LoadedConfig } from './config/load-config.ts';
 import type { RuntimeConfig } from './config/runtime-config.ts';
 import type { Logger } from '../../common/log.ts';
 import { Metrics } from './metrics.ts';
+import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
 import { HealthRegistry } from './target-health.ts';
 import { closeUpstreams } from './upstream.ts';
@@ -47,6 +48,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const log = o.log;
   const metrics = new Metrics();
   const health = new HealthRegistry();
+  const weights = new RoundRobinWeights();
   let config = o.initial.config;
   let draining = false;
 
@@ -56,6 +58,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   };
   const adopt = (c: RuntimeConfig): void => {
     health.adopt(c);
+    weights.adopt(c);
     const live = new Set<string>();
     for (const r of c.routes) {
       for (const t of r.targets) {
@@ -75,6 +78,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     log,
     isDraining: () => draining,
     health,
+    weights,
     adapterFor,
     onAttempt: (route, target, outcome, failure) => {
       metrics.attempt(route.name, target.name, outcome);
