@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { RuntimeConfig, Route } from './config/runtime-config.ts';
 import { BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
 import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
+import { decideAfterStreamFailure } from './failover-policy.ts';
 import { errorResponse } from './http-errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Metrics } from './metrics.ts';
@@ -179,7 +180,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     const relayed = await relayStream(res, committed.session, committed.prelude, committed.finished, committed.usage, controller.signal);
     if (relayed.usage) deps.metrics.countTokens(route.name, target.name, relayed.usage.prompt, relayed.usage.completion);
     if (relayed.failure) {
-      deps.health.get(target).breaker.failure(Date.now());
+      deps.health.apply(deps.health.get(target), decideAfterStreamFailure(relayed.failure), Date.now);
       deps.metrics.streamError(route.name, target.name, relayed.failure.errorClass);
       deps.log.warn('stream failed after it started', { route: route.name, target: target.name, class: relayed.failure.errorClass, error: relayed.failure.message });
     }

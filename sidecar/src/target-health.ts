@@ -1,14 +1,16 @@
 /**
  * The live health of every target: its circuit breaker and its rate-limit
  * cooldown. Kept by target key (`route/target`) across config reloads, so a
- * reload does not forget that a provider is down. The balancer reads it
- * (HealthView).
+ * reload does not forget that a provider is down. HealthRegistry is the one
+ * owner: breakers and cooldowns change only through admit() and apply(),
+ * which carry out what the failover policy (failover-policy.ts) decided.
+ * Everyone else reads them (HealthView).
  */
-import { CircuitBreaker, type BreakerView, type CircuitState } from './breaker.ts';
+import { CircuitBreaker, type BreakerEvent, type BreakerView, type CircuitState } from './breaker.ts';
 import type { RuntimeConfig, Target } from './config/runtime-config.ts';
 import { TargetKeyed } from './target-keyed.ts';
 
-/** A target's health as its readers see it. */
+/** A target's health as the balancer and the failover policy read it. */
 export interface HealthView {
   readonly breaker: BreakerView;
   /** Rate-limited until this time (ms since epoch); 0 when not cooling down. */
@@ -23,6 +25,16 @@ export interface TargetHealth extends HealthView {
 /** Where readers look a target's health up. */
 export interface HealthReader {
   get(target: Target): HealthView;
+}
+
+/** What one outcome does to a target's health. */
+export interface HealthChange {
+  /** What the breaker is told, if anything. */
+  readonly breaker?: BreakerEvent | undefined;
+  /** Cooling down until this time (ms since epoch), after a 429 with Retry-After. */
+  readonly cooldownUntil?: number | undefined;
+  /** That Retry-After, in ms (for the observer: apply() reads cooldownUntil). */
+  readonly cooldownMs?: number | undefined;
 }
 
 /** The breaker of a target from a config replaced while its request ran. */
@@ -46,5 +58,28 @@ export class HealthRegistry implements HealthReader {
 
   entries(): IterableIterator<[string, TargetHealth]> {
     return this.targets.entries();
+  }
+
+  /** Takes the target for one try: false when its breaker says skip it (open, or another request holds the probe). */
+  admit(h: TargetHealth, now: number): boolean {
+    return h.breaker.acquire(now);
+  }
+
+  /** Carries out a change the failover policy decided; the clock is read only for a failure or a trip. */
+  apply(h: TargetHealth, change: HealthChange, now: () => number): void {
+    switch (change.breaker) {
+      case 'success':
+        h.breaker.success();
+        break;
+      case 'failure':
+        h.breaker.failure(now());
+        break;
+      case 'trip':
+        h.breaker.trip(now());
+        break;
+      case undefined:
+        break;
+    }
+    if (change.cooldownUntil !== undefined) h.cooldownUntil = change.cooldownUntil;
   }
 }
