@@ -4,6 +4,7 @@ import { AllTargetsFailedError, UpstreamRejectedError } from './errors.ts';
 import { runFailover, type FailoverRequest } from './failover.ts';
 import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
+import { SILENT_OBSERVER } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
 import { routeWith } from './testing/route.ts';
 
@@ -46,7 +47,7 @@ function harness(route: Route, script: Script) {
       attempt,
       now: () => clock,
       random: () => 0.5,
-      onFallback: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`),
+      observer: { ...SILENT_OBSERVER, fellBack: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`) },
     });
     return { req, promise, controller };
   };

@@ -1,9 +1,9 @@
 /**
  * The failover loop: runs one client request through a route's targets
  * until one commits. It only carries out what failover-policy.ts decides
- * after each try (sleeps before a retry, moves on, throws), and hands the
- * health changes to HealthRegistry. Returns the committed result or throws
- * a typed error (errors.ts).
+ * after each try (sleeps before a retry, moves on, throws), hands the
+ * health changes to HealthRegistry and reports to the RequestObserver.
+ * Returns the committed result or throws a typed error (errors.ts).
  */
 import { attempt, type AttemptResult, type Failure } from './attempt.ts';
 import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
@@ -12,6 +12,7 @@ import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
 import { decide, decideAfterCommit, decideExhausted } from './failover-policy.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
+import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
 import type { HealthRegistry } from './target-health.ts';
 
 export interface FailoverDeps {
@@ -19,9 +20,7 @@ export interface FailoverDeps {
   adapterFor: (provider: ProviderName) => ProviderAdapter;
   /** Smooth round robin's running weights; without them a request plans as if it were the first. */
   weights?: RoundRobinWeights;
-  onAttempt?: (route: Route, target: Target, outcome: string, failure?: Failure) => void;
-  onFallback?: (route: Route, from: Target, to: Target, reason: string) => void;
-  onCooldown?: (route: Route, target: Target, ms: number) => void;
+  observer?: RequestObserver;
   now?: () => number;
   random?: () => number;
   /** The one-try function; tests put a scripted one here. */
@@ -47,6 +46,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const tryOnce = deps.attempt ?? attempt;
+  const observer = deps.observer ?? SILENT_OBSERVER;
   const { health } = deps;
   const { route } = req;
   const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), now());
@@ -60,7 +60,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     if (!health.admit(h, now()) && !forced) continue;
     if (previous) {
       req.fallbacks++;
-      deps.onFallback?.(route, previous.target, target, previous.reason);
+      observer.fellBack(route, previous.target, target, previous.reason);
     }
     const adapter = deps.adapterFor(target.provider);
 
@@ -71,7 +71,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
-        deps.onAttempt?.(route, target, 'ok');
+        observer.attemptFinished(route, target, 'ok');
         return { ...result, target };
       }
       const f = result.failure;
@@ -81,9 +81,9 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       // A try the total deadline cut short is recorded as a timeout.
       const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
       req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
-      deps.onAttempt?.(route, target, cls, f);
+      observer.attemptFinished(route, target, cls, f);
       health.apply(h, d.health, now);
-      if (d.health.cooldownMs !== undefined) deps.onCooldown?.(route, target, d.health.cooldownMs);
+      if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
 
       if (d.action === 'retry') {
         await sleep(d.waitMs, req.signal);
