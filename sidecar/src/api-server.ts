@@ -7,13 +7,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RuntimeConfig, Route } from './config/runtime-config.ts';
-import { BadRequestError, BodyTooLargeError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
-import { ClientClosedError, runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
+import { BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
+import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
+import { decideAfterStreamFailure } from './failover-policy.ts';
 import { errorResponse } from './http-errors.ts';
-import type { Logger } from '../../common/log.ts';
-import type { Metrics } from './metrics.ts';
 import type { EndpointKind } from './providers/types.ts';
 import { checkRequest, parseJsonBody } from './request-checks.ts';
+import type { RequestObserver } from './request-observer.ts';
 import { relayStream } from './stream-relay.ts';
 import { pathOf, routePath } from './url-path.ts';
 
@@ -23,8 +23,8 @@ const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export interface ApiServerDeps extends FailoverDeps {
   config: () => RuntimeConfig;
-  metrics: Metrics;
-  log: Logger;
+  /** Where every request's metrics and log lines go (the failover loop reports to it too). */
+  observer: RequestObserver;
   isDraining: () => boolean;
   /** How long a client may take to send its request headers (node:http's headersTimeout). Default 20 s. */
   headersTimeoutMs?: number | undefined;
@@ -71,7 +71,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       unlinkOpen(open, node);
     });
     handle(req, res, deps).catch((err) => {
-      deps.log.error('unexpected error while serving a request', { error: err instanceof Error ? err.message : String(err) });
+      deps.observer.unexpected(err);
       if (!res.headersSent) sendError(res, err, {});
       else res.destroy();
     });
@@ -134,8 +134,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     // The rest of a too-large body is read and dropped, so the client sees the 413 rather than a
     // broken pipe mid-upload; past DISCARD_LIMIT_BYTES (or with no length given) the connection closes instead.
     if (err instanceof BodyTooLargeError && !(Number(req.headers['content-length']) <= DISCARD_LIMIT_BYTES)) res.setHeader('connection', 'close');
-    deps.metrics.request(route?.name ?? '', '', errorResponse(err).status);
-    sendError(res, err, {});
+    deps.observer.refused(route?.name ?? '', sendError(res, err, {}));
     return;
   }
 
@@ -162,14 +161,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
       committed = await runFailover(freq, deps);
     } catch (err) {
       if (err instanceof ClientClosedError) {
-        deps.metrics.request(route.name, '', 499);
-        deps.log.info('client closed the request before an answer', { route: route.name, attempts: freq.attempts.length });
+        deps.observer.clientClosed(route, freq);
         return;
       }
-      const status = sendError(res, err, routeHeaders(route.name, undefined, freq));
-      deps.metrics.request(route.name, '', status);
-      deps.metrics.observeDuration(route.name, '', (performance.now() - started) / 1000);
-      deps.log.warn('request failed', { route: route.name, status, attempts: freq.attempts, fallbacks: freq.fallbacks, error: (err as Error).message });
+      deps.observer.failed(route, freq, sendError(res, err, routeHeaders(route.name, undefined, freq)), err, started);
       return;
     }
     const target = committed.target;
@@ -179,26 +174,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
       headers['content-length'] = String(Buffer.byteLength(committed.body));
       res.writeHead(200, headers);
       res.end(committed.body);
-      if (committed.usage) deps.metrics.countTokens(route.name, target.name, committed.usage.prompt, committed.usage.completion);
-      deps.metrics.request(route.name, target.name, 200);
-      deps.metrics.observeDuration(route.name, target.name, (performance.now() - started) / 1000);
-      if (deps.log.enabled('debug')) deps.log.debug('request served', { route: route.name, target: target.name, attempts: freq.attempts.length, fallbacks: freq.fallbacks });
+      deps.observer.served(route, target, freq, committed.usage, started);
       return;
     }
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     res.writeHead(200, headers);
-    deps.metrics.observeTtft(route.name, target.name, (committed.firstContentAt - started) / 1000);
+    deps.observer.streamCommitted(route, target, committed.firstContentAt, started);
     const relayed = await relayStream(res, committed.session, committed.prelude, committed.finished, committed.usage, controller.signal);
-    if (relayed.usage) deps.metrics.countTokens(route.name, target.name, relayed.usage.prompt, relayed.usage.completion);
     if (relayed.failure) {
-      deps.health.get(target).breaker.failure(Date.now());
-      deps.metrics.streamError(route.name, target.name, relayed.failure.errorClass);
-      deps.log.warn('stream failed after it started', { route: route.name, target: target.name, class: relayed.failure.errorClass, error: relayed.failure.message });
+      deps.health.apply(deps.health.get(target), decideAfterStreamFailure(relayed.failure), Date.now);
+      deps.observer.streamBroke(route, target, relayed.failure);
     }
-    deps.metrics.request(route.name, target.name, relayed.clientGone ? 499 : 200);
-    deps.metrics.observeDuration(route.name, target.name, (performance.now() - started) / 1000);
+    deps.observer.streamEnded(route, target, relayed.usage, relayed.clientGone, started);
   } finally {
     clearTimeout(deadlineTimer);
     res.off('close', onClose);

@@ -1,4 +1,5 @@
-import { planTargets } from './balancer.ts';
+import { planTargets, RoundRobinWeights } from './balancer.ts';
+import type { Target } from './config/runtime-config.ts';
 import { HealthRegistry } from './target-health.ts';
 import { configFrom } from './testing/route.ts';
 
@@ -16,9 +17,11 @@ function setup() {
   const config = configFrom(yaml);
   const health = new HealthRegistry();
   health.adopt(config);
+  const weights = new RoundRobinWeights();
+  weights.adopt(config);
   const route = config.routes[0]!;
   const of = (name: string) => route.targets.find((t) => t.name === name)!;
-  return { route, health, of, plan: (now = 0) => planTargets(route, (t) => health.get(t), now).map((t) => t.name) };
+  return { route, health, of, plan: (now = 0) => planTargets(route, health, weights, now).map((t) => t.name) };
 }
 
 describe('planTargets', () => {
@@ -57,5 +60,24 @@ describe('planTargets', () => {
     health.get(route.targets.find((t) => t.name === 'backup')!).cooldownUntil = 60_000;
     health.get(route.targets.find((t) => t.name === 'b')!).breaker.trip(-20_000); // reopens sooner
     expect(plan(1000)).toEqual(['b']);
+  });
+});
+
+describe('RoundRobinWeights', () => {
+  it('keeps the rotation across a reload for targets whose route and name are unchanged; others start from 0', () => {
+    const config = configFrom(yaml);
+    const weights = new RoundRobinWeights();
+    weights.adopt(config);
+    const [a, b] = config.routes[0]!.targets as [Target, Target];
+    weights.of(a).current = 5;
+    weights.of(b).current = -5;
+    const reloaded = configFrom(yaml.replace('{name: b,', '{name: b2,'));
+    weights.adopt(reloaded);
+    const [a2, b2] = reloaded.routes[0]!.targets as [Target, Target];
+    expect(weights.of(a2).current).toBe(5);
+    expect(weights.of(b2).current).toBe(0);
+    // a target of a config replaced while its request ran: a fresh weight each time, never kept
+    weights.of(b).current = 7;
+    expect(weights.of(b).current).toBe(0);
   });
 });

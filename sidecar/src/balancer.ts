@@ -1,6 +1,7 @@
 /**
  * Chooses the order in which one request tries a route's targets. Pure but
- * for the round-robin counters it advances in `health`.
+ * for the round-robin running weights it advances (RoundRobinWeights, its
+ * own state; target health is only read).
  *
  * - Lower priority first. Within a priority, the first choice is made by
  *   smooth weighted round robin among the targets that can take traffic
@@ -9,17 +10,38 @@
  * - When no target can take traffic, the one that becomes free soonest is
  *   tried anyway, rather than failing at once.
  */
-import type { Route, Target } from './config/runtime-config.ts';
-import type { TargetHealth } from './target-health.ts';
+import type { Route, RuntimeConfig, Target } from './config/runtime-config.ts';
+import type { HealthReader, HealthView } from './target-health.ts';
+import { TargetKeyed } from './target-keyed.ts';
 
-export type HealthOf = (target: Target) => TargetHealth;
+/** Smooth weighted round robin's running weight of one target. */
+interface RunningWeight {
+  current: number;
+}
+
+/**
+ * The running weights, by target key, kept across config reloads as target
+ * health is: a reload does not restart the rotation.
+ */
+export class RoundRobinWeights {
+  private readonly targets = new TargetKeyed<RunningWeight>(() => ({ current: 0 }));
+
+  adopt(config: RuntimeConfig): void {
+    this.targets.adopt(config);
+  }
+
+  /** A target of the adopted config keeps its weight; one of a config replaced since starts from 0 each time. */
+  of(target: Target): RunningWeight {
+    return this.targets.get(target) ?? { current: 0 };
+  }
+}
 
 /** Milliseconds until the target can take traffic (0 = now). */
-export function waitMs(h: TargetHealth, now: number): number {
+export function waitMs(h: HealthView, now: number): number {
   return Math.max(h.breaker.waitMs(now), h.cooldownUntil - now, 0);
 }
 
-export function planTargets(route: Route, healthOf: HealthOf, now: number): Target[] {
+export function planTargets(route: Route, health: HealthReader, weights: RoundRobinWeights, now: number): Target[] {
   const plan: Target[] = [];
   const targets = route.targets; // sorted by priority
   let i = 0;
@@ -27,14 +49,14 @@ export function planTargets(route: Route, healthOf: HealthOf, now: number): Targ
     const priority = targets[i]!.priority;
     let j = i;
     while (j < targets.length && targets[j]!.priority === priority) j++;
-    pickGroup(targets, i, j, healthOf, now, plan);
+    pickGroup(targets, i, j, health, weights, now, plan);
     i = j;
   }
   if (plan.length === 0 && targets.length > 0) {
     let best = targets[0]!;
     let bestWait = Infinity;
     for (const t of targets) {
-      const w = waitMs(healthOf(t), now);
+      const w = waitMs(health.get(t), now);
       if (w < bestWait) {
         best = t;
         bestWait = w;
@@ -45,10 +67,10 @@ export function planTargets(route: Route, healthOf: HealthOf, now: number): Targ
   return plan;
 }
 
-function pickGroup(targets: Target[], from: number, to: number, healthOf: HealthOf, now: number, plan: Target[]): void {
+function pickGroup(targets: Target[], from: number, to: number, health: HealthReader, weights: RoundRobinWeights, now: number, plan: Target[]): void {
   if (to - from === 1) {
     const t = targets[from]!;
-    if (waitMs(healthOf(t), now) === 0) plan.push(t);
+    if (waitMs(health.get(t), now) === 0) plan.push(t);
     return;
   }
   const weighted: Target[] = [];
@@ -56,7 +78,7 @@ function pickGroup(targets: Target[], from: number, to: number, healthOf: Health
   let total = 0;
   for (let k = from; k < to; k++) {
     const t = targets[k]!;
-    if (waitMs(healthOf(t), now) > 0) continue;
+    if (waitMs(health.get(t), now) > 0) continue;
     if (t.weight > 0) {
       weighted.push(t);
       total += t.weight;
@@ -64,16 +86,16 @@ function pickGroup(targets: Target[], from: number, to: number, healthOf: Health
   }
   if (weighted.length) {
     let chosen = weighted[0]!;
-    let chosenHealth: TargetHealth | undefined;
+    let chosenWeight: RunningWeight | undefined;
     for (const t of weighted) {
-      const h = healthOf(t);
-      h.current += t.weight;
-      if (!chosenHealth || h.current > chosenHealth.current) {
+      const w = weights.of(t);
+      w.current += t.weight;
+      if (!chosenWeight || w.current > chosenWeight.current) {
         chosen = t;
-        chosenHealth = h;
+        chosenWeight = w;
       }
     }
-    chosenHealth!.current -= total;
+    chosenWeight!.current -= total;
     plan.push(chosen);
     if (weighted.length > 1) {
       const rest = weighted.filter((t) => t !== chosen).sort((a, b) => b.weight - a.weight);

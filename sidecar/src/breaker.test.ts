@@ -1,4 +1,4 @@
-import { CircuitBreaker, type CircuitState } from './breaker.ts';
+import { CircuitBreaker, stateAfter, type CircuitState } from './breaker.ts';
 
 describe('CircuitBreaker', () => {
   const policy = { consecutiveFailures: 3, openForMs: 1000 };
@@ -71,5 +71,34 @@ describe('CircuitBreaker', () => {
     b.success();
     expect(seen).toEqual(['open', 'half-open', 'closed']);
     expect(b.waitMs(2000)).toBe(0);
+  });
+});
+
+describe('stateAfter: the breaker read ahead', () => {
+  const policy = { consecutiveFailures: 3, openForMs: 1000 };
+  /** A breaker in `state` with `failures` failures so far. */
+  function breaker(state: CircuitState, failures: number): CircuitBreaker {
+    const b = new CircuitBreaker(policy);
+    if (state !== 'closed') b.trip(0);
+    if (state === 'half-open') b.acquire(1000);
+    b.failures = failures;
+    return b;
+  }
+  it.each([
+    ['closed', 0],
+    ['closed', 2],
+    ['half-open', 0],
+    ['open', 1],
+    ['open', 5],
+  ] as const)('says what the breaker does, from %s with %i failures', (state, failures) => {
+    for (const event of ['success', 'failure', 'trip', undefined] as const) {
+      const b = breaker(state, failures);
+      expect(b.state).toBe(state);
+      const predicted = stateAfter(b, event);
+      if (event === 'success') b.success();
+      else if (event === 'failure') b.failure(2000);
+      else if (event === 'trip') b.trip(2000);
+      expect([event, predicted]).toEqual([event, b.state]);
+    }
   });
 });

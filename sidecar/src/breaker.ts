@@ -8,7 +8,8 @@
  * While half-open, only the probe may pass: every other request skips the
  * target. A probe that never reports back (its request was abandoned) frees
  * the slot after openFor, so the breaker cannot wedge. The clock is passed
- * in, so tests drive time by hand.
+ * in, so tests drive time by hand. `stateAfter` is the same rule read
+ * ahead, without changing anything (the failover policy's look-ahead).
  */
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
@@ -19,7 +20,30 @@ export interface BreakerPolicyLike {
   openForMs: number;
 }
 
-export class CircuitBreaker {
+/** What a breaker is told of an outcome. */
+export type BreakerEvent = 'success' | 'failure' | 'trip';
+
+/** A breaker as its readers see it. */
+export interface BreakerView {
+  readonly state: CircuitState;
+  readonly failures: number;
+  readonly policy: Readonly<BreakerPolicyLike>;
+  waitMs(now: number): number;
+}
+
+/** Whether one more failure opens the breaker. */
+function failureTrips(b: BreakerView): boolean {
+  return b.state === 'half-open' || b.failures + 1 >= b.policy.consecutiveFailures;
+}
+
+/** The state a breaker would be in after `event` (none: as it is). */
+export function stateAfter(b: BreakerView, event: BreakerEvent | undefined): CircuitState {
+  if (event === 'success') return 'closed';
+  if (event === 'trip' || (event === 'failure' && failureTrips(b))) return 'open';
+  return b.state;
+}
+
+export class CircuitBreaker implements BreakerView {
   state: CircuitState = 'closed';
   failures = 0;
   /** When open: the time the next probe may go. When half-open: when an unanswered probe expires. */
@@ -61,8 +85,9 @@ export class CircuitBreaker {
   }
 
   failure(now: number): void {
+    const trips = failureTrips(this);
     this.failures++;
-    if (this.state === 'half-open' || this.failures >= this.policy.consecutiveFailures) this.trip(now);
+    if (trips) this.trip(now);
   }
 
   /** Opens at once (an auth failure, or a failed probe). */

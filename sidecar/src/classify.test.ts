@@ -1,3 +1,4 @@
+import { UpstreamAbortedError } from './errors.ts';
 import { classifyNetworkError, classifyStatus, hintFromError } from './classify.ts';
 
 describe('classifyStatus (SPEC section 5)', () => {
@@ -51,4 +52,8 @@ describe('classifyNetworkError', () => {
   });
   it('looks through causes', () => expect(classifyNetworkError(new Error('fetch failed', { cause: err('ECONNRESET') }))).toBe('connection-error'));
   it('leaves other errors alone', () => expect(classifyNetworkError(new TypeError('x'))).toBeUndefined());
+  it('an exchange we aborted is no network failure, whatever its cause', () => {
+    expect(classifyNetworkError(new UpstreamAbortedError('the request was aborted', 'deadline'))).toBeUndefined();
+    expect(classifyNetworkError(new UpstreamAbortedError('the request was aborted', err('ECONNRESET')))).toBeUndefined();
+  });
 });

@@ -2,6 +2,7 @@
  * Decides the error class of an upstream failure (SPEC section 5). Pure.
  */
 import type { ErrorClass } from './error-classes.ts';
+import { UpstreamAbortedError } from './errors.ts';
 
 /** What the body of an error said, beyond its status. */
 export type ErrorHint = 'context-window' | 'quota' | undefined;
@@ -64,10 +65,15 @@ const CONNECTION_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** The class of a thrown network error, or undefined when it is none of ours. */
+/**
+ * The class of a thrown network error, or undefined when it is none. An
+ * exchange we aborted (UpstreamAbortedError) is none: its caller knows why
+ * (the signal's reason), and nothing in its causes is the network's.
+ */
 export function classifyNetworkError(err: unknown): 'timeout' | 'connection-error' | undefined {
   let e: unknown = err;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    if (e instanceof UpstreamAbortedError) return undefined;
     const code = (e as { code?: unknown }).code;
     // undici's parser error on bytes that are not HTTP has a name but no code.
     if ((e as { name?: unknown }).name === 'HTTPParserError') return 'connection-error';

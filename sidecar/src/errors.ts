@@ -1,10 +1,32 @@
 /**
- * Typed errors with stable codes. Everything below the HTTP edge throws
- * these; only http-errors.ts turns them into status codes and bodies.
- * No message may ever carry an API key: messages are built from our own
- * words and the provider's error text, never from request headers.
+ * The sidecar's typed errors, each with a stable code from SidecarErrorCode.
+ * Everything below the HTTP edge throws these; error-table.ts says how each
+ * code reaches a client and http-errors.ts writes it. No message may ever
+ * carry an API key: messages are built from our own words and the
+ * provider's error text, never from request headers.
  */
+import { LlmrouteError } from '../../common/errors.ts';
 import type { ErrorClass } from './error-classes.ts';
+
+/** The codes of BadRequestError: the client's request as sent cannot be served. */
+export type BadRequestCode = 'invalid_request' | 'invalid_body' | 'invalid_json' | 'missing_model';
+
+/** Every code a sidecar error carries; error-table.ts has one row for each. */
+export type SidecarErrorCode =
+  | BadRequestCode
+  | 'request_too_large'
+  | 'model_not_found'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'draining'
+  | 'upstream_rejected'
+  | 'all_targets_failed'
+  | 'stream_error'
+  | 'stream_timeout'
+  | 'client_closed'
+  | 'invalid_config'
+  // undici's own code for an aborted request: ours stands in for it, and the transport's errors are read by code.
+  | 'UND_ERR_ABORTED';
 
 export interface AttemptRecord {
   target: string;
@@ -12,54 +34,41 @@ export interface AttemptRecord {
   status: number | null;
 }
 
-export class LlmrouteError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LlmrouteError';
-    this.code = code;
-  }
-}
-
 /** The client's request cannot be served as sent (400). */
-export class BadRequestError extends LlmrouteError {
+export class BadRequestError extends LlmrouteError<BadRequestCode> {
   readonly param: string | null;
-  constructor(message: string, param: string | null = null, code = 'invalid_request') {
+  constructor(message: string, param: string | null = null, code: BadRequestCode = 'invalid_request') {
     super(code, message);
-    this.name = 'BadRequestError';
     this.param = param;
   }
 }
 
 /** The request body is larger than the limit (413). */
-export class BodyTooLargeError extends LlmrouteError {
+export class BodyTooLargeError extends LlmrouteError<'request_too_large'> {
   readonly limitBytes: number;
   constructor(limitBytes: number) {
     super('request_too_large', `request body is larger than ${limitBytes} bytes`);
-    this.name = 'BodyTooLargeError';
     this.limitBytes = limitBytes;
   }
 }
 
 /** No route has this name or alias (404). */
-export class ModelNotFoundError extends LlmrouteError {
+export class ModelNotFoundError extends LlmrouteError<'model_not_found'> {
   readonly model: string;
   constructor(model: string) {
     super('model_not_found', `model '${model.slice(0, 200)}' is not a route or alias of this sidecar; GET /v1/models lists them`);
-    this.name = 'ModelNotFoundError';
     this.model = model;
   }
 }
 
 /** No such endpoint (404) or wrong method (405). */
-export class NotFoundError extends LlmrouteError {
+export class NotFoundError extends LlmrouteError<'not_found' | 'method_not_allowed'> {
   readonly method: string;
   readonly path: string;
   readonly allowed: string | undefined;
   constructor(method: string, path: string, allowed?: string) {
     const p = path.slice(0, 200);
     super(allowed ? 'method_not_allowed' : 'not_found', allowed ? `${method} is not allowed on ${p}; use ${allowed}` : `no endpoint ${method} ${p}`);
-    this.name = 'NotFoundError';
     this.method = method;
     this.path = path;
     this.allowed = allowed;
@@ -67,18 +76,18 @@ export class NotFoundError extends LlmrouteError {
 }
 
 /** The sidecar is draining after SIGTERM and takes no new requests (503). */
-export class DrainingError extends LlmrouteError {
+export class DrainingError extends LlmrouteError<'draining'> {
   constructor() {
     super('draining', 'the sidecar is shutting down and takes no new requests');
-    this.name = 'DrainingError';
   }
 }
 
 /**
  * The provider's answer goes back to the client as it is, in OpenAI's shape:
- * a bad request, or a class the route does not fall back on.
+ * a bad request, or a class the route does not fall back on; or, inside a
+ * committed stream, the provider's error event.
  */
-export class UpstreamRejectedError extends LlmrouteError {
+export class UpstreamRejectedError extends LlmrouteError<'upstream_rejected'> {
   readonly status: number;
   readonly type: string;
   readonly errorCode: string | null;
@@ -86,7 +95,6 @@ export class UpstreamRejectedError extends LlmrouteError {
   readonly attempts: AttemptRecord[];
   constructor(status: number, type: string, errorCode: string | null, message: string, param: string | null, attempts: AttemptRecord[]) {
     super('upstream_rejected', message);
-    this.name = 'UpstreamRejectedError';
     this.status = status;
     this.type = type;
     this.errorCode = errorCode;
@@ -96,7 +104,7 @@ export class UpstreamRejectedError extends LlmrouteError {
 }
 
 /** Every target failed (429 when all were rate-limited, 504 on the total deadline, else 502). */
-export class AllTargetsFailedError extends LlmrouteError {
+export class AllTargetsFailedError extends LlmrouteError<'all_targets_failed'> {
   readonly route: string;
   readonly attempts: AttemptRecord[];
   readonly reason: 'rate-limited' | 'deadline' | 'failed';
@@ -111,7 +119,6 @@ export class AllTargetsFailedError extends LlmrouteError {
           ? `route '${route}': every target is rate-limited`
           : `route '${route}': every target failed (${attempts.length} attempt(s))`,
     );
-    this.name = 'AllTargetsFailedError';
     this.route = route;
     this.attempts = attempts;
     this.reason = reason;
@@ -119,14 +126,58 @@ export class AllTargetsFailedError extends LlmrouteError {
   }
 }
 
+/**
+ * A committed stream broke (the upstream failed, stalled or the total
+ * deadline ran out): its client gets this as the last SSE event, and no
+ * [DONE]. The message says so; `errorClass` is the event's code.
+ */
+export class StreamFailedError extends LlmrouteError<'stream_error' | 'stream_timeout'> {
+  readonly errorClass: ErrorClass;
+  constructor(errorClass: ErrorClass, message: string) {
+    super(errorClass === 'timeout' ? 'stream_timeout' : 'stream_error', `${message} after the stream started`);
+    this.errorClass = errorClass;
+  }
+}
+
+/** The client went away before an answer: nothing is sent (counted as 499). */
+export class ClientClosedError extends LlmrouteError<'client_closed'> {
+  constructor() {
+    super('client_closed', 'the client closed the connection');
+  }
+}
+
+/**
+ * We aborted an upstream exchange (the request's signal, a body over its
+ * limit, a stream its reader closed). `cause` is the signal's reason when
+ * there was one. The code is undici's, as undici's own aborts carry it.
+ */
+export class UpstreamAbortedError extends LlmrouteError<'UND_ERR_ABORTED'> {
+  constructor(message: string, cause?: unknown) {
+    super('UND_ERR_ABORTED', message, cause === undefined ? undefined : { cause });
+  }
+}
+
 /** The config file is invalid (at start-up: exit 2; on reload: the last good one stays). */
-export class ConfigError extends LlmrouteError {
+export class ConfigError extends LlmrouteError<'invalid_config'> {
   readonly problems: string[];
   readonly file: string | undefined;
   constructor(problems: string[], file?: string) {
     super('invalid_config', `${file ? `${file}: ` : ''}invalid config:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
     this.problems = problems;
     this.file = file;
   }
 }
+
+/** Every error class of the sidecar, one per row group of error-table.ts. */
+export type SidecarError =
+  | BadRequestError
+  | BodyTooLargeError
+  | ModelNotFoundError
+  | NotFoundError
+  | DrainingError
+  | UpstreamRejectedError
+  | AllTargetsFailedError
+  | StreamFailedError
+  | ClientClosedError
+  | UpstreamAbortedError
+  | ConfigError;

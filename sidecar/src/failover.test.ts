@@ -2,7 +2,9 @@ import type { AttemptInput, AttemptResult, Failure } from './attempt.ts';
 import type { Route } from './config/runtime-config.ts';
 import { AllTargetsFailedError, UpstreamRejectedError } from './errors.ts';
 import { runFailover, type FailoverRequest } from './failover.ts';
+import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
+import { SILENT_OBSERVER } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
 import { routeWith } from './testing/route.ts';
 
@@ -14,7 +16,10 @@ function harness(route: Route, script: Script) {
   const calls: string[] = [];
   const sleeps: number[] = [];
   const health = new HealthRegistry();
-  health.adopt({ listen: { host: '', port: 0 }, admin: { host: '', port: 0 }, routes: [route], models: new Map() });
+  const weights = new RoundRobinWeights();
+  const config = { listen: { host: '', port: 0 }, admin: { host: '', port: 0 }, routes: [route], models: new Map() };
+  health.adopt(config);
+  weights.adopt(config);
   const fallbacks: string[] = [];
   const attempt = async (input: AttemptInput): Promise<AttemptResult> => {
     calls.push(input.target.name);
@@ -37,11 +42,12 @@ function harness(route: Route, script: Script) {
     };
     const promise = runFailover(req, {
       health,
+      weights,
       adapterFor,
       attempt,
       now: () => clock,
       random: () => 0.5,
-      onFallback: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`),
+      observer: { ...SILENT_OBSERVER, fellBack: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`) },
     });
     return { req, promise, controller };
   };

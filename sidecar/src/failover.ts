@@ -1,24 +1,26 @@
 /**
  * The failover loop: runs one client request through a route's targets
- * until one commits. Retries the same target with backoff (or after its
- * Retry-After), moves on by the route's fallbackOn, feeds the breakers and
- * cooldowns, and keeps the whole thing inside the total deadline. Returns
- * the committed result or throws a typed error (errors.ts).
+ * until one commits. It only carries out what failover-policy.ts decides
+ * after each try (sleeps before a retry, moves on, throws), hands the
+ * health changes to HealthRegistry and reports to the RequestObserver.
+ * Returns the committed result or throws a typed error (errors.ts).
  */
 import { attempt, type AttemptResult, type Failure } from './attempt.ts';
-import { backoffDelayMs } from './backoff.ts';
-import { planTargets, waitMs } from './balancer.ts';
+import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
-import { AllTargetsFailedError, LlmrouteError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
+import type { ErrorClass } from './error-classes.ts';
+import { AllTargetsFailedError, ClientClosedError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
+import { decide, decideAfterCommit, decideExhausted } from './failover-policy.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
+import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
 import type { HealthRegistry } from './target-health.ts';
 
 export interface FailoverDeps {
   health: HealthRegistry;
   adapterFor: (provider: ProviderName) => ProviderAdapter;
-  onAttempt?: (route: Route, target: Target, outcome: string, failure?: Failure) => void;
-  onFallback?: (route: Route, from: Target, to: Target, reason: string) => void;
-  onCooldown?: (route: Route, target: Target, ms: number) => void;
+  /** Smooth round robin's running weights; without them a request plans as if it were the first. */
+  weights?: RoundRobinWeights;
+  observer?: RequestObserver;
   now?: () => number;
   random?: () => number;
   /** The one-try function; tests put a scripted one here. */
@@ -40,32 +42,25 @@ export interface FailoverRequest {
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
 
-class ClientClosedError extends LlmrouteError {
-  constructor() {
-    super('client_closed', 'the client closed the connection');
-  }
-}
-export { ClientClosedError };
-
-const RETRYABLE = new Set(['server-error', 'timeout', 'connection-error']);
-
 export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Promise<Committed> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const tryOnce = deps.attempt ?? attempt;
+  const observer = deps.observer ?? SILENT_OBSERVER;
+  const { health } = deps;
   const { route } = req;
-  const healthOf = (t: Target) => deps.health.get(t);
-  const plan = planTargets(route, healthOf, now());
-  const forced = plan.length === 1 && waitMs(healthOf(plan[0]!), now()) > 0;
-  let previous: { target: Target; reason: string } | undefined;
+  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), now());
+  // A plan of one target that cannot take traffic yet (all were out): it is tried anyway.
+  const forced = plan.length === 1 && waitMs(health.get(plan[0]!), now()) > 0;
+  let previous: { target: Target; reason: ErrorClass } | undefined;
 
   for (const target of plan) {
-    const health = healthOf(target);
+    const h = health.get(target);
     // The plan was made a moment ago; another request may have taken the half-open probe since.
-    if (!health.breaker.acquire(now()) && !forced) continue;
+    if (!health.admit(h, now()) && !forced) continue;
     if (previous) {
       req.fallbacks++;
-      deps.onFallback?.(route, previous.target, target, previous.reason);
+      observer.fellBack(route, previous.target, target, previous.reason);
     }
     const adapter = deps.adapterFor(target.provider);
 
@@ -75,82 +70,38 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       const result = await tryOnce({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs });
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
-        health.breaker.success();
-        deps.onAttempt?.(route, target, 'ok');
+        health.apply(h, decideAfterCommit(), now);
+        observer.attemptFinished(route, target, 'ok');
         return { ...result, target };
       }
       const f = result.failure;
-      if (f.cause === 'client-closed') throw new ClientClosedError();
-      if (f.cause === 'deadline') {
-        req.attempts.push({ target: target.name, class: 'timeout', status: null });
-        deps.onAttempt?.(route, target, 'timeout', f);
-        throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      }
-      req.attempts.push({ target: target.name, class: f.errorClass, status: f.status });
-      deps.onAttempt?.(route, target, f.errorClass, f);
-
       const t = now();
-      switch (f.errorClass) {
-        case 'server-error':
-        case 'timeout':
-        case 'connection-error':
-          health.breaker.failure(t);
-          break;
-        case 'auth':
-          health.breaker.trip(t);
-          break;
-        case 'rate-limit':
-          if (f.retryAfterMs !== undefined) {
-            health.cooldownUntil = Math.max(health.cooldownUntil, t + f.retryAfterMs);
-            deps.onCooldown?.(route, target, f.retryAfterMs);
-          }
-          break;
-        default:
-          // bad-request, context-window: the provider is up and answering.
-          health.breaker.success();
-      }
+      const d = decide(f, route, retry, h, t, req.deadlineAt, random);
+      if (d.action === 'abandon') throw new ClientClosedError();
+      // A try the total deadline cut short is recorded as a timeout.
+      const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
+      req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
+      observer.attemptFinished(route, target, cls, f);
+      health.apply(h, d.health, now);
+      if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
 
-      if (f.errorClass === 'bad-request') throw rejected(f, req.attempts);
-      if (f.errorClass === 'context-window' && !route.fallbackOn.has('context-window')) throw rejected(f, req.attempts);
-
-      // Another try on the same target?
-      let waitFor: number | undefined;
-      if (retry < route.retry.attempts && health.breaker.state !== 'open') {
-        if (RETRYABLE.has(f.errorClass)) waitFor = backoffDelayMs(retry, route.retry.backoffInitialMs, route.retry.backoffMaxMs, random);
-        else if (f.errorClass === 'rate-limit') {
-          if (f.retryAfterMs === undefined) waitFor = backoffDelayMs(retry, route.retry.backoffInitialMs, route.retry.backoffMaxMs, random);
-          else if (f.retryAfterMs <= route.retry.retryAfterCapMs) waitFor = f.retryAfterMs;
-        }
-      }
-      if (waitFor !== undefined && waitFor < req.deadlineAt - now()) {
-        await sleep(waitFor, req.signal);
+      if (d.action === 'retry') {
+        await sleep(d.waitMs, req.signal);
         if (req.signal.aborted) {
           if (req.signal.reason === 'client-closed') throw new ClientClosedError();
           throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
         }
         continue;
       }
-
-      // Move on, when the route falls back on this class; otherwise the client gets this error.
-      if (f.errorClass !== 'auth' && f.errorClass !== 'context-window' && !route.fallbackOn.has(f.errorClass)) {
-        if (f.providerError) throw rejected(f, req.attempts);
-        throw new AllTargetsFailedError(route.name, req.attempts, 'failed');
-      }
-      previous = { target, reason: f.errorClass };
+      if (d.action === 'reject') throw rejected(f, req.attempts);
+      if (d.action === 'fail') throw new AllTargetsFailedError(route.name, req.attempts, d.reason, d.retryAfterSeconds);
+      previous = { target, reason: d.reason };
       break;
     }
   }
 
-  // A last try's timeout that was cut to the time left is the total deadline running out (504), not a failure (502).
-  if (now() >= req.deadlineAt) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-  if (req.attempts.length > 0 && req.attempts.every((a) => a.class === 'rate-limit')) {
-    const t = now();
-    let soonest = Infinity;
-    for (const target of route.targets) soonest = Math.min(soonest, Math.max(0, healthOf(target).cooldownUntil - t));
-    const seconds = Number.isFinite(soonest) ? Math.max(1, Math.ceil(soonest / 1000)) : 1;
-    throw new AllTargetsFailedError(route.name, req.attempts, 'rate-limited', seconds);
-  }
-  throw new AllTargetsFailedError(route.name, req.attempts, 'failed');
+  const end = decideExhausted(route, req.attempts, health, now(), req.deadlineAt);
+  throw new AllTargetsFailedError(route.name, req.attempts, end.reason, end.retryAfterSeconds);
 }
 
 function rejected(f: Failure, attempts: AttemptRecord[]): UpstreamRejectedError {

@@ -1,18 +1,11 @@
 /**
- * The edge: turns typed errors into HTTP statuses and OpenAI-shaped error
- * bodies ({"error": {"message", "type", "code", "param"}}). Nothing else
- * decides a status code.
+ * The edge: writes typed errors as a client reads them, by their row in
+ * error-table.ts: an HTTP error response (status, headers and an
+ * OpenAI-shaped body, {"error": {"message", "type", "code", "param"}}), or
+ * the SSE error event that ends a stream broken after its commit point.
  */
-import {
-  AllTargetsFailedError,
-  BadRequestError,
-  BodyTooLargeError,
-  DrainingError,
-  LlmrouteError,
-  ModelNotFoundError,
-  NotFoundError,
-  UpstreamRejectedError,
-} from './errors.ts';
+import { errorRow, NOT_OURS, type ErrorRow } from './error-table.ts';
+import type { SidecarError } from './errors.ts';
 
 export interface ErrorResponse {
   status: number;
@@ -21,34 +14,28 @@ export interface ErrorResponse {
 }
 
 export function errorResponse(err: unknown): ErrorResponse {
-  if (err instanceof AllTargetsFailedError) {
-    const status = err.reason === 'rate-limited' ? 429 : err.reason === 'deadline' ? 504 : 502;
-    return {
-      status,
-      headers: err.reason === 'rate-limited' && err.retryAfterSeconds ? { 'retry-after': String(err.retryAfterSeconds) } : {},
-      body: { error: { message: err.message, type: 'llmroute_all_targets_failed', code: err.reason === 'deadline' ? 'deadline_exceeded' : err.reason === 'rate-limited' ? 'rate_limited' : 'all_targets_failed', param: null, attempts: err.attempts } },
-    };
-  }
-  if (err instanceof UpstreamRejectedError) {
-    return {
-      status: err.status >= 400 && err.status < 600 ? err.status : 502,
-      headers: {},
-      body: { error: { message: err.message, type: err.type, code: err.errorCode, param: err.param, attempts: err.attempts } },
-    };
-  }
-  if (err instanceof ModelNotFoundError) return simple(404, err, 'invalid_request_error', 'model');
-  if (err instanceof BadRequestError) return simple(400, err, 'invalid_request_error', err.param);
-  if (err instanceof BodyTooLargeError) return simple(413, err, 'invalid_request_error', null);
-  if (err instanceof NotFoundError) {
-    const r = simple(err.allowed ? 405 : 404, err, 'invalid_request_error', null);
-    if (err.allowed) r.headers.allow = err.allowed;
-    return r;
-  }
-  if (err instanceof DrainingError) return { ...simple(503, err, 'llmroute_unavailable', null), headers: { 'retry-after': '1', connection: 'close' } };
-  if (err instanceof LlmrouteError) return simple(500, err, 'llmroute_internal_error', null);
-  return { status: 500, headers: {}, body: { error: { message: 'internal error', type: 'llmroute_internal_error', code: 'internal_error', param: null } } };
+  const row = errorRow(err);
+  if (!row) return { status: NOT_OURS.status, headers: {}, body: { error: { message: NOT_OURS.message, type: NOT_OURS.type, code: NOT_OURS.code, param: null } } };
+  const e = err as SidecarError;
+  const error: Record<string, unknown> = errorFields(row, e);
+  if (row.attempts) error.attempts = row.attempts(e);
+  return {
+    status: typeof row.status === 'number' ? row.status : row.status(e),
+    headers: row.headers ? row.headers(e) : {},
+    body: { error },
+  };
 }
 
-function simple(status: number, err: LlmrouteError, type: string, param: string | null): ErrorResponse {
-  return { status, headers: {}, body: { error: { message: err.message, type, code: err.code, param } } };
+/** `data: {"error": ...}`, the last event of a stream that broke after its commit point. */
+export function sseErrorEvent(err: SidecarError): string {
+  return `data: ${JSON.stringify({ error: errorFields(errorRow(err)!, err) })}\n\n`;
+}
+
+function errorFields(row: ErrorRow<SidecarError>, e: SidecarError): { message: string; type: string; code: string | null; param: string | null } {
+  return {
+    message: e.message,
+    type: typeof row.type === 'string' ? row.type : row.type(e),
+    code: row.code ? row.code(e) : e.code,
+    param: row.param ? row.param(e) : null,
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * Puts the sidecar together: the config (and its watcher), target health,
- * metrics, the API server and the admin server. `startSidecar` listens;
+ * Puts the sidecar together: the config (and its watcher), target health
+ * and round-robin weights, metrics and the request observer that feeds
+ * them, the API server and the admin server. `startSidecar` listens;
  * `drain` is the SIGTERM path: fail /readyz, stop accepting, let requests
  * in flight finish (up to the drain timeout), then close.
  */
@@ -14,7 +15,9 @@ import type { LoadedConfig } from './config/load-config.ts';
 import type { RuntimeConfig } from './config/runtime-config.ts';
 import type { Logger } from '../../common/log.ts';
 import { Metrics } from './metrics.ts';
+import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
+import { MetricsLogObserver } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
 import { closeUpstreams } from './upstream.ts';
 
@@ -50,15 +53,15 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const log = o.log;
   const metrics = new Metrics();
   const health = new HealthRegistry();
+  const weights = new RoundRobinWeights();
+  const observer = new MetricsLogObserver(metrics, log);
   let config = o.initial.config;
   let draining = false;
 
-  health.onCircuitChange = (target, state) => {
-    metrics.circuitState(target.route, target.name, state);
-    log.warn('circuit state changed', { route: target.route, target: target.name, state });
-  };
+  health.onCircuitChange = (target, state) => observer.circuitChanged(target, state);
   const adopt = (c: RuntimeConfig): void => {
     health.adopt(c);
+    weights.adopt(c);
     const live = new Set<string>();
     for (const r of c.routes) {
       for (const t of r.targets) {
@@ -74,27 +77,13 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
 
   const api: ApiServer = createApiServer({
     config: () => config,
-    metrics,
-    log,
+    observer,
     isDraining: () => draining,
     headersTimeoutMs: o.headersTimeoutMs,
     connectionsCheckingIntervalMs: o.connectionsCheckingIntervalMs,
     health,
+    weights,
     adapterFor,
-    onAttempt: (route, target, outcome, failure) => {
-      metrics.attempt(route.name, target.name, outcome);
-      if (failure && log.enabled('info')) {
-        log.info('upstream attempt failed', { route: route.name, target: target.name, class: outcome, status: failure.status, error: failure.message });
-      }
-    },
-    onFallback: (route, from, to, reason) => {
-      metrics.fallback(route.name, from.name, to.name, reason);
-      log.info('falling back', { route: route.name, from: from.name, to: to.name, reason });
-    },
-    onCooldown: (route, target, ms) => {
-      metrics.cooldown(route.name, target.name);
-      log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
-    },
   });
   metrics.countInflightWith(api.inflight);
   const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });

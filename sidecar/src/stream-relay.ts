@@ -2,17 +2,26 @@
  * Sends a committed stream to the client as OpenAI SSE. Pulls from the
  * upstream only as fast as the client takes it (backpressure), and ends a
  * stream that breaks after the commit point with an explicit
- * `data: {"error": ...}` event and no [DONE]: never as a clean end.
+ * `data: {"error": ...}` event (http-errors.ts writes it) and no [DONE]:
+ * never as a clean end.
  */
 import type { ServerResponse } from 'node:http';
 import type { StreamSession } from './stream-session.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { classifyNetworkError } from './classify.ts';
+import { StreamFailedError, UpstreamRejectedError, type SidecarError } from './errors.ts';
+import { sseErrorEvent } from './http-errors.ts';
 import type { ProviderError, Usage } from './providers/types.ts';
+
+/** What broke a committed stream. */
+export interface StreamFailure {
+  errorClass: ErrorClass;
+  message: string;
+}
 
 export interface RelayResult {
   /** Undefined when the stream ended cleanly. */
-  failure?: { errorClass: ErrorClass; message: string } | undefined;
+  failure?: StreamFailure | undefined;
   usage?: Usage | undefined;
   clientGone: boolean;
 }
@@ -71,19 +80,18 @@ export async function relayStream(
   }
 }
 
-function endWithError(res: ServerResponse, errorClass: ErrorClass, message: string): { errorClass: ErrorClass; message: string } {
-  const type = errorClass === 'timeout' ? 'llmroute_stream_timeout' : 'llmroute_stream_error';
-  if (!res.writableEnded && !res.destroyed) {
-    res.end(`data: ${JSON.stringify({ error: { message: `${message} after the stream started`, type, code: errorClass, param: null } })}\n\n`);
-  }
+/** Ends the response with the error event (unless the client is gone), and says what broke. */
+function endWith(res: ServerResponse, err: SidecarError, errorClass: ErrorClass, message: string): StreamFailure {
+  if (!res.writableEnded && !res.destroyed) res.end(sseErrorEvent(err));
   return { errorClass, message };
 }
 
-function endWithProviderError(res: ServerResponse, e: ProviderError): { errorClass: ErrorClass; message: string } {
-  if (!res.writableEnded && !res.destroyed) {
-    res.end(`data: ${JSON.stringify({ error: { message: e.message, type: e.type, code: e.code, param: e.param ?? null } })}\n\n`);
-  }
-  return { errorClass: e.errorClass, message: e.message };
+function endWithError(res: ServerResponse, errorClass: ErrorClass, message: string): StreamFailure {
+  return endWith(res, new StreamFailedError(errorClass, message), errorClass, message);
+}
+
+function endWithProviderError(res: ServerResponse, e: ProviderError): StreamFailure {
+  return endWith(res, new UpstreamRejectedError(e.status, e.type, e.code, e.message, e.param ?? null, []), e.errorClass, e.message);
 }
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {

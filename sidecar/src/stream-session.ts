@@ -8,6 +8,7 @@
  * filling memory.
  */
 import type { Dispatcher } from 'undici';
+import { UpstreamAbortedError } from './errors.ts';
 import { SseParser } from './sse.ts';
 import type { StreamDecoder, StreamStep } from './providers/types.ts';
 
@@ -146,5 +147,5 @@ export class StreamSession implements StreamSink {
 }
 
 function sessionClosed(): Error {
-  return Object.assign(new Error('the stream was closed by its reader'), { code: 'UND_ERR_ABORTED' });
+  return new UpstreamAbortedError('the stream was closed by its reader');
 }

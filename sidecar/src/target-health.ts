@@ -1,52 +1,85 @@
 /**
- * The live state of every target: its circuit breaker, its rate-limit
- * cooldown and its weighted-round-robin counter. Kept by target key
- * (`route/target`) across config reloads, so a reload does not forget that
- * a provider is down.
+ * The live health of every target: its circuit breaker and its rate-limit
+ * cooldown. Kept by target key (`route/target`) across config reloads, so a
+ * reload does not forget that a provider is down. HealthRegistry is the one
+ * owner: breakers and cooldowns change only through admit() and apply(),
+ * which carry out what the failover policy (failover-policy.ts) decided.
+ * Everyone else reads them (HealthView).
  */
-import { CircuitBreaker, type CircuitState } from './breaker.ts';
+import { CircuitBreaker, type BreakerEvent, type BreakerView, type CircuitState } from './breaker.ts';
 import type { RuntimeConfig, Target } from './config/runtime-config.ts';
+import { TargetKeyed } from './target-keyed.ts';
 
-export interface TargetHealth {
-  breaker: CircuitBreaker;
+/** A target's health as the balancer and the failover policy read it. */
+export interface HealthView {
+  readonly breaker: BreakerView;
   /** Rate-limited until this time (ms since epoch); 0 when not cooling down. */
-  cooldownUntil: number;
-  /** Smooth weighted round robin's running weight. */
-  current: number;
+  readonly cooldownUntil: number;
 }
 
-export class HealthRegistry {
-  private readonly byKey = new Map<string, TargetHealth>();
+export interface TargetHealth extends HealthView {
+  readonly breaker: CircuitBreaker;
+  cooldownUntil: number;
+}
+
+/** Where readers look a target's health up. */
+export interface HealthReader {
+  get(target: Target): HealthView;
+}
+
+/** What one outcome does to a target's health. */
+export interface HealthChange {
+  /** What the breaker is told, if anything. */
+  readonly breaker?: BreakerEvent | undefined;
+  /** Cooling down until this time (ms since epoch), after a 429 with Retry-After. */
+  readonly cooldownUntil?: number | undefined;
+  /** That Retry-After, in ms (for the observer: apply() reads cooldownUntil). */
+  readonly cooldownMs?: number | undefined;
+}
+
+/** The breaker of a target from a config replaced while its request ran. */
+const STALE_BREAKER = { consecutiveFailures: 5, openForMs: 30_000 };
+
+export class HealthRegistry implements HealthReader {
+  private readonly targets = new TargetKeyed<TargetHealth>((route) => ({ breaker: new CircuitBreaker(route.breaker), cooldownUntil: 0 }));
   onCircuitChange?: ((target: Target, state: CircuitState) => void) | undefined;
 
   /** Adopts a new config: keeps the state of targets whose route and name are unchanged, drops the rest. */
   adopt(config: RuntimeConfig): void {
-    const live = new Set<string>();
-    for (const route of config.routes) {
-      for (const target of route.targets) {
-        live.add(target.key);
-        let h = this.byKey.get(target.key);
-        if (!h) {
-          h = { breaker: new CircuitBreaker(route.breaker), cooldownUntil: 0, current: 0 };
-          this.byKey.set(target.key, h);
-        }
-        h.breaker.policy = route.breaker;
-        h.breaker.onChange = (state) => this.onCircuitChange?.(target, state);
-      }
-    }
-    for (const key of this.byKey.keys()) if (!live.has(key)) this.byKey.delete(key);
+    this.targets.adopt(config, (h, route, target) => {
+      h.breaker.policy = route.breaker;
+      h.breaker.onChange = (state) => this.onCircuitChange?.(target, state);
+    });
   }
 
   get(target: Target): TargetHealth {
-    let h = this.byKey.get(target.key);
-    if (!h) {
-      // A target from a config that was replaced while this request ran.
-      h = { breaker: new CircuitBreaker({ consecutiveFailures: 5, openForMs: 30_000 }), cooldownUntil: 0, current: 0 };
-    }
-    return h;
+    return this.targets.get(target) ?? { breaker: new CircuitBreaker(STALE_BREAKER), cooldownUntil: 0 };
   }
 
   entries(): IterableIterator<[string, TargetHealth]> {
-    return this.byKey.entries();
+    return this.targets.entries();
+  }
+
+  /** Takes the target for one try: false when its breaker says skip it (open, or another request holds the probe). */
+  admit(h: TargetHealth, now: number): boolean {
+    return h.breaker.acquire(now);
+  }
+
+  /** Carries out a change the failover policy decided; the clock is read only for a failure or a trip. */
+  apply(h: TargetHealth, change: HealthChange, now: () => number): void {
+    switch (change.breaker) {
+      case 'success':
+        h.breaker.success();
+        break;
+      case 'failure':
+        h.breaker.failure(now());
+        break;
+      case 'trip':
+        h.breaker.trip(now());
+        break;
+      case undefined:
+        break;
+    }
+    if (change.cooldownUntil !== undefined) h.cooldownUntil = change.cooldownUntil;
   }
 }

@@ -11,6 +11,7 @@
 import type { Dispatcher } from 'undici';
 // undici's Agent module alone, not its index (see lean-imports.d.ts).
 import Agent from 'undici/lib/dispatcher/agent.js';
+import { UpstreamAbortedError } from './errors.ts';
 import type { UpstreamRequest } from './providers/types.ts';
 import type { StreamSink } from './stream-session.ts';
 
@@ -77,7 +78,7 @@ function isJson(headers: Record<string, string | string[] | undefined>): boolean
  * Sends a POST and resolves with the answer's head: with the whole body
  * (non-stream calls, errors, JSON), or once the body starts flowing into
  * `o.stream`. Rejects with undici's or the socket's error; when `signal`
- * aborts, with an UND_ERR_ABORTED error whose cause is the signal's reason.
+ * aborts, with an UpstreamAbortedError whose cause is the signal's reason.
  * An abort or a failure after the head reaches the stream as `fail`.
  */
 export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<UpstreamAnswer> {
@@ -93,7 +94,7 @@ export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Upst
     let limit = 0;
     let size = 0;
     const chunks: Buffer[] = [];
-    const abortError = (): Error => Object.assign(new Error('the request was aborted'), { name: 'AbortError', code: 'UND_ERR_ABORTED', cause: signal.reason as unknown });
+    const abortError = (): Error => new UpstreamAbortedError('the request was aborted', signal.reason);
     const onAbort = (): void => controller?.abort(abortError());
     const finish = (): void => {
       finished = true;
@@ -132,7 +133,7 @@ export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Upst
           size += chunk.length;
           if (size > limit) {
             answer(true);
-            c.abort(new Error('response body over the limit'));
+            c.abort(new UpstreamAbortedError('response body over the limit'));
             return;
           }
           chunks.push(chunk);

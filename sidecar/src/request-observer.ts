@@ -1,0 +1,148 @@
+/**
+ * What a request reports as it runs, in one interface: the failover loop's
+ * tries, fallbacks and cooldowns, the circuit changes they cause, and the
+ * API server's answers. MetricsLogObserver feeds them to Metrics and the
+ * Logger (the metrics of SPEC section 6, and the log lines). It is made
+ * once per sidecar and its methods take plain arguments, so reporting
+ * allocates nothing per request beyond the log lines it writes.
+ */
+import type { Logger } from '../../common/log.ts';
+import type { Failure } from './attempt.ts';
+import type { CircuitState } from './breaker.ts';
+import type { Route, Target } from './config/runtime-config.ts';
+import type { ErrorClass } from './error-classes.ts';
+import type { AttemptRecord } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import type { Usage } from './providers/types.ts';
+import type { StreamFailure } from './stream-relay.ts';
+
+/** How far a request got: its tries so far and its moves to another target (FailoverRequest has them). */
+export interface RequestProgress {
+  readonly attempts: readonly AttemptRecord[];
+  readonly fallbacks: number;
+}
+
+export interface RequestObserver {
+  /** One try ended: `ok`, or the class of its failure. */
+  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void;
+  fellBack(route: Route, from: Target, to: Target, reason: ErrorClass): void;
+  /** A 429 cooled the target down for `ms`. */
+  cooledDown(route: Route, target: Target, ms: number): void;
+  circuitChanged(target: Target, state: CircuitState): void;
+  /** Answered with an error before a route ran (a bad body, an unknown model); `route` is '' when none was found. */
+  refused(route: string, status: number): void;
+  /** A whole JSON answer went out. `started` is the request's performance.now(). */
+  served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void;
+  /** A stream committed: its head went out; its first content came at `firstContentAt` (performance.now()). */
+  streamCommitted(route: Route, target: Target, firstContentAt: number, started: number): void;
+  /** A committed stream broke; the client got an error event. */
+  streamBroke(route: Route, target: Target, failure: StreamFailure): void;
+  /** A committed stream ended, cleanly, broken or with its client gone. */
+  streamEnded(route: Route, target: Target, usage: Usage | undefined, clientGone: boolean, started: number): void;
+  /** The request failed with `status` (every target failed, or the provider's error went back). */
+  failed(route: Route, progress: RequestProgress, status: number, err: unknown, started: number): void;
+  /** The client went away before an answer. */
+  clientClosed(route: Route, progress: RequestProgress): void;
+  /** A bug: serving a request threw. */
+  unexpected(err: unknown): void;
+}
+
+/** Reports nothing (for tests and callers that watch nothing). */
+export const SILENT_OBSERVER: RequestObserver = Object.freeze({
+  attemptFinished: noop,
+  fellBack: noop,
+  cooledDown: noop,
+  circuitChanged: noop,
+  refused: noop,
+  served: noop,
+  streamCommitted: noop,
+  streamBroke: noop,
+  streamEnded: noop,
+  failed: noop,
+  clientClosed: noop,
+  unexpected: noop,
+});
+
+function noop(): void {}
+
+/** Seconds since `started` (a performance.now() time). */
+function since(started: number): number {
+  return (performance.now() - started) / 1000;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class MetricsLogObserver implements RequestObserver {
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+
+  constructor(metrics: Metrics, log: Logger) {
+    this.metrics = metrics;
+    this.log = log;
+  }
+
+  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void {
+    this.metrics.attempt(route.name, target.name, outcome);
+    if (failure && this.log.enabled('info')) {
+      this.log.info('upstream attempt failed', { route: route.name, target: target.name, class: outcome, status: failure.status, error: failure.message });
+    }
+  }
+
+  fellBack(route: Route, from: Target, to: Target, reason: ErrorClass): void {
+    this.metrics.fallback(route.name, from.name, to.name, reason);
+    this.log.info('falling back', { route: route.name, from: from.name, to: to.name, reason });
+  }
+
+  cooledDown(route: Route, target: Target, ms: number): void {
+    this.metrics.cooldown(route.name, target.name);
+    this.log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
+  }
+
+  circuitChanged(target: Target, state: CircuitState): void {
+    this.metrics.circuitState(target.route, target.name, state);
+    this.log.warn('circuit state changed', { route: target.route, target: target.name, state });
+  }
+
+  refused(route: string, status: number): void {
+    this.metrics.request(route, '', status);
+  }
+
+  served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void {
+    if (usage) this.metrics.countTokens(route.name, target.name, usage.prompt, usage.completion);
+    this.metrics.request(route.name, target.name, 200);
+    this.metrics.observeDuration(route.name, target.name, since(started));
+    if (this.log.enabled('debug')) this.log.debug('request served', { route: route.name, target: target.name, attempts: progress.attempts.length, fallbacks: progress.fallbacks });
+  }
+
+  streamCommitted(route: Route, target: Target, firstContentAt: number, started: number): void {
+    this.metrics.observeTtft(route.name, target.name, (firstContentAt - started) / 1000);
+  }
+
+  streamBroke(route: Route, target: Target, failure: StreamFailure): void {
+    this.metrics.streamError(route.name, target.name, failure.errorClass);
+    this.log.warn('stream failed after it started', { route: route.name, target: target.name, class: failure.errorClass, error: failure.message });
+  }
+
+  streamEnded(route: Route, target: Target, usage: Usage | undefined, clientGone: boolean, started: number): void {
+    if (usage) this.metrics.countTokens(route.name, target.name, usage.prompt, usage.completion);
+    this.metrics.request(route.name, target.name, clientGone ? 499 : 200);
+    this.metrics.observeDuration(route.name, target.name, since(started));
+  }
+
+  failed(route: Route, progress: RequestProgress, status: number, err: unknown, started: number): void {
+    this.metrics.request(route.name, '', status);
+    this.metrics.observeDuration(route.name, '', since(started));
+    this.log.warn('request failed', { route: route.name, status, attempts: progress.attempts, fallbacks: progress.fallbacks, error: (err as Error).message });
+  }
+
+  clientClosed(route: Route, progress: RequestProgress): void {
+    this.metrics.request(route.name, '', 499);
+    this.log.info('client closed the request before an answer', { route: route.name, attempts: progress.attempts.length });
+  }
+
+  unexpected(err: unknown): void {
+    this.log.error('unexpected error while serving a request', { error: messageOf(err) });
+  }
+}
