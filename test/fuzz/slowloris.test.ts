@@ -15,11 +15,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../common/log.ts';
 import { createApiServer } from '../../sidecar/src/api-server.ts';
 import { loadConfig } from '../../sidecar/src/config/load-config.ts';
-import { Metrics } from '../../sidecar/src/metrics.ts';
+import { createLogger } from '../../common/log.ts';
 import { adapterFor } from '../../sidecar/src/providers/index.ts';
+import { SILENT_OBSERVER } from '../../sidecar/src/request-observer.ts';
 import { startSidecar, type Sidecar } from '../../sidecar/src/sidecar.ts';
 import { HealthRegistry } from '../../sidecar/src/target-health.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
@@ -67,13 +67,11 @@ const chat = (): Promise<{ status: number }> => send(`${api}/v1/chat/completions
 
 describe('slowloris', () => {
   it("the sidecar's defaults: 20 s for the headers, checked every 30 s (Node's), 120 s for the whole request", () => {
-    const metrics = new Metrics(false);
-    const deps = { config: () => sidecar.current(), metrics, log: createLogger('error', () => {}), isDraining: () => false, health: new HealthRegistry(), adapterFor };
+    const deps = { config: () => sidecar.current(), observer: SILENT_OBSERVER, isDraining: () => false, health: new HealthRegistry(), adapterFor };
     // (node:http keeps connectionsCheckingInterval on the server; @types/node does not declare it)
     const timeouts = (s: Server & { connectionsCheckingInterval?: number }) => [s.headersTimeout, s.connectionsCheckingInterval, s.requestTimeout];
     const byDefault = timeouts(createApiServer(deps).server);
     const set = timeouts(createApiServer({ ...deps, headersTimeoutMs: HEADERS_TIMEOUT_MS, connectionsCheckingIntervalMs: CHECK_EVERY_MS }).server);
-    metrics.close();
     expect(byDefault).toEqual([20_000, 30_000, 120_000]);
     expect(set).toEqual([HEADERS_TIMEOUT_MS, CHECK_EVERY_MS, 120_000]);
   });
