@@ -30,7 +30,8 @@ export function toOpenApi(node: SchemaNode): OpenApi {
   }
   if (node.additionalProperties) out.additionalProperties = toOpenApi(node.additionalProperties);
   if (node.items) out.items = toOpenApi(node.items);
-  if (node.rules?.length) out['x-kubernetes-validations'] = node.rules.map((r) => ({ rule: r.cel, message: r.message }));
+  const cel = node.rules?.filter((r) => r.cel !== null) ?? [];
+  if (cel.length) out['x-kubernetes-validations'] = cel.map((r) => ({ rule: r.cel, message: r.message }));
   return out;
 }
 

@@ -40,7 +40,7 @@ describe('params', () => {
 
   it('refuses names that are not parameter names, and too many', () => {
     expect(problems({ targets: [target({ params: { drop: ['top p'] } })] })).toEqual(['targets[0].params.drop[0]: "top p" does not match ^[A-Za-z_][A-Za-z0-9_]*$']);
-    expect(problems({ targets: [target({ params: { set: { 'a-b': 1 } } })] })).toEqual(['targets[0].params.set: params.set: names must be parameter names (letters, digits and _)']);
+    expect(problems({ targets: [target({ params: { set: { 'a-b': 1 } } })] })).toEqual(['targets[0].params: params.set: names must be parameter names (letters, digits and _)']);
     const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, i]));
     expect(problems({ targets: [target({ params: { set: many } })] })).toEqual(['targets[0].params.set: takes at most 32 entries']);
     expect(problems({ targets: [target({ params: { keep: ['x'] } })] })).toEqual(['targets[0].params.keep: unknown field (known: drop, set)']);

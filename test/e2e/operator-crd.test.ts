@@ -63,6 +63,11 @@ describe('LLMRoute CRD (through the API server)', () => {
     ['backoff.initial > backoff.max', { targets: [openai('a')], retry: { backoff: { initial: '5s', max: '1s' } } }, /backoff.initial must not be longer than backoff.max/],
     ['duplicate aliases', { aliases: ['x', 'x'], targets: [openai('a')] }, /aliases must be unique/],
     ['an unknown provider', { targets: [openai('a', { provider: 'gemini' })] }, /supported values: "openai", "azure-openai", "anthropic", "openai-compatible"/],
+    ['maxRequestBody over 256Mi', { targets: [openai('a')], maxRequestBody: '257Mi' }, /maxRequestBody must be at most 256Mi/],
+    ['maxRequestBody 1Gi', { targets: [openai('a')], maxRequestBody: '1Gi' }, /maxRequestBody must be at most 256Mi/],
+    ['a maxRequestBody that is not a size', { targets: [openai('a')], maxRequestBody: '32MB' }, /spec.maxRequestBody in body should match/],
+    ['a parameter name with a space in params.drop', { targets: [openai('a', { params: { drop: ['top p'] } })] }, /spec.targets\[0\].params.drop\[0\] in body should match/],
+    ['maxTokens 0', { targets: [openai('a', { maxTokens: 0 })] }, /spec.targets\[0\].maxTokens in body should be greater than or equal to 1/],
   ])('refuses %s, with the rule in the message, and so does the TypeScript validator', async (_what, spec, message) => {
     const err = await rejection(spec);
     expect(err.status).toBe(422);
@@ -95,6 +100,14 @@ describe('LLMRoute CRD (through the API server)', () => {
       circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
     });
     expect(created.metadata.generation).toBe(1);
+  });
+
+  it('keeps params.set values of any JSON type as they are, and takes maxRequestBody up to 256Mi', async () => {
+    const set = { temperature: 1, reasoning_effort: 'low', thinking: { type: 'enabled', budget_tokens: 1024 }, stop: ['x'], flag: true };
+    const created = await create('params', { targets: [openai('a', { params: { drop: ['top_p'], set }, maxTokens: 64000 })], maxRequestBody: '256Mi' });
+    expect(created.spec.targets[0].params).toEqual({ drop: ['top_p'], set });
+    expect(created.spec.targets[0].maxTokens).toBe(64000);
+    expect(created.spec.maxRequestBody).toBe('256Mi');
   });
 
   it('serves the printer columns Ready, Targets, Primary and Age', async () => {
