@@ -41,6 +41,8 @@ const FAILED: FailDecision = Object.freeze({ action: 'fail', reason: 'failed', h
 
 /** Classes that are tried again on the same target (with backoff). */
 const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['server-error', 'timeout', 'connection-error']);
+/** Classes of a misconfigured target (a bad key, a wrong baseURL, a retired model): fall back whatever fallbackOn says. */
+const ALWAYS_FALLS_BACK: ReadonlySet<ErrorClass> = new Set(['auth', 'not-found']);
 
 /** After one failed try. `retry` counts the tries on this target before it (0 for its first). */
 export function decide(f: Failure, route: Route, retry: number, health: HealthView, now: number, deadlineAt: number, random: () => number): FailoverDecision {
@@ -54,8 +56,8 @@ export function decide(f: Failure, route: Route, retry: number, health: HealthVi
   const wait = retryWait(f, route, retry, stateAfter(health.breaker, change.breaker), random);
   if (wait !== undefined && wait < deadlineAt - now) return { action: 'retry', waitMs: wait, health: change };
 
-  // Move on, when the route falls back on this class (auth always does); otherwise the client gets this error.
-  if (cls !== 'auth' && cls !== 'context-window' && !route.fallbackOn.has(cls)) {
+  // Move on, when the route falls back on this class (auth and not-found always do); otherwise the client gets this error.
+  if (!ALWAYS_FALLS_BACK.has(cls) && cls !== 'context-window' && !route.fallbackOn.has(cls)) {
     return f.providerError ? { action: 'reject', health: change } : { action: 'fail', reason: 'failed', health: change };
   }
   return { action: 'fallback', reason: cls, health: change };
@@ -69,6 +71,7 @@ function healthChange(f: Failure, health: HealthView, now: number): HealthChange
     case 'connection-error':
       return FAILURE;
     case 'auth':
+    case 'not-found':
       return TRIP;
     case 'rate-limit':
       if (f.retryAfterMs === undefined) return NO_CHANGE;
