@@ -242,7 +242,7 @@ export interface RecordedRequest {
   stream: boolean;
   /** What was done; undefined when the request was refused before selection. */
   behaviour: Behaviour | undefined;
-  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `models`. */
+  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `model-not-found`, `models`. */
   outcome: string;
 }
 
@@ -289,6 +289,12 @@ export interface FakeProviderOptions {
   validate?: boolean;
   /** Requests kept in `requests` (oldest dropped). Default 10000; 0 keeps none. */
   maxRecords?: number;
+  /**
+   * The models (Azure: the deployments) this provider has. When set, a request for any other gets
+   * the real provider's 404: OpenAI `model_not_found`, Azure `DeploymentNotFound`, Anthropic
+   * `not_found_error` (a retired model, a renamed deployment). Default: every model exists.
+   */
+  knownModels?: string[];
 }
 
 export interface FakeProvider {
@@ -711,6 +717,12 @@ class FakeProviderServer implements FakeProvider {
       }
     }
 
+    const missing = this.missingModel(route, b0);
+    if (missing) {
+      this.outcome(rec, 'model-not-found');
+      return this.sendError(res, missing, dialect);
+    }
+
     const behaviour = this.select(rec);
     rec.behaviour = behaviour;
     this.outcome(rec, behaviour.kind);
@@ -724,6 +736,17 @@ class FakeProviderServer implements FakeProvider {
     const f = this.fallback;
     if (typeof f === 'function') return f(rec, n) ?? { kind: 'ok' };
     return f ?? { kind: 'ok' };
+  }
+
+  /** The provider's 404 for a model (Azure: a deployment) it does not have, when `knownModels` is set. */
+  private missingModel(route: Route, body: Record<string, unknown>): WireError | undefined {
+    const known = this.opts.knownModels;
+    if (!known) return undefined;
+    const model = route.deployment ?? (typeof body['model'] === 'string' ? body['model'] : '');
+    if (known.includes(model)) return undefined;
+    if (route.dialect === 'anthropic') return { status: 404, body: an.errorBody(404, {}, model) };
+    if (route.dialect === 'azure') return oa.azureDeploymentNotFound();
+    return { status: 404, body: oa.errorBody(404, {}, model, false) };
   }
 
   private checkAuth(route: Route, h: Record<string, string>, key: string): WireError | undefined {
