@@ -175,8 +175,20 @@ export interface StreamErrorBehaviour extends ReplyOverrides, ErrorFields {
   afterChunks: number;
 }
 
+/**
+ * A reasoning model thinking before its first content. Stream: SSE headers at once, then a
+ * keep-alive every `everyMs` (an SSE comment `: ping` as OpenAI-compatible servers send; Anthropic:
+ * its `ping` event) until `replyAfterMs`, then the whole reply. Non-stream: the reply after `replyAfterMs`.
+ */
+export interface PingsBehaviour extends ReplyOverrides {
+  kind: 'pings';
+  everyMs: number;
+  replyAfterMs: number;
+}
+
 export type Behaviour =
   | OkBehaviour
+  | PingsBehaviour
   | StatusBehaviour
   | RateLimitBehaviour
   | ContextWindowBehaviour
@@ -212,6 +224,7 @@ export const BEHAVIOUR_KINDS: readonly BehaviourKind[] = [
   'garbage',
   'split-sse',
   'stream-error',
+  'pings',
 ];
 
 /**
@@ -412,9 +425,10 @@ function routeOf(flavor: Flavor, method: string, pathname: string): Route | unde
   return undefined;
 }
 
-function isReply(b: Behaviour): b is OkBehaviour | CutBehaviour | StallBehaviour | DribbleBehaviour | TruncatedJsonBehaviour | SplitSseBehaviour | StreamErrorBehaviour {
+function isReply(b: Behaviour): b is OkBehaviour | PingsBehaviour | CutBehaviour | StallBehaviour | DribbleBehaviour | TruncatedJsonBehaviour | SplitSseBehaviour | StreamErrorBehaviour {
   switch (b.kind) {
     case 'ok':
+    case 'pings':
     case 'cut':
     case 'stall':
     case 'dribble':
@@ -906,6 +920,31 @@ class FakeProviderServer implements FakeProvider {
     }
   }
 
+  /** The 'pings' behaviour: keep-alives until the reply (see PingsBehaviour). */
+  private async pingsThenReply(job: Job, res: ServerResponse, route: Route, body: Record<string, unknown>, stream: boolean, b: PingsBehaviour, extra: Record<string, string> | undefined): Promise<void> {
+    const dialect = route.dialect;
+    if (!stream) {
+      await job.sleep(b.replyAfterMs);
+      if (!job.dead) this.send(res, 200, dialect, false, this.okBody(route, body, b), extra);
+      return;
+    }
+    this.sseHead(res, dialect, extra);
+    res.flushHeaders();
+    const ping = dialect === 'anthropic' ? 'event: ping\ndata: {"type": "ping"}\n\n' : ': ping\n\n';
+    const every = Math.max(1, b.everyMs);
+    let at = 0;
+    while (at + every < b.replyAfterMs) {
+      await job.sleep(every);
+      if (job.dead) return;
+      at += every;
+      res.write(ping);
+    }
+    await job.sleep(b.replyAfterMs - at);
+    if (job.dead) return;
+    const f = this.frames(route, body, b);
+    res.end(f.pre + f.content.join('') + f.post);
+  }
+
   private async execute(
     job: Job,
     req: IncomingMessage,
@@ -951,6 +990,9 @@ class FakeProviderServer implements FakeProvider {
         res.end(f.post);
         return;
       }
+
+      case 'pings':
+        return this.pingsThenReply(job, res, route, body, stream, b, extra);
 
       case 'status':
       case 'rate-limit': {
