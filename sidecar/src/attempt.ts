@@ -11,6 +11,7 @@ import type { Route, Target, Timeouts } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { StreamSession } from './stream-session.ts';
+import { refusedParam, shapeBody, shapes } from './request-params.ts';
 import { sendUpstream } from './upstream.ts';
 
 /** Why an attempt's signal was aborted. */
@@ -24,6 +25,8 @@ export interface Failure {
   providerError?: ProviderError | undefined;
   /** The request itself ended (deadline or client gone): no further tries. */
   cause?: 'deadline' | 'client-closed' | undefined;
+  /** A 400 refusing a parameter this try sent ("`temperature` is deprecated for this model"): request-params.ts. */
+  refusedParam?: string | undefined;
 }
 
 export type AttemptResult =
@@ -42,6 +45,8 @@ export interface AttemptInput {
   signal: AbortSignal;
   /** Milliseconds left of the total deadline. */
   remainingMs: number;
+  /** Parameters the target is known to refuse: dropped from its body (TargetHealth.refusedParams). */
+  refused?: ReadonlySet<string> | undefined;
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -61,6 +66,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       param: (err as { param?: string | null }).param ?? null,
     });
   }
+
+  if (shapes(target, input.refused)) upstream.body = shapeBody(upstream.body, target, input.refused);
 
   if (input.signal.aborted) return abortedFailure(input.signal.reason, t);
   const timeouts = tryTimeouts(t, stream, input.remainingMs);
@@ -87,7 +94,11 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       stream: session,
     });
     const status = res.statusCode;
-    if (status < 200 || status >= 300) return providerFailure(adapter, status, res.text, res.headers);
+    if (status < 200 || status >= 300) {
+      const failed = providerFailure(adapter, status, res.text, res.headers);
+      if (status === 400) failed.failure.refusedParam = refusedParam(failed.failure.providerError!, upstream.body, input.refused);
+      return failed;
+    }
     // A whole JSON body; for a stream request, an error the provider sent as 2xx or a provider that ignored `stream`.
     if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream);
     const prelude: string[] = [];
@@ -129,7 +140,7 @@ function responseLimit(status: number): number {
   return status >= 200 && status < 300 ? RESPONSE_LIMIT : ERROR_BODY_LIMIT;
 }
 
-function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): AttemptResult {
+function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): { ok: false; failure: Failure } {
   const perr = adapter.parseError(status, text);
   return { ok: false, failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(headers), providerError: perr } };
 }

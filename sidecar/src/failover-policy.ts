@@ -22,6 +22,8 @@ export type FailDecision = { action: 'fail'; reason: AllTargetsFailedError['reas
 export type FailoverDecision =
   /** Try the same target again after waitMs. */
   | { action: 'retry'; waitMs: number; health: HealthChange }
+  /** The target refused a parameter of the request: try it again at once without it (not counted against retry.attempts). */
+  | { action: 'retry-without'; param: string; health: HealthChange }
   /** Move on to the next target of the plan; `reason` is the class that moved it. */
   | { action: 'fallback'; reason: ErrorClass; health: HealthChange }
   /** The provider's error goes back to the client as it is (UpstreamRejectedError). */
@@ -50,7 +52,10 @@ export function decide(f: Failure, route: Route, retry: number, health: HealthVi
   if (f.cause === 'deadline') return DEADLINE;
   const cls = f.errorClass;
   const change = healthChange(f, health, now);
-  if (cls === 'bad-request') return { action: 'reject', health: change };
+  if (cls === 'bad-request') {
+    if (f.refusedParam !== undefined) return { action: 'retry-without', param: f.refusedParam, health: { breaker: 'success', refusedParam: f.refusedParam } };
+    return { action: 'reject', health: change };
+  }
   if (cls === 'context-window' && !route.fallbackOn.has('context-window')) return { action: 'reject', health: change };
 
   const wait = retryWait(f, route, retry, stateAfter(health.breaker, change.breaker), random);
