@@ -975,3 +975,25 @@ describe('knownModels: a model or deployment the provider does not have gets its
     expect((await post(`${f.url}/messages`, claude(), { headers: { 'anthropic-version': '2023-06-01' } })).status).toBe(200);
   });
 });
+
+describe('refusesParams: a model that refuses a parameter gets its real 400', () => {
+  const fakes: FakeProvider[] = [];
+  afterAll(() => Promise.all(fakes.map((f) => f.close())));
+
+  test("Anthropic: 400 invalid_request_error \"`temperature` is deprecated for this model.\"; without it, served", async () => {
+    const f = await startFakeProvider({ flavor: 'anthropic', refusesParams: ['temperature', 'top_k'] });
+    fakes.push(f);
+    const r = await post(`${f.url}/messages`, claude({ temperature: 0 }), { headers: { 'anthropic-version': '2023-06-01' } });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: '`temperature` is deprecated for this model.' } });
+    expect((await post(`${f.url}/messages`, claude(), { headers: { 'anthropic-version': '2023-06-01' } })).status).toBe(200);
+    expect(f.requests.map((q) => q.outcome)).toEqual(['param-refused', 'ok']);
+  });
+
+  test("OpenAI: 400 unsupported_parameter, as the SDK's BadRequestError", async () => {
+    const f = await startFakeProvider({ flavor: 'openai', refusesParams: ['temperature'] });
+    fakes.push(f);
+    const err = await sdk(f).chat.completions.create({ model: 'o3', temperature: 0, messages: MESSAGES as never }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'temperature' });
+  });
+});

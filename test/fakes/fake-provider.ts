@@ -255,7 +255,7 @@ export interface RecordedRequest {
   stream: boolean;
   /** What was done; undefined when the request was refused before selection. */
   behaviour: Behaviour | undefined;
-  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `model-not-found`, `models`. */
+  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `param-refused`, `model-not-found`, `models`. */
   outcome: string;
 }
 
@@ -308,6 +308,13 @@ export interface FakeProviderOptions {
    * `not_found_error` (a retired model, a renamed deployment). Default: every model exists.
    */
   knownModels?: string[];
+  /**
+   * Parameters the model refuses, as newer Claude models refuse temperature, top_p and top_k and
+   * OpenAI's reasoning models temperature: a request with one at its top level gets the real 400
+   * (Anthropic "`temperature` is deprecated for this model."; OpenAI "Unsupported parameter:
+   * 'temperature' is not supported with this model.", code unsupported_parameter).
+   */
+  refusesParams?: string[];
 }
 
 export interface FakeProvider {
@@ -731,6 +738,12 @@ class FakeProviderServer implements FakeProvider {
       }
     }
 
+    const refusal = this.refusedParam(route, b0);
+    if (refusal) {
+      this.outcome(rec, 'param-refused');
+      return this.sendError(res, refusal, dialect);
+    }
+
     const missing = this.missingModel(route, b0);
     if (missing) {
       this.outcome(rec, 'model-not-found');
@@ -750,6 +763,17 @@ class FakeProviderServer implements FakeProvider {
     const f = this.fallback;
     if (typeof f === 'function') return f(rec, n) ?? { kind: 'ok' };
     return f ?? { kind: 'ok' };
+  }
+
+  /** The provider's 400 for the first parameter of `refusesParams` the body has. */
+  private refusedParam(route: Route, body: Record<string, unknown>): WireError | undefined {
+    const name = this.opts.refusesParams?.find((p) => Object.hasOwn(body, p));
+    if (name === undefined) return undefined;
+    if (route.dialect === 'anthropic') return { status: 400, body: an.errorBody(400, { message: `\`${name}\` is deprecated for this model.` }, '') };
+    return {
+      status: 400,
+      body: JSON.stringify({ error: { message: `Unsupported parameter: '${name}' is not supported with this model.`, type: 'invalid_request_error', param: name, code: 'unsupported_parameter' } }),
+    };
   }
 
   /** The provider's 404 for a model (Azure: a deployment) it does not have, when `knownModels` is set. */
