@@ -7,6 +7,7 @@
  */
 import OpenAI, { APIError } from 'openai';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
+import { askChat } from '../support/chat-client.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 
 let openai: FakeProvider;
@@ -64,7 +65,7 @@ beforeEach(() => {
   claude.reset();
 });
 
-const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+const ask = (model: string) => askChat(client, model);
 
 describe('a 404 from a target falls back, not retried, and opens its circuit', () => {
   it('a retired OpenAI model (404 model_not_found) → the backup answers, even though fallbackOn lacks not-found', async () => {
