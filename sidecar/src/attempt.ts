@@ -5,15 +5,17 @@
  * the failover loop decides what happens next.
  */
 import type { ErrorClass } from './error-classes.ts';
+import { formatMs, StreamTimer, tryTimeouts, type TimeoutCause } from './attempt-timeouts.ts';
 import { classifyNetworkError } from './classify.ts';
-import type { Route, Target } from './config/runtime-config.ts';
+import type { Route, Target, Timeouts } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { StreamSession } from './stream-session.ts';
+import { refusedParam, shapeBody, shapes } from './request-params.ts';
 import { sendUpstream } from './upstream.ts';
 
 /** Why an attempt's signal was aborted. */
-export type AbortCause = 'deadline' | 'client-closed' | 'first-byte';
+export type AbortCause = 'deadline' | 'client-closed' | TimeoutCause;
 
 export interface Failure {
   errorClass: ErrorClass;
@@ -23,6 +25,8 @@ export interface Failure {
   providerError?: ProviderError | undefined;
   /** The request itself ended (deadline or client gone): no further tries. */
   cause?: 'deadline' | 'client-closed' | undefined;
+  /** A 400 refusing a parameter this try sent ("`temperature` is deprecated for this model"): request-params.ts. */
+  refusedParam?: string | undefined;
 }
 
 export type AttemptResult =
@@ -41,6 +45,8 @@ export interface AttemptInput {
   signal: AbortSignal;
   /** Milliseconds left of the total deadline. */
   remainingMs: number;
+  /** Parameters the target is known to refuse: dropped from its body (TargetHealth.refusedParams). */
+  refused?: ReadonlySet<string> | undefined;
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -61,22 +67,38 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     });
   }
 
-  if (input.signal.aborted) return abortedFailure(input.signal.reason);
-  // A stream's firstByte timeout runs until its first content chunk, past the headers: a stream
-  // gets a signal of its own (the request's, plus that timeout); a plain request uses the request's.
+  if (shapes(target, input.refused)) upstream.body = shapeBody(upstream.body, target, input.refused);
+
+  if (input.signal.aborted) return abortedFailure(input.signal.reason, t);
+  const timeouts = tryTimeouts(t, stream, input.remainingMs);
+  // A stream's firstByte and firstContent timeouts run past the headers: a stream gets a signal of
+  // its own (the request's, plus those) and one timer; a plain request uses the request's signal.
   const controller = stream ? new AbortController() : undefined;
   const onAbort = (): void => controller!.abort(input.signal.reason);
   if (controller) input.signal.addEventListener('abort', onAbort, { once: true });
   const signal = controller ? controller.signal : input.signal;
-  const firstByteMs = Math.min(t.firstByteMs, input.remainingMs);
-  const firstByteTimer = controller ? setTimeout(() => controller.abort('first-byte' satisfies AbortCause), firstByteMs) : undefined;
   let keepSession = false;
   let session: StreamSession | undefined;
+  let streamTimer: StreamTimer | undefined;
   try {
     session = stream ? new StreamSession(adapter.createStreamDecoder(target, body)) : undefined;
-    const res = await sendUpstream(upstream, { connectMs: t.connectMs, headersTimeoutMs: firstByteMs, bodyTimeoutMs: t.idleMs, signal, limitFor: responseLimit, stream: session });
+    if (controller && session && timeouts.stream) {
+      streamTimer = new StreamTimer(t, input.remainingMs, timeouts.stream, session, (cause) => controller.abort(cause satisfies AbortCause));
+    }
+    const res = await sendUpstream(upstream, {
+      connectMs: t.connectMs,
+      headersTimeoutMs: timeouts.headersMs,
+      bodyTimeoutMs: timeouts.bodyMs,
+      signal,
+      limitFor: responseLimit,
+      stream: session,
+    });
     const status = res.statusCode;
-    if (status < 200 || status >= 300) return providerFailure(adapter, status, res.text, res.headers);
+    if (status < 200 || status >= 300) {
+      const failed = providerFailure(adapter, status, res.text, res.headers);
+      if (status === 400) failed.failure.refusedParam = refusedParam(failed.failure.providerError!, upstream.body, input.refused);
+      return failed;
+    }
     // A whole JSON body; for a stream request, an error the provider sent as 2xx or a provider that ignored `stream`.
     if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream);
     const prelude: string[] = [];
@@ -102,13 +124,13 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       }
     }
   } catch (err) {
-    if (signal.aborted) return abortedFailure(signal.reason);
+    if (signal.aborted) return abortedFailure(signal.reason, t);
     const cls = classifyNetworkError(err);
-    if (cls) return fail(cls, null, describeNetworkError(err, cls));
+    if (cls) return fail(cls, null, describeNetworkError(err, cls, t, stream));
     // Anything else (a parser limit, a bug) must not crash the request: treat it as a failed try.
     return fail('server-error', null, `upstream failure: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
-    clearTimeout(firstByteTimer);
+    streamTimer?.cancel();
     if (controller) input.signal.removeEventListener('abort', onAbort);
     if (!keepSession) session?.destroy();
   }
@@ -118,7 +140,7 @@ function responseLimit(status: number): number {
   return status >= 200 && status < 300 ? RESPONSE_LIMIT : ERROR_BODY_LIMIT;
 }
 
-function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): AttemptResult {
+function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): { ok: false; failure: Failure } {
   const perr = adapter.parseError(status, text);
   return { ok: false, failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(headers), providerError: perr } };
 }
@@ -135,18 +157,24 @@ function fail(errorClass: ErrorClass, status: number | null, message: string, pr
   return { ok: false, failure: { errorClass, status, message, providerError } };
 }
 
-function abortedFailure(reason: unknown): AttemptResult {
+function abortedFailure(reason: unknown, t: Timeouts): AttemptResult {
   if (reason === 'deadline') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the total deadline ran out', cause: 'deadline' } };
   if (reason === 'client-closed') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the client went away', cause: 'client-closed' } };
-  return fail('timeout', null, 'no content before the firstByte timeout');
+  if (reason === 'first-content') return fail('timeout', null, `no content before the firstContent timeout (${formatMs(t.firstContentMs)})`);
+  return fail('timeout', null, `nothing from the provider before the firstByte timeout (${formatMs(t.firstByteMs)})`);
 }
 
-function describeNetworkError(err: unknown, cls: 'timeout' | 'connection-error'): string {
+/** What a network error says, naming the timeout that fired. */
+function describeNetworkError(err: unknown, cls: 'timeout' | 'connection-error', t: Timeouts, stream: boolean): string {
   const code = (err as { code?: string }).code;
   if (cls === 'timeout') {
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timeout';
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'no response before the firstByte timeout';
-    if (code === 'UND_ERR_BODY_TIMEOUT') return 'the response stalled longer than the idle timeout';
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return `no connection before the connect timeout (${formatMs(t.connectMs)})`;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      return stream
+        ? `no response headers before the firstByte timeout (${formatMs(t.firstByteMs)})`
+        : `no answer before the firstContent timeout (${formatMs(t.firstContentMs)})`;
+    }
+    if (code === 'UND_ERR_BODY_TIMEOUT') return `the response stalled longer than the idle timeout (${formatMs(t.idleMs)})`;
   }
   let e: unknown = err;
   while (e && typeof e === 'object' && !(e as { code?: string }).code && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause;

@@ -4,8 +4,12 @@
 import type { ErrorClass } from './error-classes.ts';
 import { UpstreamAbortedError } from './errors.ts';
 
-/** What the body of an error said, beyond its status. */
-export type ErrorHint = 'context-window' | 'quota' | undefined;
+/**
+ * What the body of an error said, beyond its status: the prompt is too long, the quota is gone,
+ * the model or deployment does not exist (`missing-model`, any 4xx), or a 404 is about something
+ * the request itself names (`request-resource`: a file id, a stored response), not about the target.
+ */
+export type ErrorHint = 'context-window' | 'quota' | 'missing-model' | 'request-resource' | undefined;
 
 const SERVER_ERROR_STATUSES = new Set([500, 502, 503, 504, 529]);
 
@@ -17,21 +21,61 @@ export function classifyStatus(status: number, hint?: ErrorHint): ErrorClass {
   if (status === 408) return 'timeout';
   if (SERVER_ERROR_STATUSES.has(status) || status >= 500) return 'server-error';
   if (hint === 'context-window') return 'context-window';
+  // A 404 is the target's (a wrong baseURL, a renamed deployment, a retired model) unless it names
+  // something of the request's; a 4xx that says the model does not exist is the target's too.
+  if (status === 404) return hint === 'request-resource' ? 'bad-request' : 'not-found';
+  if (hint === 'missing-model') return 'not-found';
   return 'bad-request';
 }
 
 const CONTEXT_WINDOW_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
-const CONTEXT_WINDOW_TEXT =
-  /(context[ _-]?(length|window)|maximum context|prompt is too long|too many tokens|input length and `?max_tokens`? exceed|exceeds? the (model'?s? )?(context|maximum))/i;
+/** error.type values that say it: llama.cpp's exceed_context_size_error. */
+const CONTEXT_WINDOW_TYPES = new Set(['exceed_context_size_error', 'context_length_exceeded']);
+/**
+ * The wording of real providers (classify.test.ts has each): OpenAI/Azure/DeepSeek/vLLM "maximum
+ * context length", Anthropic "prompt is too long" and "input length and `max_tokens` exceed context
+ * limit", llama.cpp "exceeds the available context size", Ollama "exceeds the context length",
+ * Gemini "exceeds the maximum number of tokens", vLLM "longer than the maximum model length", TGI
+ * "`inputs` tokens + `max_new_tokens` must be <=".
+ */
+const CONTEXT_WINDOW_TEXT = new RegExp(
+  [
+    'context[ _-]?(length|window|size)',
+    'maximum context',
+    'prompt is too long',
+    'too many tokens',
+    'input length and `?max_tokens`? exceed',
+    "exceeds? the (available |model'?s? )?(context|maximum)",
+    'longer than the maximum model length',
+    'tokens \\+ `?max_new_tokens`? must be',
+  ].join('|'),
+  'i',
+);
 const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'quota_exceeded']);
 const QUOTA_TEXT = /(insufficient[_ ]quota|exceeded your current quota|credit balance is too low|billing)/i;
+/** OpenAI's model_not_found, Azure's DeploymentNotFound (any status). */
+const MISSING_MODEL_CODES = new Set(['model_not_found', 'DeploymentNotFound']);
+/**
+ * A 404 about what the request names, not about the target: a client's param other than `model`
+ * (OpenAI names it), or a file or stored object that does not exist. Failing over would not find
+ * it elsewhere, and must not open a healthy target's circuit.
+ */
+const REQUEST_RESOURCE_TEXT = /\b(no such (file|vector store|response|assistant|thread|upload|batch)|file[ _-]?(id )?not found|file_[A-Za-z0-9]+|file-[A-Za-z0-9]+|previous_response_id)\b/i;
 
-/** Reads a hint from an error body's code and message (any provider). */
-export function hintFromError(code: string | null | undefined, message: string | null | undefined): ErrorHint {
+/** Reads a hint from an error body's code, message, type and param (any provider). */
+export function hintFromError(
+  code: string | null | undefined,
+  message: string | null | undefined,
+  type?: string | null | undefined,
+  param?: string | null | undefined,
+): ErrorHint {
   if (code && CONTEXT_WINDOW_CODES.has(code)) return 'context-window';
+  if (type && CONTEXT_WINDOW_TYPES.has(type)) return 'context-window';
   if (code && QUOTA_CODES.has(code)) return 'quota';
   if (message && QUOTA_TEXT.test(message)) return 'quota';
   if (message && CONTEXT_WINDOW_TEXT.test(message)) return 'context-window';
+  if (code && MISSING_MODEL_CODES.has(code)) return 'missing-model';
+  if ((param && param !== 'model') || (message && REQUEST_RESOURCE_TEXT.test(message))) return 'request-resource';
   return undefined;
 }
 

@@ -22,6 +22,8 @@ export type FailDecision = { action: 'fail'; reason: AllTargetsFailedError['reas
 export type FailoverDecision =
   /** Try the same target again after waitMs. */
   | { action: 'retry'; waitMs: number; health: HealthChange }
+  /** The target refused a parameter of the request: try it again at once without it (not counted against retry.attempts). */
+  | { action: 'retry-without'; param: string; health: HealthChange }
   /** Move on to the next target of the plan; `reason` is the class that moved it. */
   | { action: 'fallback'; reason: ErrorClass; health: HealthChange }
   /** The provider's error goes back to the client as it is (UpstreamRejectedError). */
@@ -41,6 +43,8 @@ const FAILED: FailDecision = Object.freeze({ action: 'fail', reason: 'failed', h
 
 /** Classes that are tried again on the same target (with backoff). */
 const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['server-error', 'timeout', 'connection-error']);
+/** Classes of a misconfigured target (a bad key, a wrong baseURL, a retired model): fall back whatever fallbackOn says. */
+const ALWAYS_FALLS_BACK: ReadonlySet<ErrorClass> = new Set(['auth', 'not-found']);
 
 /** After one failed try. `retry` counts the tries on this target before it (0 for its first). */
 export function decide(f: Failure, route: Route, retry: number, health: HealthView, now: number, deadlineAt: number, random: () => number): FailoverDecision {
@@ -48,14 +52,17 @@ export function decide(f: Failure, route: Route, retry: number, health: HealthVi
   if (f.cause === 'deadline') return DEADLINE;
   const cls = f.errorClass;
   const change = healthChange(f, health, now);
-  if (cls === 'bad-request') return { action: 'reject', health: change };
+  if (cls === 'bad-request') {
+    if (f.refusedParam !== undefined) return { action: 'retry-without', param: f.refusedParam, health: { breaker: 'success', refusedParam: f.refusedParam } };
+    return { action: 'reject', health: change };
+  }
   if (cls === 'context-window' && !route.fallbackOn.has('context-window')) return { action: 'reject', health: change };
 
   const wait = retryWait(f, route, retry, stateAfter(health.breaker, change.breaker), random);
   if (wait !== undefined && wait < deadlineAt - now) return { action: 'retry', waitMs: wait, health: change };
 
-  // Move on, when the route falls back on this class (auth always does); otherwise the client gets this error.
-  if (cls !== 'auth' && cls !== 'context-window' && !route.fallbackOn.has(cls)) {
+  // Move on, when the route falls back on this class (auth and not-found always do); otherwise the client gets this error.
+  if (!ALWAYS_FALLS_BACK.has(cls) && cls !== 'context-window' && !route.fallbackOn.has(cls)) {
     return f.providerError ? { action: 'reject', health: change } : { action: 'fail', reason: 'failed', health: change };
   }
   return { action: 'fallback', reason: cls, health: change };
@@ -69,6 +76,7 @@ function healthChange(f: Failure, health: HealthView, now: number): HealthChange
     case 'connection-error':
       return FAILURE;
     case 'auth':
+    case 'not-found':
       return TRIP;
     case 'rate-limit':
       if (f.retryAfterMs === undefined) return NO_CHANGE;

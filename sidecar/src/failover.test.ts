@@ -216,3 +216,65 @@ describe('runFailover: breaker and weights', () => {
     expect(served.filter((n) => n === 'a')).toHaveLength(80);
   });
 });
+
+describe('runFailover: a target that refuses a parameter (issue 10)', () => {
+  const refusal = { errorClass: 'bad-request' as const, status: 400, message: '`temperature` is deprecated for this model.', refusedParam: 'temperature' };
+
+  function refusing(route: Route) {
+    const health = new HealthRegistry();
+    const config = { listen: { host: '', port: 0 }, admin: { host: '', port: 0 }, routes: [route], models: new Map() };
+    health.adopt(config);
+    const sent: Array<[string, string[]]> = [];
+    const learned: string[] = [];
+    // Target a refuses temperature while it is sent; it answers once it is dropped.
+    const attempt = async (input: AttemptInput): Promise<AttemptResult> => {
+      sent.push([input.target.name, [...(input.refused ?? [])]]);
+      if (input.target.name === 'a' && !input.refused?.has('temperature')) return { ok: false, failure: { ...refusal } };
+      return { ok: true, kind: 'json', status: 200, body: '{}' };
+    };
+    const run = async (): Promise<FailoverRequest> => {
+      const req: FailoverRequest = { route, kind: 'chat', body: { model: 'r', messages: [], temperature: 0 }, stream: false, signal: new AbortController().signal, deadlineAt: Date.now() + 10_000, attempts: [], fallbacks: 0 };
+      await runFailover(req, { health, adapterFor, attempt, observer: { ...SILENT_OBSERVER, paramRefused: (_r, t, p) => learned.push(`${t.name}:${p}`) } });
+      return req;
+    };
+    return { run, sent, learned, health, config };
+  }
+
+  it('tries the same target again at once without it, even with retry.attempts 0; both tries are recorded', async () => {
+    const h = refusing(routeWith(two, 'retry: {attempts: 0}'));
+    const req = await h.run();
+    expect(h.sent).toEqual([['a', []], ['a', ['temperature']]]);
+    expect(req.attempts).toEqual([{ target: 'a', class: 'bad-request', status: 400 }, { target: 'a', class: 'ok', status: 200 }]);
+    expect(req.fallbacks).toBe(0);
+    expect(h.learned).toEqual(['a:temperature']);
+  });
+
+  it('remembers it for the target: later requests drop it up front, and it is reported once', async () => {
+    const h = refusing(routeWith(two, 'retry: {attempts: 0}'));
+    await h.run();
+    const later = await h.run();
+    expect(later.attempts).toEqual([{ target: 'a', class: 'ok', status: 200 }]);
+    expect(h.sent.slice(2)).toEqual([['a', ['temperature']]]);
+    expect(h.learned).toEqual(['a:temperature']);
+  });
+
+  it('keeps what a target refused across a reload that leaves it unchanged, forgets it when its model changes', async () => {
+    const route = routeWith(two);
+    const h = refusing(route);
+    await h.run();
+    const a = route.targets[0]!;
+    h.health.adopt(h.config);
+    expect(h.health.get(a).refusedParams).toEqual(new Set(['temperature']));
+    const changed = routeWith(['{name: a, provider: openai, model: m2}', '{name: b, provider: anthropic, model: m, priority: 1}']);
+    h.health.adopt({ ...h.config, routes: [changed] });
+    expect(h.health.get(changed.targets[0]!).refusedParams).toBeUndefined();
+  });
+
+  it('does not use up the retries a server error gets afterwards', async () => {
+    const route = routeWith(two, fast);
+    const h = harness(route, { a: [{ ...refusal }, {}, 'ok'] });
+    const { req, promise } = h.run();
+    expect((await promise).target.name).toBe('a');
+    expect(req.attempts.map((x) => x.class)).toEqual(['bad-request', 'server-error', 'ok']);
+  });
+});

@@ -64,10 +64,11 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     }
     const adapter = deps.adapterFor(target.provider);
 
-    for (let retry = 0; ; retry++) {
+    // `retry` counts the retries of retry.attempts; a retry without a refused parameter is not one.
+    for (let retry = 0; ; ) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      const result = await tryOnce({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs });
+      const result = await tryOnce({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams });
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
@@ -91,6 +92,11 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
           if (req.signal.reason === 'client-closed') throw new ClientClosedError();
           throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
         }
+        retry++;
+        continue;
+      }
+      if (d.action === 'retry-without') {
+        observer.paramRefused(route, target, d.param);
         continue;
       }
       if (d.action === 'reject') throw rejected(f, req.attempts);

@@ -28,6 +28,8 @@ export interface RequestObserver {
   fellBack(route: Route, from: Target, to: Target, reason: ErrorClass): void;
   /** A 429 cooled the target down for `ms`. */
   cooledDown(route: Route, target: Target, ms: number): void;
+  /** The target refused a parameter; it is dropped from its requests from now on (once per target and parameter). */
+  paramRefused(route: Route, target: Target, param: string): void;
   circuitChanged(target: Target, state: CircuitState): void;
   /** Answered with an error before a route ran (a bad body, an unknown model); `route` is '' when none was found. */
   refused(route: string, status: number): void;
@@ -52,6 +54,7 @@ export const SILENT_OBSERVER: RequestObserver = Object.freeze({
   attemptFinished: noop,
   fellBack: noop,
   cooledDown: noop,
+  paramRefused: noop,
   circuitChanged: noop,
   refused: noop,
   served: noop,
@@ -98,6 +101,10 @@ export class MetricsLogObserver implements RequestObserver {
   cooledDown(route: Route, target: Target, ms: number): void {
     this.metrics.cooldown(route.name, target.name);
     this.log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
+  }
+
+  paramRefused(route: Route, target: Target, param: string): void {
+    this.log.info('target refuses a parameter: dropping it from its requests', { route: route.name, target: target.name, model: target.model, param });
   }
 
   circuitChanged(target: Target, state: CircuitState): void {

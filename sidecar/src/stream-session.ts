@@ -51,6 +51,8 @@ export class StreamSession implements StreamSink {
   /** Closed by its reader: what still comes is dropped. */
   private closed = false;
   private dropped = 0;
+  /** Some of the body came (any byte: a comment or a ping counts): the stream is alive. */
+  sawBytes = false;
 
   constructor(decoder: StreamDecoder) {
     this.decoder = decoder;
@@ -64,6 +66,7 @@ export class StreamSession implements StreamSink {
   }
 
   data(chunk: Buffer): void {
+    this.sawBytes = true;
     if (this.closed) {
       this.dropped += chunk.length;
       if (this.dropped > DRAIN_LIMIT) this.controller?.abort(sessionClosed());

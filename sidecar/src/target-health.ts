@@ -1,8 +1,8 @@
 /**
- * The live health of every target: its circuit breaker and its rate-limit
- * cooldown. Kept by target key (`route/target`) across config reloads, so a
+ * The live health of every target: its circuit breaker, its rate-limit
+ * cooldown and the parameters it refused. Kept by target key (`route/target`) across config reloads, so a
  * reload does not forget that a provider is down. HealthRegistry is the one
- * owner: breakers and cooldowns change only through admit() and apply(),
+ * owner: they change only through admit() and apply(),
  * which carry out what the failover policy (failover-policy.ts) decided.
  * Everyone else reads them (HealthView).
  */
@@ -20,6 +20,10 @@ export interface HealthView {
 export interface TargetHealth extends HealthView {
   readonly breaker: CircuitBreaker;
   cooldownUntil: number;
+  /** Parameters this target refused ("`temperature` is deprecated for this model"): dropped up front. Undefined: none. */
+  refusedParams: Set<string> | undefined;
+  /** What the target is (provider, baseURL, model): a reload that changes it forgets what it refused. */
+  refusedBy: string;
 }
 
 /** Where readers look a target's health up. */
@@ -35,25 +39,35 @@ export interface HealthChange {
   readonly cooldownUntil?: number | undefined;
   /** That Retry-After, in ms (for the observer: apply() reads cooldownUntil). */
   readonly cooldownMs?: number | undefined;
+  /** A parameter the target refused: dropped from its requests from now on. */
+  readonly refusedParam?: string | undefined;
 }
 
 /** The breaker of a target from a config replaced while its request ran. */
 const STALE_BREAKER = { consecutiveFailures: 5, openForMs: 30_000 };
 
 export class HealthRegistry implements HealthReader {
-  private readonly targets = new TargetKeyed<TargetHealth>((route) => ({ breaker: new CircuitBreaker(route.breaker), cooldownUntil: 0 }));
+  private readonly targets = new TargetKeyed<TargetHealth>((route) => newHealth(new CircuitBreaker(route.breaker)));
   onCircuitChange?: ((target: Target, state: CircuitState) => void) | undefined;
 
-  /** Adopts a new config: keeps the state of targets whose route and name are unchanged, drops the rest. */
+  /**
+   * Adopts a new config: keeps the state of targets whose route and name are unchanged, drops the
+   * rest; the parameters a target refused are kept while its provider, baseURL and model are too.
+   */
   adopt(config: RuntimeConfig): void {
     this.targets.adopt(config, (h, route, target) => {
       h.breaker.policy = route.breaker;
       h.breaker.onChange = (state) => this.onCircuitChange?.(target, state);
+      const by = refusalKey(target);
+      if (h.refusedBy !== by) {
+        h.refusedParams = undefined;
+        h.refusedBy = by;
+      }
     });
   }
 
   get(target: Target): TargetHealth {
-    return this.targets.get(target) ?? { breaker: new CircuitBreaker(STALE_BREAKER), cooldownUntil: 0 };
+    return this.targets.get(target) ?? newHealth(new CircuitBreaker(STALE_BREAKER));
   }
 
   entries(): IterableIterator<[string, TargetHealth]> {
@@ -81,5 +95,15 @@ export class HealthRegistry implements HealthReader {
         break;
     }
     if (change.cooldownUntil !== undefined) h.cooldownUntil = change.cooldownUntil;
+    if (change.refusedParam !== undefined) (h.refusedParams ??= new Set()).add(change.refusedParam);
   }
+}
+
+function newHealth(breaker: CircuitBreaker): TargetHealth {
+  return { breaker, cooldownUntil: 0, refusedParams: undefined, refusedBy: '' };
+}
+
+/** What a refusal belongs to: the same name with another model may take the parameter. */
+function refusalKey(t: Target): string {
+  return `${t.provider} ${t.baseURL} ${t.model}`;
 }

@@ -55,6 +55,8 @@ function failure(kind: BehaviourKind, status: number, retryAfter: number | undef
     case 'stall':
     case 'stream-error':
       return { kind, afterChunks };
+    case 'pings':
+      return { kind, everyMs: 1000, replyAfterMs: 30_000 };
     case 'ok':
     case 'context-window':
     case 'quota':

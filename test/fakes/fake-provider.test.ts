@@ -936,3 +936,64 @@ describe('lifecycle', () => {
     expect(Object.keys(f.counts.byOutcome).sort()).toEqual(all.map((b) => b.kind).sort());
   });
 });
+
+// ---------------------------------------------------------------- knownModels
+
+describe('knownModels: a model or deployment the provider does not have gets its real 404', () => {
+  const fakes: FakeProvider[] = [];
+  afterAll(() => Promise.all(fakes.map((f) => f.close())));
+  const start = async (flavor: 'openai' | 'anthropic'): Promise<FakeProvider> => {
+    const f = await startFakeProvider({ flavor, knownModels: ['gpt-4o-mini', 'my-deployment', 'claude-sonnet-4-5'] });
+    fakes.push(f);
+    return f;
+  };
+
+  test("OpenAI: 404 model_not_found, as the SDK's NotFoundError; a known model is served", async () => {
+    const f = await start('openai');
+    const err = await sdk(f).chat.completions.create({ model: 'gpt-4.5-preview', messages: MESSAGES as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect(err).toMatchObject({ status: 404, code: 'model_not_found', type: 'invalid_request_error' });
+    expect((err as APIError).message).toContain('The model `gpt-4.5-preview` does not exist');
+    expect((await sdk(f).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES as never })).object).toBe('chat.completion');
+    expect(f.requests.map((r) => r.outcome)).toEqual(['model-not-found', 'ok']);
+  });
+
+  test('Azure: 404 DeploymentNotFound for a deployment the resource lacks', async () => {
+    const f = await start('openai');
+    const r = await post(`${f.origin}/openai/deployments/renamed/chat/completions?api-version=2024-10-21`, chat());
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.text).error).toMatchObject({ code: 'DeploymentNotFound' });
+    const ok = await post(`${f.origin}/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21`, chat());
+    expect(ok.status).toBe(200);
+  });
+
+  test('Anthropic: 404 not_found_error "model: <name>"', async () => {
+    const f = await start('anthropic');
+    const r = await post(`${f.url}/messages`, claude({ model: 'claude-3-opus-20240229' }), { headers: { 'anthropic-version': '2023-06-01' } });
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.text)).toMatchObject({ type: 'error', error: { type: 'not_found_error', message: 'model: claude-3-opus-20240229' } });
+    expect((await post(`${f.url}/messages`, claude(), { headers: { 'anthropic-version': '2023-06-01' } })).status).toBe(200);
+  });
+});
+
+describe('refusesParams: a model that refuses a parameter gets its real 400', () => {
+  const fakes: FakeProvider[] = [];
+  afterAll(() => Promise.all(fakes.map((f) => f.close())));
+
+  test("Anthropic: 400 invalid_request_error \"`temperature` is deprecated for this model.\"; without it, served", async () => {
+    const f = await startFakeProvider({ flavor: 'anthropic', refusesParams: ['temperature', 'top_k'] });
+    fakes.push(f);
+    const r = await post(`${f.url}/messages`, claude({ temperature: 0 }), { headers: { 'anthropic-version': '2023-06-01' } });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: '`temperature` is deprecated for this model.' } });
+    expect((await post(`${f.url}/messages`, claude(), { headers: { 'anthropic-version': '2023-06-01' } })).status).toBe(200);
+    expect(f.requests.map((q) => q.outcome)).toEqual(['param-refused', 'ok']);
+  });
+
+  test("OpenAI: 400 unsupported_parameter, as the SDK's BadRequestError", async () => {
+    const f = await startFakeProvider({ flavor: 'openai', refusesParams: ['temperature'] });
+    fakes.push(f);
+    const err = await sdk(f).chat.completions.create({ model: 'o3', temperature: 0, messages: MESSAGES as never }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'temperature' });
+  });
+});

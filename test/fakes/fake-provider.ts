@@ -175,8 +175,20 @@ export interface StreamErrorBehaviour extends ReplyOverrides, ErrorFields {
   afterChunks: number;
 }
 
+/**
+ * A reasoning model thinking before its first content. Stream: SSE headers at once, then a
+ * keep-alive every `everyMs` (an SSE comment `: ping` as OpenAI-compatible servers send; Anthropic:
+ * its `ping` event) until `replyAfterMs`, then the whole reply. Non-stream: the reply after `replyAfterMs`.
+ */
+export interface PingsBehaviour extends ReplyOverrides {
+  kind: 'pings';
+  everyMs: number;
+  replyAfterMs: number;
+}
+
 export type Behaviour =
   | OkBehaviour
+  | PingsBehaviour
   | StatusBehaviour
   | RateLimitBehaviour
   | ContextWindowBehaviour
@@ -212,6 +224,7 @@ export const BEHAVIOUR_KINDS: readonly BehaviourKind[] = [
   'garbage',
   'split-sse',
   'stream-error',
+  'pings',
 ];
 
 /**
@@ -242,7 +255,7 @@ export interface RecordedRequest {
   stream: boolean;
   /** What was done; undefined when the request was refused before selection. */
   behaviour: Behaviour | undefined;
-  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `models`. */
+  /** The behaviour's kind, or `not-found`, `auth-failed`, `bad-json`, `invalid`, `param-refused`, `model-not-found`, `models`. */
   outcome: string;
 }
 
@@ -289,6 +302,19 @@ export interface FakeProviderOptions {
   validate?: boolean;
   /** Requests kept in `requests` (oldest dropped). Default 10000; 0 keeps none. */
   maxRecords?: number;
+  /**
+   * The models (Azure: the deployments) this provider has. When set, a request for any other gets
+   * the real provider's 404: OpenAI `model_not_found`, Azure `DeploymentNotFound`, Anthropic
+   * `not_found_error` (a retired model, a renamed deployment). Default: every model exists.
+   */
+  knownModels?: string[];
+  /**
+   * Parameters the model refuses, as newer Claude models refuse temperature, top_p and top_k and
+   * OpenAI's reasoning models temperature: a request with one at its top level gets the real 400
+   * (Anthropic "`temperature` is deprecated for this model."; OpenAI "Unsupported parameter:
+   * 'temperature' is not supported with this model.", code unsupported_parameter).
+   */
+  refusesParams?: string[];
 }
 
 export interface FakeProvider {
@@ -406,9 +432,10 @@ function routeOf(flavor: Flavor, method: string, pathname: string): Route | unde
   return undefined;
 }
 
-function isReply(b: Behaviour): b is OkBehaviour | CutBehaviour | StallBehaviour | DribbleBehaviour | TruncatedJsonBehaviour | SplitSseBehaviour | StreamErrorBehaviour {
+function isReply(b: Behaviour): b is OkBehaviour | PingsBehaviour | CutBehaviour | StallBehaviour | DribbleBehaviour | TruncatedJsonBehaviour | SplitSseBehaviour | StreamErrorBehaviour {
   switch (b.kind) {
     case 'ok':
+    case 'pings':
     case 'cut':
     case 'stall':
     case 'dribble':
@@ -711,6 +738,18 @@ class FakeProviderServer implements FakeProvider {
       }
     }
 
+    const refusal = this.refusedParam(route, b0);
+    if (refusal) {
+      this.outcome(rec, 'param-refused');
+      return this.sendError(res, refusal, dialect);
+    }
+
+    const missing = this.missingModel(route, b0);
+    if (missing) {
+      this.outcome(rec, 'model-not-found');
+      return this.sendError(res, missing, dialect);
+    }
+
     const behaviour = this.select(rec);
     rec.behaviour = behaviour;
     this.outcome(rec, behaviour.kind);
@@ -724,6 +763,28 @@ class FakeProviderServer implements FakeProvider {
     const f = this.fallback;
     if (typeof f === 'function') return f(rec, n) ?? { kind: 'ok' };
     return f ?? { kind: 'ok' };
+  }
+
+  /** The provider's 400 for the first parameter of `refusesParams` the body has. */
+  private refusedParam(route: Route, body: Record<string, unknown>): WireError | undefined {
+    const name = this.opts.refusesParams?.find((p) => Object.hasOwn(body, p));
+    if (name === undefined) return undefined;
+    if (route.dialect === 'anthropic') return { status: 400, body: an.errorBody(400, { message: `\`${name}\` is deprecated for this model.` }, '') };
+    return {
+      status: 400,
+      body: JSON.stringify({ error: { message: `Unsupported parameter: '${name}' is not supported with this model.`, type: 'invalid_request_error', param: name, code: 'unsupported_parameter' } }),
+    };
+  }
+
+  /** The provider's 404 for a model (Azure: a deployment) it does not have, when `knownModels` is set. */
+  private missingModel(route: Route, body: Record<string, unknown>): WireError | undefined {
+    const known = this.opts.knownModels;
+    if (!known) return undefined;
+    const model = route.deployment ?? (typeof body['model'] === 'string' ? body['model'] : '');
+    if (known.includes(model)) return undefined;
+    if (route.dialect === 'anthropic') return { status: 404, body: an.errorBody(404, {}, model) };
+    if (route.dialect === 'azure') return oa.azureDeploymentNotFound();
+    return { status: 404, body: oa.errorBody(404, {}, model, false) };
   }
 
   private checkAuth(route: Route, h: Record<string, string>, key: string): WireError | undefined {
@@ -883,6 +944,31 @@ class FakeProviderServer implements FakeProvider {
     }
   }
 
+  /** The 'pings' behaviour: keep-alives until the reply (see PingsBehaviour). */
+  private async pingsThenReply(job: Job, res: ServerResponse, route: Route, body: Record<string, unknown>, stream: boolean, b: PingsBehaviour, extra: Record<string, string> | undefined): Promise<void> {
+    const dialect = route.dialect;
+    if (!stream) {
+      await job.sleep(b.replyAfterMs);
+      if (!job.dead) this.send(res, 200, dialect, false, this.okBody(route, body, b), extra);
+      return;
+    }
+    this.sseHead(res, dialect, extra);
+    res.flushHeaders();
+    const ping = dialect === 'anthropic' ? 'event: ping\ndata: {"type": "ping"}\n\n' : ': ping\n\n';
+    const every = Math.max(1, b.everyMs);
+    let at = 0;
+    while (at + every < b.replyAfterMs) {
+      await job.sleep(every);
+      if (job.dead) return;
+      at += every;
+      res.write(ping);
+    }
+    await job.sleep(b.replyAfterMs - at);
+    if (job.dead) return;
+    const f = this.frames(route, body, b);
+    res.end(f.pre + f.content.join('') + f.post);
+  }
+
   private async execute(
     job: Job,
     req: IncomingMessage,
@@ -928,6 +1014,9 @@ class FakeProviderServer implements FakeProvider {
         res.end(f.post);
         return;
       }
+
+      case 'pings':
+        return this.pingsThenReply(job, res, route, body, stream, b, extra);
 
       case 'status':
       case 'rate-limit': {

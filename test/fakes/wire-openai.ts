@@ -345,6 +345,19 @@ export function azureNotFound(): WireError {
   return { status: 404, body: JSON.stringify({ error: { code: '404', message: 'Resource not found' } }) };
 }
 
+/** Azure's answer for a deployment the resource does not have (renamed or deleted). */
+export function azureDeploymentNotFound(): WireError {
+  return {
+    status: 404,
+    body: JSON.stringify({
+      error: {
+        code: 'DeploymentNotFound',
+        message: 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+      },
+    }),
+  };
+}
+
 export function invalidURL(method: string, path: string): WireError {
   return { status: 404, body: errorJson(`Invalid URL (${method} ${path})`, 'invalid_request_error', null, null) };
 }

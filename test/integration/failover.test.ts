@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
 import { refusedURL } from '../fakes/refused-port.ts';
+import { askChat, streamChatText } from '../support/chat-client.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 
 let primary: FakeProvider;
@@ -66,14 +67,8 @@ beforeEach(() => {
   claude.reset();
 });
 
-const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
-
-async function streamText(model: string): Promise<{ text: string; headers: Headers }> {
-  const { data, response } = await client.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
-  let text = '';
-  for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
-  return { text, headers: response.headers };
-}
+const ask = (model: string) => askChat(client, model);
+const streamText = (model: string) => streamChatText(client, model);
 
 /** The raw SSE text of a stream, to see exactly how it ends. */
 async function rawStream(model: string): Promise<{ status: number; body: string }> {

@@ -214,19 +214,9 @@ describe('llama.cpp first, a bigger model behind it for prompts it cannot take',
     });
   });
 
-  // SIDECAR DEFECT (reported to the lead): llama.cpp's "prompt too long"
-  // error is classed bad-request, not context-window, so a route with
-  // fallbackOn: [context-window] sends the 400 back to the client instead of
-  // trying its next target. classify.ts knows OpenAI's code
-  // (context_length_exceeded) and a few phrasings, but neither llama.cpp's
-  // type (exceed_context_size_error; its code is the number 400) nor its
-  // message ("exceeds the available context size"). Today the client gets:
-  //   400 {"error":{"message":"request (2021 tokens) exceeds the available context size (512 tokens), try increasing it",
-  //        "type":"exceed_context_size_error","code":null,"param":null,
-  //        "attempts":[{"target":"llamacpp","class":"bad-request","status":400}]}}
-  // with x-llmroute-attempts 1, x-llmroute-fallbacks 0. Turn this back into
-  // it() once classify.ts recognises it.
-  it.failing('a prompt over llama.cpp\'s context falls back (fallbackOn: context-window)', async () => {
+  // Issue 10: classify.ts reads llama.cpp's type (exceed_context_size_error; its code is the number
+  // 400) and its wording ("exceeds the available context size"); it was classed bad-request before.
+  it('a prompt over llama.cpp\'s context falls back (fallbackOn: context-window)', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'local-first', messages: tooLong, max_tokens: 2 }).withResponse();
     expect(data.choices[0]!.message.content).toBe('from the big-context backup');
     expect(response.headers.get('x-llmroute-target')).toBe('backup');

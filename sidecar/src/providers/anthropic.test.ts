@@ -582,9 +582,9 @@ describe('anthropic parseError', () => {
     expect(e2.errorClass).toBe('context-window');
   });
 
-  it('other 4xx -> bad-request; 500 api_error -> server-error', () => {
+  it('other 4xx -> bad-request; 404 not_found_error -> not-found; 500 api_error -> server-error', () => {
     expect(anthropicAdapter.parseError(400, body('invalid_request_error', 'messages: roles must alternate'))).toMatchObject({ errorClass: 'bad-request', code: null });
-    expect(anthropicAdapter.parseError(404, body('not_found_error', 'model: claude-x'))).toMatchObject({ errorClass: 'bad-request', type: 'not_found_error' });
+    expect(anthropicAdapter.parseError(404, body('not_found_error', 'model: claude-x'))).toMatchObject({ errorClass: 'not-found', type: 'not_found_error' });
     expect(anthropicAdapter.parseError(500, body('api_error', 'Internal server error'))).toMatchObject({ errorClass: 'server-error', type: 'server_error' });
   });
 

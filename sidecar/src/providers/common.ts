@@ -54,7 +54,7 @@ export function typeForStatus(status: number): string {
   return 'invalid_request_error';
 }
 
-/** Builds a ProviderError; the class comes from the status refined by the code and message. */
+/** Builds a ProviderError; the class comes from the status refined by the code, message, type and param. */
 export function providerError(
   status: number,
   message: string,
@@ -63,7 +63,7 @@ export function providerError(
   param: string | null = null,
 ): ProviderError {
   return {
-    errorClass: classifyStatus(status, hintFromError(code, message)),
+    errorClass: classifyStatus(status, hintFromError(code, message, type, param)),
     status,
     message: redact(truncate(message, MAX_ERROR_MESSAGE)),
     type,

@@ -128,14 +128,14 @@ function readErrorFields(body: unknown): ErrorFields | undefined {
  */
 function impliedStatus(f: ErrorFields, fallback: number): number {
   if (f.status !== undefined) return f.status;
-  const hint = hintFromError(f.code, f.message);
+  const hint = hintFromError(f.code, f.message, f.type);
   if (hint === 'quota') return 429;
   if (hint === 'context-window') return 400;
   const k = `${f.type ?? ''} ${f.code ?? ''}`.toLowerCase();
   if (k.includes('rate_limit') || k.includes('too_many_requests') || k.includes('resource_exhausted')) return 429;
   if (k.includes('authentication') || k.includes('invalid_api_key') || k.includes('unauthorized')) return 401;
   if (k.includes('permission')) return 403;
-  if (k.includes('not_found')) return 404;
+  if (k.includes('not_found') || k.includes('notfound')) return 404;
   if (k.includes('invalid_request')) return 400;
   if (k.includes('overloaded') || k.includes('unavailable')) return 503;
   return fallback;
