@@ -100,7 +100,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       return failed;
     }
     // A whole JSON body; for a stream request, an error the provider sent as 2xx or a provider that ignored `stream`.
-    if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream);
+    if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream, body);
     const prelude: string[] = [];
     let usage: Usage | undefined;
     for (;;) {
@@ -146,8 +146,8 @@ function providerFailure(adapter: ProviderAdapter, status: number, text: string,
 }
 
 /** A whole 2xx JSON body; for a stream request it is a failure either way (an error, or no stream). */
-function jsonResult(adapter: ProviderAdapter, kind: EndpointKind, status: number, text: string, target: Target, stream: boolean): AttemptResult {
-  const parsed = adapter.parseResponse(kind, status, text, target);
+function jsonResult(adapter: ProviderAdapter, kind: EndpointKind, status: number, text: string, target: Target, stream: boolean, body: Record<string, unknown>): AttemptResult {
+  const parsed = adapter.parseResponse(kind, status, text, target, body);
   if (!parsed.ok) return { ok: false, failure: { errorClass: parsed.error.errorClass, status: parsed.error.status, message: parsed.error.message, providerError: parsed.error } };
   if (stream) return fail('server-error', status, 'the provider answered a stream request with a JSON body');
   return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage };

@@ -315,6 +315,12 @@ export interface FakeProviderOptions {
    * 'temperature' is not supported with this model.", code unsupported_parameter).
    */
   refusesParams?: string[];
+  /**
+   * Negotiate on Accept, as some OpenAI-compatible servers do: a stream
+   * request whose Accept does not name text/event-stream is answered with
+   * the whole JSON body. Default false.
+   */
+  negotiateAccept?: boolean;
 }
 
 export interface FakeProvider {
@@ -485,6 +491,23 @@ function parseQuery(q: string): Record<string, string> {
 }
 
 const ORG_ID = randomUUID();
+
+/** Whether an Accept header takes an event stream (a missing one takes anything but is read as JSON by negotiating servers). */
+function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\b/i.test(accept);
+}
+
+/** Anthropic: the thought a reply starts with when the request asked for thinking. */
+function thinkingReply(body: Record<string, unknown>): string | undefined {
+  const type = (body['thinking'] as { type?: unknown } | undefined)?.type;
+  return type === 'enabled' || type === 'adaptive' ? 'The user wants an answer; let me think it through.' : undefined;
+}
+
+/** Anthropic: with structured outputs (output_config.format), the reply is JSON that fits the schema. */
+function structuredReply(body: Record<string, unknown>): string | undefined {
+  const format = (body['output_config'] as { format?: { schema?: unknown } } | undefined)?.format;
+  return format ? JSON.stringify(exampleArguments(format.schema)) : undefined;
+}
 
 class FakeProviderServer implements FakeProvider {
   readonly flavor: Flavor;
@@ -872,7 +895,7 @@ class FakeProviderServer implements FakeProvider {
       };
       argPiecesEscaped = splitArgs(args, chunks).map((p) => JSON.stringify(p));
     }
-    const text = toolCall ? (b.text ?? '') : (b.text ?? this.defaultText);
+    const text = toolCall ? (b.text ?? '') : (b.text ?? (anthropic ? structuredReply(body) : undefined) ?? this.defaultText);
     const pieces = toolCall && text === '' ? { pieces: [], escaped: [], full: '' } : replyPieces(text, chunks);
     const model = this.requestModel(route, body, b);
     const streamOptions = body['stream_options'] as { include_usage?: unknown; include_obfuscation?: unknown } | undefined;
@@ -891,6 +914,7 @@ class FakeProviderServer implements FakeProvider {
       finishReason: b.finishReason,
       includeUsage: !anthropic && streamOptions?.include_usage === true,
       obfuscation: streamOptions?.include_obfuscation !== false,
+      thinking: anthropic ? thinkingReply(body) : undefined,
     };
   }
 
@@ -980,7 +1004,7 @@ class FakeProviderServer implements FakeProvider {
   ): Promise<void> {
     const dialect = route.dialect;
     const socket = req.socket;
-    const stream = rec.stream;
+    const stream = rec.stream && !(this.opts.negotiateAccept && !acceptsEventStream(rec.headers['accept']));
     const think = b.kind === 'hang' ? 0 : (b.thinkMs ?? (isReply(b) ? (this.opts.thinkMs ?? 0) : 0));
     const extra = b.kind === 'hang' ? undefined : b.headers;
     if (think > 0) {

@@ -28,6 +28,7 @@ function usageJson(input: number, output: number): string {
 /** A non-stream message. */
 export function messageBody(ctx: ReplyContext): string {
   const content: unknown[] = [];
+  if (ctx.thinking) content.push({ type: 'thinking', thinking: ctx.thinking, signature: 'EqQBCgIYAh' + randomAlnum(40) });
   if (ctx.text !== '' || !ctx.toolCall) content.push({ type: 'text', text: ctx.text });
   if (ctx.toolCall) content.push({ type: 'tool_use', id: ctx.toolCall.id, name: ctx.toolCall.name, input: JSON.parse(ctx.toolCall.arguments) });
   return (
@@ -52,6 +53,8 @@ function ev(name: string, data: string): string {
 /** A message as SSE events. */
 export function messageFrames(ctx: ReplyContext): StreamFrames {
   const hasText = ctx.escaped.length > 0;
+  // A thinking block comes first (index 0) when asked for; the other blocks follow it.
+  const base = ctx.thinking ? 1 : 0;
   let pre = ev(
     'message_start',
     '{"type":"message_start","message":{"id":"' +
@@ -73,22 +76,23 @@ export function messageFrames(ctx: ReplyContext): StreamFrames {
         JSON.stringify(ctx.toolCall?.name) +
         ',"input":{}}}',
     );
-  if (hasText) pre += ev('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}');
-  else pre += toolStart(0);
+  if (ctx.thinking) pre += thinkingFrames(ctx.thinking);
+  if (hasText) pre += ev('content_block_start', '{"type":"content_block_start","index":' + base + ',"content_block":{"type":"text","text":""}}');
+  else pre += toolStart(base);
   pre += ev('ping', '{"type": "ping"}');
 
   const content: string[] = [];
   for (const piece of ctx.escaped) {
-    content.push(ev('content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":' + piece + '}}'));
+    content.push(ev('content_block_delta', '{"type":"content_block_delta","index":' + base + ',"delta":{"type":"text_delta","text":' + piece + '}}'));
   }
-  let lastIndex = 0;
+  let lastIndex = base;
   if (ctx.toolCall) {
-    const index = hasText ? 1 : 0;
+    const index = base + (hasText ? 1 : 0);
     lastIndex = index;
     let first = true;
     for (const piece of ctx.argPiecesEscaped) {
       let frame = '';
-      if (first && hasText) frame += ev('content_block_stop', '{"type":"content_block_stop","index":0}') + toolStart(index);
+      if (first && hasText) frame += ev('content_block_stop', '{"type":"content_block_stop","index":' + base + '}') + toolStart(index);
       first = false;
       frame += ev('content_block_delta', '{"type":"content_block_delta","index":' + index + ',"delta":{"type":"input_json_delta","partial_json":' + piece + '}}');
       content.push(frame);
@@ -102,6 +106,19 @@ export function messageFrames(ctx: ReplyContext): StreamFrames {
     ) +
     ev('message_stop', '{"type":"message_stop"}');
   return { pre, content, post };
+}
+
+/** A thinking block as stream events (index 0): the thought in two deltas, then its signature. */
+function thinkingFrames(thinking: string): string {
+  const half = Math.ceil(thinking.length / 2);
+  const delta = (d: string): string => ev('content_block_delta', '{"type":"content_block_delta","index":0,"delta":' + d + '}');
+  return (
+    ev('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}') +
+    delta('{"type":"thinking_delta","thinking":' + JSON.stringify(thinking.slice(0, half)) + '}') +
+    delta('{"type":"thinking_delta","thinking":' + JSON.stringify(thinking.slice(half)) + '}') +
+    delta('{"type":"signature_delta","signature":"EqQBCgIYAh' + randomAlnum(40) + '"}') +
+    ev('content_block_stop', '{"type":"content_block_stop","index":0}')
+  );
 }
 
 /** The error type Anthropic uses for a status. */
@@ -229,6 +246,177 @@ export function validate(body: Record<string, unknown>): WireError | undefined {
     }
     if (role !== 'user' && role !== 'assistant') return bad(`messages.${i}.role: Input should be 'user' or 'assistant'`);
   }
+  const e = validateConversation(body['messages'] as Array<Record<string, unknown>>) ?? validateParameters(body);
+  return e ? bad(e) : undefined;
+}
+
+// ------------------------------------------------- what the real API refuses
+
+/** What the fake knows of a model: its output limit and which features it takes (Anthropic's model docs). */
+export interface ModelFacts {
+  maxOutput: number;
+  /** Extended thinking: `budget` (type enabled), `adaptive` (type adaptive only), `both`, `none`. */
+  thinking: 'none' | 'budget' | 'adaptive' | 'both';
+  /** output_config.format. */
+  structuredOutputs: boolean;
+  /** output_config.effort. */
+  effort: boolean;
+  /** temperature, top_p, top_k: "… is deprecated for this model". */
+  samplingDeprecated: boolean;
+  /** temperature and top_p together are refused. */
+  oneSampler: boolean;
+}
+
+/** Most specific first: the first name part a model contains decides. */
+const MODELS: Array<[string, ModelFacts]> = [
+  ['claude-opus-5', { maxOutput: 128000, thinking: 'adaptive', structuredOutputs: true, effort: true, samplingDeprecated: true, oneSampler: true }],
+  ['claude-sonnet-5', { maxOutput: 64000, thinking: 'adaptive', structuredOutputs: true, effort: true, samplingDeprecated: true, oneSampler: true }],
+  ['claude-opus-4-7', { maxOutput: 128000, thinking: 'adaptive', structuredOutputs: true, effort: true, samplingDeprecated: true, oneSampler: true }],
+  ['claude-opus-4-6', { maxOutput: 128000, thinking: 'both', structuredOutputs: true, effort: true, samplingDeprecated: false, oneSampler: true }],
+  ['claude-sonnet-4-6', { maxOutput: 64000, thinking: 'both', structuredOutputs: true, effort: true, samplingDeprecated: false, oneSampler: true }],
+  ['claude-opus-4-5', { maxOutput: 64000, thinking: 'budget', structuredOutputs: true, effort: true, samplingDeprecated: false, oneSampler: true }],
+  ['claude-sonnet-4-5', { maxOutput: 64000, thinking: 'budget', structuredOutputs: true, effort: false, samplingDeprecated: false, oneSampler: true }],
+  ['claude-haiku-4-5', { maxOutput: 64000, thinking: 'budget', structuredOutputs: true, effort: false, samplingDeprecated: false, oneSampler: true }],
+  ['claude-opus-4-1', { maxOutput: 32000, thinking: 'budget', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: true }],
+  ['claude-opus-4', { maxOutput: 32000, thinking: 'budget', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: false }],
+  ['claude-sonnet-4', { maxOutput: 64000, thinking: 'budget', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: false }],
+  ['claude-3-7-sonnet', { maxOutput: 64000, thinking: 'budget', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: false }],
+  ['claude-3-5-', { maxOutput: 8192, thinking: 'none', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: false }],
+  ['claude-3-', { maxOutput: 4096, thinking: 'none', structuredOutputs: false, effort: false, samplingDeprecated: false, oneSampler: false }],
+];
+
+/** The facts of a model name; undefined for names the fake does not know (then no model-specific check is made). */
+export function modelFacts(model: string): ModelFacts | undefined {
+  for (const [part, facts] of MODELS) if (model.includes(part)) return facts;
+  return undefined;
+}
+
+function isBlank(s: string): boolean {
+  return s.trim() === '';
+}
+
+/** The ids of a message's blocks of one type (tool_use ids, tool_result tool_use_ids). */
+function blockIds(content: unknown, type: string, key: string): string[] {
+  if (!Array.isArray(content)) return [];
+  return content.filter((b) => b && typeof b === 'object' && (b as Record<string, unknown>)['type'] === type).map((b) => String((b as Record<string, unknown>)[key]));
+}
+
+/** The rules on `messages` the real API enforces (first turn, alternation, empty content, whitespace, tool pairing). */
+function validateConversation(messages: Array<Record<string, unknown>>): string | undefined {
+  if (messages.length === 0) return 'messages: at least one message is required';
+  if (messages[0]!['role'] !== 'user') return 'messages: first message must use the "user" role';
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const last = i === messages.length - 1;
+    if (i > 0 && m['role'] === messages[i - 1]!['role']) {
+      return `messages: roles must alternate between "user" and "assistant", but found multiple "${String(m['role'])}" roles in a row`;
+    }
+    const content = m['content'];
+    const finalAssistant = last && m['role'] === 'assistant';
+    if ((content === '' || (Array.isArray(content) && content.length === 0)) && !finalAssistant) {
+      return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    }
+    const texts = typeof content === 'string' ? [content] : Array.isArray(content) ? content.filter((b) => b?.type === 'text').map((b) => String(b.text ?? '')) : [];
+    for (const [j, t] of texts.entries()) {
+      if (t === '' && typeof content !== 'string') return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
+      if (t !== '' && isBlank(t)) return 'messages: text content blocks must contain non-whitespace text';
+    }
+    if (finalAssistant && texts.length && /\s$/.test(texts[texts.length - 1]!)) return 'messages: final assistant content cannot end with trailing whitespace';
+    if (m['role'] === 'user' && i > 0) {
+      const uses = new Set(blockIds(messages[i - 1]!['content'], 'tool_use', 'id'));
+      for (const id of blockIds(content, 'tool_result', 'tool_use_id')) {
+        if (!uses.has(id)) {
+          return `messages.${i}.content.0: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+        }
+      }
+    }
+    if (m['role'] === 'assistant' && !last) {
+      const results = new Set(blockIds(messages[i + 1]!['content'], 'tool_result', 'tool_use_id'));
+      const missing = blockIds(content, 'tool_use', 'id').filter((id) => !results.has(id));
+      if (missing.length) {
+        return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** JSON Schema keywords structured outputs refuse. */
+const REFUSED_SCHEMA_KEYWORDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties'];
+
+function schemaProblem(schema: unknown, depth = 0): string | undefined {
+  if (depth > 40 || schema === null || typeof schema !== 'object') return undefined;
+  if (Array.isArray(schema)) {
+    for (const s of schema) {
+      const p = schemaProblem(s, depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  const o = schema as Record<string, unknown>;
+  const type = String(o['type'] ?? '');
+  for (const k of REFUSED_SCHEMA_KEYWORDS) if (k in o) return `For '${type}' type, property '${k}' is not supported`;
+  if (type === 'object' && o['additionalProperties'] !== false) return "For 'object' type, 'additionalProperties' must be explicitly set to false";
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'enum' || k === 'const' || k === 'required' || k === 'default') continue;
+    const p = schemaProblem(k === 'properties' || k === '$defs' ? Object.values(v as object) : v, depth + 1);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** The rules on parameters (stop sequences, sampling, max_tokens, thinking, output_config), per model where they depend on it. */
+function validateParameters(body: Record<string, unknown>): string | undefined {
+  const model = String(body['model']);
+  const facts = modelFacts(model);
+  const maxTokens = body['max_tokens'] as number;
+  const stops = body['stop_sequences'];
+  if (Array.isArray(stops) && stops.some((s) => typeof s !== 'string' || isBlank(s))) return 'stop_sequences: each stop sequence must contain non-whitespace';
+  const temperature = body['temperature'];
+  if (typeof temperature === 'number' && (temperature < 0 || temperature > 1)) return 'temperature: range: 0..1';
+  if (facts && maxTokens > facts.maxOutput) return `max_tokens: ${maxTokens} > ${facts.maxOutput}, which is the maximum allowed number of output tokens for ${model}`;
+  if (facts?.samplingDeprecated) {
+    for (const p of ['temperature', 'top_p', 'top_k']) if (body[p] !== undefined) return `${p} is deprecated for this model`;
+  }
+  if (facts?.oneSampler && body['temperature'] !== undefined && body['top_p'] !== undefined) {
+    return '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+  }
+  const thinking = body['thinking'] as Record<string, unknown> | undefined;
+  const thinkingOn = thinking?.['type'] === 'enabled' || thinking?.['type'] === 'adaptive';
+  if (thinking && facts) {
+    if (thinking['type'] === 'enabled' && (facts.thinking === 'none' || facts.thinking === 'adaptive')) {
+      return facts.thinking === 'adaptive'
+        ? 'thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior.'
+        : `thinking: extended thinking is not supported by ${model}`;
+    }
+    if (thinking['type'] === 'adaptive' && facts.thinking !== 'adaptive' && facts.thinking !== 'both') return `thinking.type.adaptive is not supported for ${model}`;
+  }
+  if (thinking?.['type'] === 'enabled') {
+    const budget = thinking['budget_tokens'];
+    if (typeof budget !== 'number' || budget < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if (maxTokens <= budget) {
+      return '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size';
+    }
+  }
+  if (thinkingOn) {
+    if (temperature !== undefined && temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility';
+    const topP = body['top_p'];
+    if (typeof topP === 'number' && topP < 0.95) return '`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.';
+    if (body['top_k'] !== undefined) return '`top_k` must be unset when thinking is enabled.';
+    const choice = (body['tool_choice'] as Record<string, unknown> | undefined)?.['type'];
+    if (choice === 'any' || choice === 'tool') return 'Thinking may not be enabled when tool_choice forces tool use.';
+    const messages = body['messages'] as Array<Record<string, unknown>>;
+    if (messages[messages.length - 1]?.['role'] === 'assistant') {
+      return 'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.';
+    }
+  }
+  const config = body['output_config'] as Record<string, unknown> | undefined;
+  if (config?.['format'] !== undefined) {
+    if (facts && !facts.structuredOutputs) return `output_config.format: structured outputs are not supported for ${model}`;
+    const problem = schemaProblem((config['format'] as Record<string, unknown>)?.['schema']);
+    if (problem) return `output_config.format.schema: ${problem}`;
+  }
+  if (config?.['effort'] !== undefined && facts && !facts.effort) return `output_config.effort: effort is not supported for ${model}`;
   return undefined;
 }
 

@@ -193,6 +193,8 @@ export interface ReplyContext {
   finishReason: string | undefined;
   includeUsage: boolean;
   obfuscation: boolean;
+  /** Anthropic: the thinking block that comes first when the request asked for thinking. */
+  thinking?: string | undefined;
 }
 
 /**

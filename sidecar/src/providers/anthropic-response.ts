@@ -14,6 +14,8 @@ import {
   type Json,
 } from './common.ts';
 import type { ParsedResponse, ProviderError, Usage } from './types.ts';
+import { PLAIN_SHAPE, type ResponseShape } from './anthropic-request.ts';
+import { firstStop } from './stop-sequences.ts';
 
 /** Anthropic's error types: the status each stands for and OpenAI's type and code for it. */
 const ERROR_TYPES: Record<string, { status: number; type: string; code: string | null }> = {
@@ -84,17 +86,19 @@ export function promptTokens(u: Json): number {
   return count(u.input_tokens) + count(u.cache_creation_input_tokens) + count(u.cache_read_input_tokens);
 }
 
-export function parseAnthropicResponse(text: string, fallbackModel: string): ParsedResponse {
+export function parseAnthropicResponse(text: string, fallbackModel: string, shape: ResponseShape = PLAIN_SHAPE): ParsedResponse {
   const msg = tryParse(text);
   if (!isObject(msg)) return { ok: false, error: invalidBodyError('response body') };
   if (msg.type === 'error' || isObject(msg.error)) return { ok: false, error: anthropicError(msg.error, undefined) };
   if (!Array.isArray(msg.content)) return { ok: false, error: invalidBodyError('message (no content)') };
 
   let content = '';
-  const toolCalls: Json[] = [];
+  let reasoning = '';
+  let toolCalls: Json[] = [];
   for (const block of msg.content) {
     if (!isObject(block)) continue;
     if (block.type === 'text') content += str(block.text) ?? '';
+    else if (block.type === 'thinking') reasoning += str(block.thinking) ?? '';
     else if (block.type === 'tool_use') {
       toolCalls.push({
         id: str(block.id) ?? `call_${toolCalls.length}`,
@@ -102,13 +106,27 @@ export function parseAnthropicResponse(text: string, fallbackModel: string): Par
         function: { name: str(block.name) ?? '', arguments: JSON.stringify(block.input ?? {}) },
       });
     }
-    // thinking / redacted_thinking blocks are dropped: llmroute never asks for
-    // extended thinking, and OpenAI's chat shape has no field for it.
-    // Server-tool blocks (server_tool_use, web_search_tool_result) are dropped too.
+    // redacted_thinking blocks are dropped (encrypted, nothing to show), and
+    // server-tool blocks (server_tool_use, web_search_tool_result) too.
   }
 
+  let finish = finishReason(msg.stop_reason);
+  if (shape.stops.length) {
+    const cut = firstStop(content, shape.stops);
+    if (cut !== -1) {
+      // The answer ends at the stop sequence, as it would have on OpenAI: nothing after it (no tool call either).
+      content = content.slice(0, cut);
+      toolCalls = [];
+      finish = 'stop';
+    }
+  }
   const message: Json = { role: 'assistant', content: content === '' && toolCalls.length ? null : content, refusal: null };
-  if (toolCalls.length) message.tool_calls = toolCalls;
+  // Thinking is not content: it goes where other gateways put reasoning (reasoning_content).
+  if (reasoning) message.reasoning_content = reasoning;
+  if (toolCalls.length && shape.legacy) {
+    message.function_call = (toolCalls[0] as { function: Json }).function;
+    finish = 'function_call';
+  } else if (toolCalls.length) message.tool_calls = toolCalls;
   const u = isObject(msg.usage) ? msg.usage : {};
   const usage: Usage = { prompt: promptTokens(u), completion: count(u.output_tokens) };
   const openaiUsage: Json = {
@@ -123,7 +141,7 @@ export function parseAnthropicResponse(text: string, fallbackModel: string): Par
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: str(msg.model) || fallbackModel,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(msg.stop_reason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
     usage: openaiUsage,
   };
   return { ok: true, body: JSON.stringify(body), usage };

@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { count, emptyStep, errorStep, invalidStreamEventError, isObject, str, tryParse, type Json } from './common.ts';
 import { anthropicError, finishReason, promptTokens } from './anthropic-response.ts';
+import { PLAIN_SHAPE, type ResponseShape } from './anthropic-request.ts';
+import { StopCutter } from './stop-sequences.ts';
 import type { SseEvent, StreamDecoder, StreamStep, Usage } from './types.ts';
 
 export class AnthropicStreamDecoder implements StreamDecoder {
@@ -20,14 +22,24 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   #prompt = 0;
   #completion = 0;
   #usageReported = false;
+  /** Tool calls come back as a legacy function_call (the first one only). */
+  readonly #legacy: boolean;
+  /** Set when the client's stop has sequences Anthropic refuses: the text is cut here. */
+  readonly #cutter: StopCutter | undefined;
+  /** Deltas seen: the output token estimate when an emulated stop ends the stream before Anthropic counts. */
+  #deltas = 0;
+  /** An emulated stop sequence ended the stream: the rest is dropped. */
+  #done = false;
 
-  constructor(fallbackModel: string, includeUsage: boolean) {
+  constructor(fallbackModel: string, includeUsage: boolean, shape: ResponseShape = PLAIN_SHAPE) {
     this.#fallbackModel = fallbackModel;
     this.#includeUsage = includeUsage;
+    this.#legacy = shape.legacy;
+    this.#cutter = shape.stops.length ? new StopCutter(shape.stops) : undefined;
   }
 
   push(event: SseEvent): StreamStep {
-    if (event.data.trim() === '') return emptyStep();
+    if (this.#done || event.data.trim() === '') return emptyStep();
     const ev = tryParse(event.data);
     if (!isObject(ev)) return errorStep(invalidStreamEventError());
     switch (str(ev.type) ?? event.event) {
@@ -63,35 +75,68 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   #blockStart(ev: Json): StreamStep {
     const block = isObject(ev.content_block) ? ev.content_block : {};
-    if (block.type === 'text') {
-      const text = str(block.text);
-      return text ? this.#content(JSON.stringify({ content: text })) : emptyStep();
-    }
+    if (block.type === 'text') return this.#text(str(block.text));
+    if (block.type === 'thinking') return this.#reasoning(str(block.thinking));
     if (block.type === 'tool_use') {
       const ordinal = this.#tools.size;
+      if (this.#legacy && ordinal > 0) return emptyStep();
       this.#tools.set(count(ev.index), ordinal);
-      const call = { index: ordinal, id: str(block.id) ?? '', type: 'function', function: { name: str(block.name) ?? '', arguments: '' } };
-      return this.#content(JSON.stringify({ tool_calls: [call] }));
+      const name = str(block.name) ?? '';
+      const delta = this.#legacy
+        ? { function_call: { name, arguments: '' } }
+        : { tool_calls: [{ index: ordinal, id: str(block.id) ?? '', type: 'function', function: { name, arguments: '' } }] };
+      // Text held back by the stop cutter goes first, in order.
+      const held = this.#cutter?.flush();
+      const out = held ? [this.#chunk(JSON.stringify({ content: held }), null)] : [];
+      out.push(this.#chunk(JSON.stringify(delta), null));
+      return { out, content: true, finished: false };
     }
-    // thinking / redacted_thinking are dropped (llmroute never asks for
-    // extended thinking); server-tool blocks have no OpenAI counterpart.
+    // redacted_thinking (encrypted) and server-tool blocks have no OpenAI counterpart.
     return emptyStep();
   }
 
   #blockDelta(ev: Json): StreamStep {
     const delta = isObject(ev.delta) ? ev.delta : {};
-    if (delta.type === 'text_delta') {
-      const text = str(delta.text);
-      return text ? this.#content(JSON.stringify({ content: text })) : emptyStep();
-    }
+    if (delta.type === 'text_delta') return this.#text(str(delta.text));
+    if (delta.type === 'thinking_delta') return this.#reasoning(str(delta.thinking));
     if (delta.type === 'input_json_delta') {
       const ordinal = this.#tools.get(count(ev.index));
       const json = str(delta.partial_json);
       if (ordinal === undefined || !json) return emptyStep();
-      return this.#content(JSON.stringify({ tool_calls: [{ index: ordinal, function: { arguments: json } }] }));
+      this.#deltas++;
+      const d = this.#legacy ? { function_call: { arguments: json } } : { tool_calls: [{ index: ordinal, function: { arguments: json } }] };
+      return this.#content(JSON.stringify(d));
     }
-    // thinking_delta, signature_delta, citations_delta: dropped.
+    // signature_delta, citations_delta: dropped.
     return emptyStep();
+  }
+
+  /** Text, through the stop cutter when there is one; a stop sequence found ends the stream here. */
+  #text(text: string | undefined): StreamStep {
+    if (!text) return emptyStep();
+    this.#deltas++;
+    if (!this.#cutter) return this.#content(JSON.stringify({ content: text }));
+    const now = this.#cutter.push(text);
+    const out = now ? [this.#chunk(JSON.stringify({ content: now }), null)] : [];
+    if (!this.#cutter.stopped) return { out, content: out.length > 0, finished: false };
+    // As OpenAI does at a stop sequence: finish_reason stop, the usage chunk if asked for, the end.
+    this.#done = true;
+    out.push(this.#chunk('{}', 'stop'));
+    if (!this.#completion) this.#completion = this.#deltas;
+    if (this.#includeUsage) out.push(this.#usageChunk());
+    this.#usageReported = true;
+    return { out, content: true, finished: true, usage: this.#usage() };
+  }
+
+  /**
+   * Extended thinking goes out as reasoning_content, as other gateways send
+   * it. It is not content: the commit point is the answer's first text or
+   * tool call (thinking comes before it, within the firstContent timeout).
+   */
+  #reasoning(text: string | undefined): StreamStep {
+    if (!text) return emptyStep();
+    this.#deltas++;
+    return { out: [this.#chunk(JSON.stringify({ reasoning_content: text }), null)], content: false, finished: false };
   }
 
   #messageDelta(ev: Json): StreamStep {
@@ -105,7 +150,9 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       this.#usageReported = true;
     }
     const stop = isObject(ev.delta) ? ev.delta.stop_reason : undefined;
-    const out = stop == null ? [] : [this.#chunk('{}', finishReason(stop))];
+    const held = this.#cutter?.flush();
+    const out = held ? [this.#chunk(JSON.stringify({ content: held }), null)] : [];
+    if (stop != null) out.push(this.#chunk('{}', this.#legacy && stop === 'tool_use' ? 'function_call' : finishReason(stop)));
     return usage ? { out, content: false, finished: false, usage } : { out, content: false, finished: false };
   }
 

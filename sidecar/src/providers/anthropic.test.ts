@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { BadRequestError } from '../errors.ts';
 import { Secret } from '../secret.ts';
 import { anthropicAdapter } from './anthropic.ts';
-import { DEFAULT_MAX_TOKENS } from './anthropic-request.ts';
+import { CONVERSATION_START, EMPTY_MESSAGE, THINKING_BUDGETS } from './anthropic-request.ts';
 import type { ProviderError, ProviderTarget, SseEvent, StreamStep } from './types.ts';
 
 const KEY = 'sk-ant-api03-SECRETKEY0123456789';
@@ -45,10 +45,10 @@ describe('anthropic buildRequest: wire basics', () => {
   it('posts to <baseURL>/messages with x-api-key and anthropic-version', () => {
     const req = anthropicAdapter.buildRequest('chat', { model: 'chat', messages: [user('Hello')] }, target, { stream: false });
     expect(req.url).toBe('https://api.anthropic.com/v1/messages');
-    expect(req.headers).toEqual({ 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': KEY });
+    expect(req.headers).toEqual({ 'content-type': 'application/json', accept: 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': KEY });
     expect(JSON.parse(req.body)).toEqual({
       model: 'claude-sonnet-4-5',
-      max_tokens: DEFAULT_MAX_TOKENS,
+      max_tokens: 64000,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }],
     });
   });
@@ -252,7 +252,8 @@ describe('anthropic buildRequest: tools', () => {
         { role: 'tool', tool_call_id: 'c1', content: 'ok' },
       ],
     });
-    expect((out.messages as Body[])[1]).toEqual({
+    // (The history starts with an assistant turn: a CONVERSATION_START user turn goes first.)
+    expect((out.messages as Body[])[2]).toEqual({
       role: 'user',
       content: [{ type: 'tool_result', tool_use_id: 'c1', content: 'ok' }, { type: 'text', text: 'note' }],
     });
@@ -265,7 +266,7 @@ describe('anthropic buildRequest: tools', () => {
         { role: 'tool', tool_call_id: 'functions.get:0', content: 'x' },
       ],
     });
-    const [a, u] = out.messages as Array<{ content: Body[] }>;
+    const [, a, u] = out.messages as Array<{ content: Body[] }>;
     expect(a?.content[0]?.id).toBe('functions_get_0');
     expect(u?.content[0]?.tool_use_id).toBe('functions_get_0');
   });
@@ -321,7 +322,8 @@ describe('anthropic buildRequest: tools', () => {
       function_call: { name: 'get_weather' },
     });
     expect(out.tools).toEqual([{ name: 'get_weather', description: weatherTool.function.description, input_schema: weatherTool.function.parameters }]);
-    expect(out.tool_choice).toEqual({ type: 'tool', name: 'get_weather' });
+    // One call at a time: a function_call answer holds one.
+    expect(out.tool_choice).toEqual({ type: 'tool', name: 'get_weather', disable_parallel_tool_use: true });
     expect(out.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'weather?' }] },
       { role: 'assistant', content: [{ type: 'tool_use', id: 'call_fn_1', name: 'get_weather', input: { location: 'Oslo' } }] },
@@ -332,7 +334,7 @@ describe('anthropic buildRequest: tools', () => {
 
 describe('anthropic buildRequest: parameters', () => {
   it('max_tokens: max_completion_tokens first, then max_tokens, else the default', () => {
-    expect(translate({ messages: [user('x')] }).max_tokens).toBe(4096);
+    expect(translate({ messages: [user('x')] }).max_tokens).toBe(64000);
     expect(translate({ messages: [user('x')], max_tokens: 100 }).max_tokens).toBe(100);
     expect(translate({ messages: [user('x')], max_tokens: 100, max_completion_tokens: 200 }).max_tokens).toBe(200);
   });
@@ -364,9 +366,9 @@ describe('anthropic buildRequest: parameters', () => {
       n: 1,
       store: false,
       metadata: { a: 'b' },
-      reasoning_effort: 'low',
+      reasoning_effort: 'minimal',
     });
-    expect(out).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 4096, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] });
+    expect(out).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 64000, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] });
   });
 
   it('turns JSON response formats into a system instruction', () => {
@@ -448,7 +450,7 @@ describe('anthropic parseResponse', () => {
     });
   });
 
-  it('joins text blocks, keeps text next to tool calls and drops thinking', () => {
+  it('joins text blocks, keeps text next to tool calls and gives thinking as reasoning_content, not content', () => {
     const res = anthropicAdapter.parseResponse(
       'chat',
       200,
@@ -467,7 +469,8 @@ describe('anthropic parseResponse', () => {
     const msg = JSON.parse(res.body).choices[0].message;
     expect(msg.content).toBe('Let me check.');
     expect(msg.tool_calls).toHaveLength(1);
-    expect(res.body).not.toContain('hmm');
+    expect(msg.reasoning_content).toBe('hmm');
+    expect(res.body).not.toContain('sig');
   });
 
   it.each([
@@ -690,14 +693,16 @@ describe('anthropic stream decoder', () => {
     const deltas = steps.flatMap((s) => s.out).map((o) => JSON.parse(o).choices[0]?.delta);
     expect(deltas).toEqual([
       { role: 'assistant', content: '' },
+      { reasoning_content: 'Let me think' },
       { tool_calls: [{ index: 0, id: 'toolu_a', type: 'function', function: { name: 'f', arguments: '' } }] },
       { tool_calls: [{ index: 1, id: 'toolu_b', type: 'function', function: { name: 'g', arguments: '' } }] },
       { tool_calls: [{ index: 1, function: { arguments: '{"b":2}' } }] },
       { tool_calls: [{ index: 0, function: { arguments: '{"a":1}' } }] },
       {},
     ]);
-    // Thinking is dropped and is not content.
-    expect(steps.slice(1, 5).every((s) => s.out.length === 0 && !s.content)).toBe(true);
+    // Thinking goes out as reasoning_content and is not content (not the commit point); the signature is dropped.
+    expect(steps.slice(1, 5).every((s) => !s.content)).toBe(true);
+    expect(steps.slice(1, 5).map((s) => s.out.length)).toEqual([0, 1, 0, 0]);
     expect(steps[9]?.usage).toEqual({ prompt: 115, completion: 30 });
   });
 
@@ -816,7 +821,7 @@ describe('keys never leak', () => {
 
   it('the key is only in x-api-key; the client Authorization never appears', () => {
     const req = anthropicAdapter.buildRequest('chat', { model: 'chat', messages: [user('x')], authorization: 'Bearer client' }, target, { stream: false });
-    expect(Object.keys(req.headers).sort()).toEqual(['anthropic-version', 'content-type', 'x-api-key']);
+    expect(Object.keys(req.headers).sort()).toEqual(['accept', 'anthropic-version', 'content-type', 'x-api-key']);
     expect(req.body).not.toContain(KEY);
     expect(JSON.stringify(req.headers)).not.toContain('client');
   });

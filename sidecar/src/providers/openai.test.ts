@@ -36,7 +36,7 @@ describe('openai buildRequest', () => {
     const body = chatBody();
     const req = openaiAdapter.buildRequest('chat', body, openaiTarget, { stream: false });
     expect(req.url).toBe('https://api.openai.com/v1/chat/completions');
-    expect(req.headers).toEqual({ 'content-type': 'application/json', authorization: `Bearer ${KEY}` });
+    expect(req.headers).toEqual({ 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${KEY}` });
     expect(JSON.parse(req.body)).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 0.2 });
     expect(body.model).toBe('chat'); // the client's body is not touched
   });
@@ -49,7 +49,7 @@ describe('openai buildRequest', () => {
   it('sends no authorization header without a key (openai-compatible) and trims a trailing slash', () => {
     const req = openaiCompatibleAdapter.buildRequest('chat', chatBody(), localTarget, { stream: false });
     expect(req.url).toBe('http://127.0.0.1:11434/v1/chat/completions');
-    expect(req.headers).toEqual({ 'content-type': 'application/json' });
+    expect(req.headers).toEqual({ 'content-type': 'application/json', accept: 'application/json' });
     const empty = openaiCompatibleAdapter.buildRequest('chat', chatBody(), { ...localTarget, apiKey: new Secret('') }, { stream: false });
     expect(empty.headers.authorization).toBeUndefined();
   });
@@ -58,7 +58,7 @@ describe('openai buildRequest', () => {
     const body = chatBody({ api_key: 'client-key' });
     const req = openaiAdapter.buildRequest('chat', body, openaiTarget, { stream: false });
     expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(Object.keys(req.headers).sort()).toEqual(['authorization', 'content-type']);
+    expect(Object.keys(req.headers).sort()).toEqual(['accept', 'authorization', 'content-type']);
   });
 
   it('asks for include_usage on streams without touching the client body', () => {
@@ -96,7 +96,7 @@ describe('azure-openai buildRequest', () => {
   it('puts the deployment and api-version in the URL, the key in api-key, and drops model', () => {
     const req = azureOpenaiAdapter.buildRequest('chat', chatBody(), azureTarget, { stream: false });
     expect(req.url).toBe('https://x.openai.azure.com/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21');
-    expect(req.headers).toEqual({ 'content-type': 'application/json', 'api-key': 'azure-key-0123456789' });
+    expect(req.headers).toEqual({ 'content-type': 'application/json', accept: 'application/json', 'api-key': 'azure-key-0123456789' });
     expect(req.headers.authorization).toBeUndefined();
     expect(JSON.parse(req.body).model).toBeUndefined();
     expect(JSON.parse(req.body).messages).toEqual([{ role: 'user', content: 'hi' }]);

@@ -51,7 +51,8 @@ function buildRequest(
   target: ProviderTarget,
   options: BuildOptions,
 ): UpstreamRequest {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // Servers that negotiate on Accept answer a stream request without it as JSON.
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: options.stream ? 'text/event-stream' : 'application/json' };
   const key = target.apiKey?.reveal();
   const out: Json = { ...body };
   let url: string;

@@ -24,6 +24,8 @@ export interface ProviderTarget {
   /** azure-openai only: the api-version query parameter. */
   apiVersion?: string | undefined;
   apiKey?: Secret | undefined;
+  /** max_tokens when the client sets none (anthropic); undefined: the adapter's default for the model. */
+  maxTokens?: number | undefined;
 }
 
 /** A request ready to send upstream. `body` is the serialised JSON. */
@@ -99,8 +101,12 @@ export interface ProviderAdapter {
    * this provider cannot serve at all, e.g. embeddings on Anthropic.
    */
   buildRequest(kind: EndpointKind, body: Record<string, unknown>, target: ProviderTarget, options: BuildOptions): UpstreamRequest;
-  /** Turns a 2xx non-stream body into OpenAI's response (or the error it carries). */
-  parseResponse(kind: EndpointKind, status: number, text: string, target: ProviderTarget): ParsedResponse;
+  /**
+   * Turns a 2xx non-stream body into OpenAI's response (or the error it
+   * carries). `request` is the client's body, for what the answer's shape
+   * depends on (anthropic: legacy functions, emulated stop sequences).
+   */
+  parseResponse(kind: EndpointKind, status: number, text: string, target: ProviderTarget, request?: Record<string, unknown>): ParsedResponse;
   /** Turns a non-2xx response into a ProviderError. `headers` are lower-cased. */
   parseError(status: number, text: string): ProviderError;
   /** A fresh translator for one streamed response. */
