@@ -169,6 +169,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     }
     const target = committed.target;
     const headers = routeHeaders(route.name, committed.target, freq);
+    // The serving provider's request id and rate-limit headers (passthrough-headers.ts).
+    if (committed.headers) for (const k in committed.headers) headers[k] = committed.headers[k]!;
     if (committed.kind === 'json') {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(committed.body));
