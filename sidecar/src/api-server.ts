@@ -169,9 +169,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   let body: Record<string, unknown>;
   let route: Route | undefined;
   try {
-    const raw = await readBody(req, bodyReadCap(config));
-    const size = raw.length;
-    body = parseJsonBody(raw);
+    let size: number;
+    // The raw bytes are not kept past parsing (a local here would hold them for the whole request).
+    ({ body, size } = parsed(await readBody(req, bodyReadCap(config))));
     // Azure's shape: the deployment in the path is the model; a `model` in the body does not count.
     if (entry.deployment !== undefined) body.model = entry.deployment;
     const model = checkRequest(entry.kind, body);
@@ -272,6 +272,10 @@ function drainThenError(req: IncomingMessage, res: ServerResponse, err: unknown)
   if (!req.complete) res.setHeader('connection', 'close');
   sendError(res, err, {});
   req.resume();
+}
+
+function parsed(raw: Buffer): { body: Record<string, unknown>; size: number } {
+  return { body: parseJsonBody(raw), size: raw.length };
 }
 
 /** OpenAI's model object for a route's name or alias (an alias names its route as `root`). */
