@@ -158,6 +158,16 @@ export function sidecarConfig(up: Upstream): string {
   );
 }
 
+/** The sidecar's "listening" log line (with its `api` and `admin` addresses), for startChild's readyLine. */
+export function sidecarListening(line: string): Record<string, unknown> | undefined {
+  try {
+    const l = JSON.parse(line) as Record<string, unknown>;
+    return l.msg === 'llmroute sidecar listening' ? l : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function sidecarTarget(up: Upstream, o: { extraNodeArgs?: string[]; cwd?: string; cli?: string; label?: string } = {}): Promise<Target & { adminURL: string; configPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'llmroute-bench-'));
   const configPath = join(dir, 'config.yaml');
@@ -167,14 +177,7 @@ export async function sidecarTarget(up: Upstream, o: { extraNodeArgs?: string[];
     process.execPath,
     [...(o.extraNodeArgs ?? []), o.cli ?? SIDECAR_CLI, '--config', configPath, '--port', '0', '--admin-port', '0'],
     {
-      readyLine: (line) => {
-        try {
-          const l = JSON.parse(line) as Record<string, unknown>;
-          return l.msg === 'llmroute sidecar listening' ? l : undefined;
-        } catch {
-          return undefined;
-        }
-      },
+      readyLine: sidecarListening,
       cwd: o.cwd ?? dir,
       env: { ...process.env },
     },

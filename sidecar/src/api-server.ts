@@ -1,6 +1,8 @@
 /**
  * The OpenAI-compatible API on the listen address: POST /v1/chat/completions,
- * POST /v1/embeddings, GET /v1/models. Plain node:http (express's router
+ * POST /v1/embeddings, POST /v1/completions, GET /v1/models and
+ * /v1/models/{id}, and Azure OpenAI's deployment paths
+ * (/openai/deployments/{route}/chat/completions...). Plain node:http (express's router
  * costs more than the whole proxy on this path; see the README's benchmark).
  * Reads and checks the body, picks the route, runs the failover loop and
  * writes the answer with the x-llmroute-* headers.
@@ -11,13 +13,15 @@ import { BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, M
 import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
 import { decideAfterStreamFailure } from './failover-policy.ts';
 import { errorResponse } from './http-errors.ts';
+import { bodyReadCap, routeForEndpoint } from './endpoint-routes.ts';
 import type { EndpointKind } from './providers/types.ts';
 import { checkRequest, parseJsonBody } from './request-checks.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { relayStream } from './stream-relay.ts';
 import { pathOf, routePath } from './url-path.ts';
 
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** A declared body larger than this is read into one buffer of its size (see readBody). */
+const PREALLOCATE_FROM_BYTES = 256 * 1024;
 /** A too-large body up to this size is read to its end and dropped (see handle). */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -44,11 +48,49 @@ export interface ApiServer {
   closeConnectionsAfterResponse: () => void;
 }
 
-const PATHS: Record<string, { method: string; kind?: EndpointKind }> = {
+interface Endpoint {
+  method: string;
+  /** Unset: GET /v1/models (with `modelId`: /v1/models/{id}). */
+  kind?: EndpointKind;
+  /** Azure's path shape: the deployment in the path names the route. */
+  deployment?: string;
+  modelId?: string;
+}
+
+const PATHS: Record<string, Endpoint> = {
   '/v1/chat/completions': { method: 'POST', kind: 'chat' },
   '/v1/embeddings': { method: 'POST', kind: 'embeddings' },
+  '/v1/completions': { method: 'POST', kind: 'completions' },
   '/v1/models': { method: 'GET' },
 };
+
+const MODEL_PATH = '/v1/models/';
+const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|completions)$/;
+const AZURE_KINDS: Record<string, EndpointKind> = { 'chat/completions': 'chat', embeddings: 'embeddings', completions: 'completions' };
+
+/** The endpoint of a path: a fixed one, /v1/models/{id}, or an Azure deployment path. */
+function endpointOf(path: string): Endpoint | undefined {
+  const fixed = PATHS[path];
+  if (fixed) return fixed;
+  if (path.startsWith(MODEL_PATH)) {
+    const id = decoded(path.slice(MODEL_PATH.length));
+    return id ? { method: 'GET', modelId: id } : undefined;
+  }
+  if (path.startsWith('/openai/deployments/')) {
+    const m = AZURE_PATH.exec(path);
+    const deployment = m ? decoded(m[1]!) : undefined;
+    if (deployment) return { method: 'POST', kind: AZURE_KINDS[m![2]!]!, deployment };
+  }
+  return undefined;
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   let inflight = 0;
@@ -112,13 +154,14 @@ function unlinkOpen(list: OpenList, node: OpenNode): void {
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServerDeps): Promise<void> {
   const path = pathOf(req.url);
-  const entry = PATHS[routePath(path)];
+  const entry = endpointOf(routePath(path));
   if (!entry) return drainThenError(req, res, new NotFoundError(req.method ?? '', path));
   if (req.method !== entry.method) return drainThenError(req, res, new NotFoundError(req.method ?? '', path, entry.method));
   if (deps.isDraining()) return drainThenError(req, res, new DrainingError());
   const config = deps.config();
   if (!entry.kind) {
-    sendModels(res, config);
+    if (entry.modelId === undefined) sendModels(res, config);
+    else sendModel(res, config, entry.modelId);
     return;
   }
 
@@ -126,10 +169,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   let body: Record<string, unknown>;
   let route: Route | undefined;
   try {
-    body = parseJsonBody(await readBody(req));
+    let size: number;
+    // The raw bytes are not kept past parsing (a local here would hold them for the whole request).
+    ({ body, size } = parsed(await readBody(req, bodyReadCap(config))));
+    // Azure's shape: the deployment in the path is the model; a `model` in the body does not count.
+    if (entry.deployment !== undefined) body.model = entry.deployment;
     const model = checkRequest(entry.kind, body);
     route = config.models.get(model);
     if (!route) throw new ModelNotFoundError(model);
+    if (size > route.maxRequestBytes) throw new BodyTooLargeError(route.maxRequestBytes, route.name);
+    route = routeForEndpoint(entry.kind, route);
   } catch (err) {
     // The rest of a too-large body is read and dropped, so the client sees the 413 rather than a
     // broken pipe mid-upload; past DISCARD_LIMIT_BYTES (or with no length given) the connection closes instead.
@@ -169,6 +218,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     }
     const target = committed.target;
     const headers = routeHeaders(route.name, committed.target, freq);
+    // The serving provider's request id and rate-limit headers (passthrough-headers.ts).
+    if (committed.headers) for (const k in committed.headers) headers[k] = committed.headers[k]!;
     if (committed.kind === 'json') {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(committed.body));
@@ -223,38 +274,73 @@ function drainThenError(req: IncomingMessage, res: ServerResponse, err: unknown)
   req.resume();
 }
 
+function parsed(raw: Buffer): { body: Record<string, unknown>; size: number } {
+  return { body: parseJsonBody(raw), size: raw.length };
+}
+
+/** OpenAI's model object for a route's name or alias (an alias names its route as `root`). */
+function modelObject(id: string, route: Route): Record<string, unknown> {
+  return { id, object: 'model', created: 0, owned_by: 'llmroute', ...(id === route.name ? {} : { root: route.name }) };
+}
+
 function sendModels(res: ServerResponse, config: RuntimeConfig): void {
   const data = [];
-  for (const route of config.routes) {
-    for (const id of [route.name, ...route.aliases]) {
-      data.push({ id, object: 'model', created: 0, owned_by: 'llmroute', ...(id === route.name ? {} : { root: route.name }) });
-    }
-  }
-  const text = JSON.stringify({ object: 'list', data });
+  for (const route of config.routes) for (const id of [route.name, ...route.aliases]) data.push(modelObject(id, route));
+  sendJson(res, { object: 'list', data });
+}
+
+/** GET /v1/models/{id}: the model object, or OpenAI's 404 model_not_found. */
+function sendModel(res: ServerResponse, config: RuntimeConfig, id: string): void {
+  const route = config.models.get(id);
+  if (route) sendJson(res, modelObject(id, route));
+  else sendError(res, new ModelNotFoundError(id), {});
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  const text = JSON.stringify(value);
   res.writeHead(200, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The whole body, up to `limit` bytes. With a content-length it is read into
+ * one buffer of that size (no list of chunks and no concatenated copy beside
+ * it: a 32 MiB image request costs 32 MiB here, not 64).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > MAX_BODY_BYTES) {
+  if (declared > limit) {
     req.resume();
-    return Promise.reject(new BodyTooLargeError(MAX_BODY_BYTES));
+    return Promise.reject(new BodyTooLargeError(limit));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // node:http holds a body to its content-length, so a declared one fits the buffer exactly. A
+    // small body usually comes in one chunk, taken as it is.
+    const whole = declared > PREALLOCATE_FROM_BYTES && Number.isSafeInteger(declared) ? Buffer.allocUnsafe(declared) : undefined;
     req.on('data', (chunk: Buffer) => {
+      if (whole) {
+        if (size + chunk.length <= whole.length) chunk.copy(whole, size);
+        size += chunk.length;
+        return;
+      }
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         req.removeAllListeners('data');
         req.resume();
-        reject(new BodyTooLargeError(MAX_BODY_BYTES));
+        reject(new BodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('end', () => {
+      if (whole) {
+        if (size === whole.length) resolve(whole);
+        else reject(new BadRequestError('the request body does not match its content-length', null, 'invalid_body'));
+      }
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
     req.once('error', () => reject(new BadRequestError('the request body could not be read', null, 'invalid_body')));
     req.once('aborted', () => reject(new BadRequestError('the client aborted the request body', null, 'invalid_body')));
   });

@@ -9,6 +9,7 @@ import { formatMs, StreamTimer, tryTimeouts, type TimeoutCause } from './attempt
 import { classifyNetworkError } from './classify.ts';
 import type { Route, Target, Timeouts } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
+import { passthroughHeaders } from './passthrough-headers.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { StreamSession } from './stream-session.ts';
 import { refusedParam, shapeBody, shapes } from './request-params.ts';
@@ -30,8 +31,8 @@ export interface Failure {
 }
 
 export type AttemptResult =
-  | { ok: true; kind: 'json'; status: number; body: string; usage?: Usage | undefined }
-  | { ok: true; kind: 'stream'; session: StreamSession; prelude: string[]; finished: boolean; usage?: Usage | undefined; firstContentAt: number }
+  | { ok: true; kind: 'json'; status: number; body: string; usage?: Usage | undefined; headers?: Record<string, string> | undefined }
+  | { ok: true; kind: 'stream'; session: StreamSession; prelude: string[]; finished: boolean; usage?: Usage | undefined; firstContentAt: number; headers?: Record<string, string> | undefined }
   | { ok: false; failure: Failure };
 
 export interface AttemptInput {
@@ -100,7 +101,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       return failed;
     }
     // A whole JSON body; for a stream request, an error the provider sent as 2xx or a provider that ignored `stream`.
-    if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream, body);
+    if (!res.streaming || !session) return jsonResult(adapter, kind, status, res.text, target, stream, body, res.headers);
     const prelude: string[] = [];
     let usage: Usage | undefined;
     for (;;) {
@@ -120,7 +121,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       }
       if (committed || finished) {
         keepSession = !finished;
-        return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now() };
+        return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now(), headers: passthroughHeaders(res.headers) };
       }
     }
   } catch (err) {
@@ -146,11 +147,20 @@ function providerFailure(adapter: ProviderAdapter, status: number, text: string,
 }
 
 /** A whole 2xx JSON body; for a stream request it is a failure either way (an error, or no stream). */
-function jsonResult(adapter: ProviderAdapter, kind: EndpointKind, status: number, text: string, target: Target, stream: boolean, body: Record<string, unknown>): AttemptResult {
+function jsonResult(
+  adapter: ProviderAdapter,
+  kind: EndpointKind,
+  status: number,
+  text: string,
+  target: Target,
+  stream: boolean,
+  body: Record<string, unknown>,
+  headers: Record<string, string | string[] | undefined>,
+): AttemptResult {
   const parsed = adapter.parseResponse(kind, status, text, target, body);
   if (!parsed.ok) return { ok: false, failure: { errorClass: parsed.error.errorClass, status: parsed.error.status, message: parsed.error.message, providerError: parsed.error } };
   if (stream) return fail('server-error', status, 'the provider answered a stream request with a JSON body');
-  return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage };
+  return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage, headers: passthroughHeaders(headers) };
 }
 
 function fail(errorClass: ErrorClass, status: number | null, message: string, providerError?: ProviderError): AttemptResult {

@@ -21,17 +21,17 @@ const attempts = [{ target: 'a', class: 'server-error' as const, status: 500 }];
 
 /** One row per code: an error that carries it, and what a client is told of it. */
 const ROWS: Array<[SidecarErrorCode, SidecarError, number, string, { code?: string | null; param?: string | null; headers?: Record<string, string>; attempts?: boolean }]> = [
-  ['invalid_request', new BadRequestError("'messages' must be a non-empty array", 'messages'), 400, 'invalid_request_error', { param: 'messages' }],
-  ['invalid_body', new BadRequestError('the client aborted the request body', null, 'invalid_body'), 400, 'invalid_request_error', {}],
-  ['invalid_json', new BadRequestError('the request body is empty; send a JSON object', null, 'invalid_json'), 400, 'invalid_request_error', {}],
-  ['missing_model', new BadRequestError("'model' is required and must be a non-empty string", 'model', 'missing_model'), 400, 'invalid_request_error', { param: 'model' }],
-  ['request_too_large', new BodyTooLargeError(10), 413, 'invalid_request_error', {}],
-  ['model_not_found', new ModelNotFoundError('gpt-9'), 404, 'invalid_request_error', { param: 'model' }],
-  ['not_found', new NotFoundError('GET', '/nope'), 404, 'invalid_request_error', {}],
-  ['method_not_allowed', new NotFoundError('GET', '/v1/chat/completions', 'POST'), 405, 'invalid_request_error', { headers: { allow: 'POST' } }],
-  ['draining', new DrainingError(), 503, 'llmroute_unavailable', { headers: { 'retry-after': '1', connection: 'close' } }],
-  ['upstream_rejected', new UpstreamRejectedError(400, 'invalid_request_error', 'context_length_exceeded', 'too long', 'messages', attempts), 400, 'invalid_request_error', { code: 'context_length_exceeded', param: 'messages', attempts: true }],
-  ['all_targets_failed', new AllTargetsFailedError('chat', attempts, 'failed'), 502, 'llmroute_all_targets_failed', { code: 'all_targets_failed', attempts: true }],
+  ['invalid_request', new BadRequestError("'messages' must be a non-empty array", 'messages'), 400, 'invalid_request_error', { param: 'messages', headers: { 'x-should-retry': 'false' } }],
+  ['invalid_body', new BadRequestError('the client aborted the request body', null, 'invalid_body'), 400, 'invalid_request_error', { headers: { 'x-should-retry': 'false' } }],
+  ['invalid_json', new BadRequestError('the request body is empty; send a JSON object', null, 'invalid_json'), 400, 'invalid_request_error', { headers: { 'x-should-retry': 'false' } }],
+  ['missing_model', new BadRequestError("'model' is required and must be a non-empty string", 'model', 'missing_model'), 400, 'invalid_request_error', { param: 'model', headers: { 'x-should-retry': 'false' } }],
+  ['request_too_large', new BodyTooLargeError(10), 413, 'invalid_request_error', { headers: { 'x-should-retry': 'false' } }],
+  ['model_not_found', new ModelNotFoundError('gpt-9'), 404, 'invalid_request_error', { param: 'model', headers: { 'x-should-retry': 'false' } }],
+  ['not_found', new NotFoundError('GET', '/nope'), 404, 'invalid_request_error', { headers: { 'x-should-retry': 'false' } }],
+  ['method_not_allowed', new NotFoundError('GET', '/v1/chat/completions', 'POST'), 405, 'invalid_request_error', { headers: { allow: 'POST', 'x-should-retry': 'false' } }],
+  ['draining', new DrainingError(), 503, 'llmroute_unavailable', { headers: { 'retry-after': '1', connection: 'close', 'x-should-retry': 'true' } }],
+  ['upstream_rejected', new UpstreamRejectedError(400, 'invalid_request_error', 'context_length_exceeded', 'too long', 'messages', attempts), 400, 'invalid_request_error', { code: 'context_length_exceeded', param: 'messages', attempts: true, headers: { 'x-should-retry': 'false' } }],
+  ['all_targets_failed', new AllTargetsFailedError('chat', attempts, 'failed'), 502, 'llmroute_all_targets_failed', { code: 'all_targets_failed', attempts: true, headers: { 'x-should-retry': 'false' } }],
   ['stream_error', new StreamFailedError('connection-error', 'the provider ended the stream early'), 502, 'llmroute_stream_error', { code: 'connection-error' }],
   ['stream_timeout', new StreamFailedError('timeout', 'the total deadline ran out'), 504, 'llmroute_stream_timeout', { code: 'timeout' }],
   ['client_closed', new ClientClosedError(), 500, 'llmroute_internal_error', {}],
@@ -59,9 +59,17 @@ describe('the error table', () => {
   });
 
   it('all targets failed: 429 with Retry-After when all were rate-limited, 504 on the deadline', () => {
-    expect(errorResponse(new AllTargetsFailedError('chat', attempts, 'rate-limited', 7))).toMatchObject({ status: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'rate_limited' } } });
-    expect(errorResponse(new AllTargetsFailedError('chat', attempts, 'rate-limited')).headers).toEqual({});
-    expect(errorResponse(new AllTargetsFailedError('chat', [], 'deadline'))).toMatchObject({ status: 504, body: { error: { code: 'deadline_exceeded' } } });
+    expect(errorResponse(new AllTargetsFailedError('chat', attempts, 'rate-limited', 7))).toMatchObject({ status: 429, headers: { 'retry-after': '7', 'x-should-retry': 'true' }, body: { error: { code: 'rate_limited' } } });
+    expect(errorResponse(new AllTargetsFailedError('chat', attempts, 'rate-limited')).headers).toEqual({ 'x-should-retry': 'true' });
+    expect(errorResponse(new AllTargetsFailedError('chat', [], 'deadline'))).toMatchObject({ status: 504, headers: { 'x-should-retry': 'false' }, body: { error: { code: 'deadline_exceeded' } } });
+  });
+
+  it("x-should-retry: false where the client's retry would repeat the sidecar's tries; a 429 passed back is left to the SDK", () => {
+    expect(errorResponse(new UpstreamRejectedError(503, 'server_error', null, 'down', null, attempts)).headers).toEqual({ 'x-should-retry': 'false' });
+    expect(errorResponse(new UpstreamRejectedError(429, 'requests', 'rate_limit_exceeded', 'slow down', null, attempts)).headers).toEqual({});
+    // A stream's error event has no headers; an internal error keeps the SDK's own rules.
+    expect(errorResponse(new StreamFailedError('timeout', 'x')).headers).toEqual({});
+    expect(errorResponse(new Error('bug')).headers).toEqual({});
   });
 
   it("an upstream rejection without an error status is a 502; the provider's stream error event keeps its fields", () => {

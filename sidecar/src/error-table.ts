@@ -6,6 +6,12 @@
  * them) and the last SSE event of a stream that broke after its commit
  * point (without). http-errors.ts writes both from here; no other code
  * decides a status or an error type.
+ *
+ * `retry` is what `x-should-retry` tells the client's SDK (the openai and
+ * anthropic SDKs obey it before their own status rules): false when the
+ * sidecar has already made every try its route allows, or when the request
+ * itself is at fault, so an SDK's own retries do not multiply the upstream
+ * load; true (with Retry-After) when a later try can succeed.
  */
 import { LlmrouteError } from '../../common/errors.ts';
 import type { AttemptRecord, SidecarError, SidecarErrorCode } from './errors.ts';
@@ -26,23 +32,26 @@ export interface ErrorRow<E> {
   headers?: (err: E) => Record<string, string>;
   /** error.attempts, in a response body (an SSE event has none). */
   attempts?: (err: E) => AttemptRecord[];
+  /** `x-should-retry`: whether another try from the client can help; undefined sends no header (the SDK decides). */
+  retry?: boolean | ((err: E) => boolean | undefined);
 }
 
 const INVALID_REQUEST = 'invalid_request_error';
 const INTERNAL = 'llmroute_internal_error';
 
-const badRequest: ErrorRow<ErrorWithCode<'invalid_request'>> = { status: 400, type: INVALID_REQUEST, param: (e) => e.param };
+const badRequest: ErrorRow<ErrorWithCode<'invalid_request'>> = { status: 400, type: INVALID_REQUEST, param: (e) => e.param, retry: false };
 
 export const ERROR_TABLE: { readonly [C in SidecarErrorCode]: ErrorRow<ErrorWithCode<C>> } = {
   invalid_request: badRequest,
   invalid_body: badRequest,
   invalid_json: badRequest,
   missing_model: badRequest,
-  request_too_large: { status: 413, type: INVALID_REQUEST },
-  model_not_found: { status: 404, type: INVALID_REQUEST, param: () => 'model' },
-  not_found: { status: 404, type: INVALID_REQUEST },
-  method_not_allowed: { status: 405, type: INVALID_REQUEST, headers: (e) => ({ allow: e.allowed ?? '' }) },
-  draining: { status: 503, type: 'llmroute_unavailable', headers: () => ({ 'retry-after': '1', connection: 'close' }) },
+  request_too_large: { status: 413, type: INVALID_REQUEST, retry: false },
+  model_not_found: { status: 404, type: INVALID_REQUEST, param: () => 'model', retry: false },
+  not_found: { status: 404, type: INVALID_REQUEST, retry: false },
+  method_not_allowed: { status: 405, type: INVALID_REQUEST, headers: (e) => ({ allow: e.allowed ?? '' }), retry: false },
+  // Another sidecar (the pod's replacement) or this one after a restart will take it.
+  draining: { status: 503, type: 'llmroute_unavailable', headers: () => ({ 'retry-after': '1', connection: 'close' }), retry: true },
   // The provider's own answer: its status (when it is an error status), type, code and param.
   upstream_rejected: {
     status: (e) => (e.status >= 400 && e.status < 600 ? e.status : 502),
@@ -50,6 +59,8 @@ export const ERROR_TABLE: { readonly [C in SidecarErrorCode]: ErrorRow<ErrorWith
     code: (e) => e.errorCode,
     param: (e) => e.param,
     attempts: (e) => e.attempts,
+    // The route's own retries are spent; a 429 the route does not fall back on is the SDK's to wait out.
+    retry: (e) => (e.status === 429 ? undefined : false),
   },
   all_targets_failed: {
     status: (e) => (e.reason === 'rate-limited' ? 429 : e.reason === 'deadline' ? 504 : 502),
@@ -57,6 +68,8 @@ export const ERROR_TABLE: { readonly [C in SidecarErrorCode]: ErrorRow<ErrorWith
     code: (e) => (e.reason === 'deadline' ? 'deadline_exceeded' : e.reason === 'rate-limited' ? 'rate_limited' : 'all_targets_failed'),
     headers: (e): Record<string, string> => (e.reason === 'rate-limited' && e.retryAfterSeconds ? { 'retry-after': String(e.retryAfterSeconds) } : {}),
     attempts: (e) => e.attempts,
+    // Every target failed or the deadline ran out: a client's retry would repeat every try. Rate limits lift.
+    retry: (e) => e.reason === 'rate-limited',
   },
   // Written as SSE events once a stream has begun, so their statuses are never sent; the event's code is the error class.
   stream_error: { status: 502, type: 'llmroute_stream_error', code: (e) => e.errorClass },

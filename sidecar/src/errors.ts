@@ -43,13 +43,32 @@ export class BadRequestError extends LlmrouteError<BadRequestCode> {
   }
 }
 
-/** The request body is larger than the limit (413). */
+/**
+ * The request body is larger than the limit (413): the route's
+ * maxRequestBody when the route is known, else the largest of any route
+ * (what is read before the model is known).
+ */
 export class BodyTooLargeError extends LlmrouteError<'request_too_large'> {
   readonly limitBytes: number;
-  constructor(limitBytes: number) {
-    super('request_too_large', `request body is larger than ${limitBytes} bytes`);
+  readonly route: string | undefined;
+  constructor(limitBytes: number, route?: string) {
+    super(
+      'request_too_large',
+      route === undefined
+        ? `request body is larger than ${sizeText(limitBytes)}, the largest maxRequestBody of this sidecar's routes`
+        : `request body is larger than ${sizeText(limitBytes)}, the maxRequestBody of route '${route}'`,
+    );
     this.limitBytes = limitBytes;
+    this.route = route;
   }
+}
+
+/** `32Mi (33554432 bytes)`, or `1000 bytes`. */
+function sizeText(bytes: number): string {
+  for (const [unit, size] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit} (${bytes} bytes)`;
+  }
+  return `${bytes} bytes`;
 }
 
 /** No route has this name or alias (404). */

@@ -19,11 +19,10 @@ export function errorResponse(err: unknown): ErrorResponse {
   const e = err as SidecarError;
   const error: Record<string, unknown> = errorFields(row, e);
   if (row.attempts) error.attempts = row.attempts(e);
-  return {
-    status: typeof row.status === 'number' ? row.status : row.status(e),
-    headers: row.headers ? row.headers(e) : {},
-    body: { error },
-  };
+  const headers = row.headers ? row.headers(e) : {};
+  const retry = typeof row.retry === 'function' ? row.retry(e) : row.retry;
+  if (retry !== undefined) headers['x-should-retry'] = retry ? 'true' : 'false';
+  return { status: typeof row.status === 'number' ? row.status : row.status(e), headers, body: { error } };
 }
 
 /** `data: {"error": ...}`, the last event of a stream that broke after its commit point. */

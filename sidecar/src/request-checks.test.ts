@@ -74,6 +74,17 @@ describe('checkRequest', () => {
 
   it('passes unknown fields through untouched', () => expect(checkRequest('chat', chat({ seed: 1, whatever: { a: 1 } }))).toBe('chat'));
 
+  it('checks a legacy completion: prompt, and the sampling fields chat has', () => {
+    expect(checkRequest('completions', { model: 'c', prompt: 'Say' })).toBe('c');
+    expect(checkRequest('completions', { model: 'c', prompt: ['a', 'b'], stream: true, max_tokens: 5 })).toBe('c');
+    expect(checkRequest('completions', { model: 'c', prompt: [[1, 2]] })).toBe('c');
+    expect(paramOf(() => checkRequest('completions', { model: 'c' }))).toBe('prompt');
+    expect(paramOf(() => checkRequest('completions', { model: 'c', prompt: [] }))).toBe('prompt');
+    expect(paramOf(() => checkRequest('completions', { model: 'c', prompt: 'x', stream: 'yes' }))).toBe('stream');
+    expect(paramOf(() => checkRequest('completions', { model: 'c', prompt: 'x', temperature: 9 }))).toBe('temperature');
+    expect(paramOf(() => checkRequest('completions', { prompt: 'x' }))).toBe('model');
+  });
+
   it('checks embeddings input', () => {
     expect(checkRequest('embeddings', { model: 'e', input: 'text' })).toBe('e');
     expect(checkRequest('embeddings', { model: 'e', input: ['a', 'b'] })).toBe('e');

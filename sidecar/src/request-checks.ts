@@ -75,6 +75,13 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
     if (!ok) throw new BadRequestError("'input' must be a string or a non-empty array (at most 2048 items)", 'input');
     return model;
   }
+  if (kind === 'completions') {
+    const p = body.prompt;
+    const ok = typeof p === 'string' || (Array.isArray(p) && p.length > 0);
+    if (!ok) throw new BadRequestError("'prompt' must be a string or a non-empty array (strings or tokens)", 'prompt');
+    checkSampling(body);
+    return model;
+  }
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) throw new BadRequestError("'messages' must be a non-empty array", 'messages');
   for (let i = 0; i < messages.length; i++) {
@@ -89,12 +96,8 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
       }
     }
   }
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError("'stream' must be true or false", 'stream');
-  integer(body, 'n', 1, 128);
-  integer(body, 'max_tokens', 1, 10_000_000);
+  checkSampling(body);
   integer(body, 'max_completion_tokens', 1, 10_000_000);
-  number(body, 'temperature', 0, 2);
-  number(body, 'top_p', 0, 1);
   if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array", 'tools');
   if (Array.isArray(body.tools)) {
     for (let j = 0; j < body.tools.length; j++) if (!isPlainObject(body.tools[j])) throw new BadRequestError(`'tools[${j}]' must be an object`, `tools[${j}]`);
@@ -104,6 +107,15 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
     throw new BadRequestError("'stop' must be a string or an array of strings", 'stop');
   }
   return model;
+}
+
+/** The fields chat and legacy completions share: stream, n, max_tokens, temperature, top_p. */
+function checkSampling(body: Record<string, unknown>): void {
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError("'stream' must be true or false", 'stream');
+  integer(body, 'n', 1, 128);
+  integer(body, 'max_tokens', 1, 10_000_000);
+  number(body, 'temperature', 0, 2);
+  number(body, 'top_p', 0, 1);
 }
 
 function isPlainObject(v: unknown): boolean {

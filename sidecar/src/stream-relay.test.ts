@@ -85,6 +85,55 @@ describe('relayStream', () => {
     expect(JSON.parse(res.ended.slice('data: '.length))).toEqual({ error: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded', param: null } });
   });
 
+  it('a client that leaves while the relay waits on a slow upstream: the session closes at once and the relay returns', async () => {
+    const res = new SlowResponse();
+    res.full = false;
+    let wake: ((v: null) => void) | undefined;
+    let destroyed = 0;
+    const up = {
+      next: () => new Promise<null>((resolve) => (wake = resolve)),
+      destroy: () => {
+        destroyed++;
+        wake?.(null);
+      },
+    };
+    const client = new AbortController();
+    const done = relayStream(res as unknown as ServerResponse, up as unknown as StreamSession, ['"a"'], false, undefined, client.signal);
+    await new Promise((r) => setTimeout(r, 10));
+    res.destroyed = true;
+    client.abort('client-closed');
+    const r = await done;
+    expect(r).toEqual({ usage: undefined, clientGone: true });
+    expect(destroyed).toBeGreaterThan(0);
+    expect(res.ended).toBe('');
+  });
+
+  it('a client gone while its socket buffer was full: the relay does not wait for a drain that cannot come', async () => {
+    const res = new SlowResponse();
+    const client = new AbortController();
+    res.destroyed = true;
+    client.abort('client-closed');
+    const up = session([[step(['"b"'])]]);
+    const r = await relayStream(res as unknown as ServerResponse, up as unknown as StreamSession, ['"a"'], false, undefined, client.signal);
+    expect(r.clientGone).toBe(true);
+    expect(up.pulls).toBe(0);
+  });
+
+  it('the total deadline while the relay waits on the upstream: the error event, no [DONE]', async () => {
+    const res = new SlowResponse();
+    res.full = false;
+    let wake: ((v: null) => void) | undefined;
+    const up = { next: () => new Promise<null>((resolve) => (wake = resolve)), destroy: () => wake?.(null) };
+    const request = new AbortController();
+    const done = relayStream(res as unknown as ServerResponse, up as unknown as StreamSession, ['"a"'], false, undefined, request.signal);
+    await new Promise((r) => setTimeout(r, 10));
+    request.abort('deadline');
+    const r = await done;
+    expect(r.failure?.errorClass).toBe('timeout');
+    expect(res.ended).toContain('the total deadline ran out');
+    expect(res.ended).not.toContain('[DONE]');
+  });
+
   it('writes everything at once when the stream finished before the commit', async () => {
     const res = new SlowResponse();
     await relayStream(res as unknown as ServerResponse, session([]) as unknown as StreamSession, ['"a"', '"b"'], true, undefined, new AbortController().signal);

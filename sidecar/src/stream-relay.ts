@@ -42,14 +42,20 @@ export async function relayStream(
     res.end(out + DONE);
     return { usage, clientGone: false };
   }
+  // The client leaving (or the deadline) while the relay waits on the upstream: closing the
+  // session wakes that wait and closes the upstream exchange at once.
+  const onAbort = (): void => session.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
   let ok = res.write(out);
   try {
     for (;;) {
       if (!ok) {
         await drained(res, signal);
-        if (signal.aborted) return { usage, clientGone: signal.reason === 'client-closed', failure: signal.reason === 'deadline' ? endWithError(res, 'timeout', 'the total deadline ran out') : undefined };
+        if (signal.aborted) return aborted(res, usage, signal);
       }
       const steps = await session.next();
+      if (signal.aborted) return aborted(res, usage, signal);
       if (steps === null) return { usage, clientGone: false, failure: endWithError(res, 'connection-error', 'the provider ended the stream early') };
       out = '';
       let done = false;
@@ -76,8 +82,15 @@ export async function relayStream(
     const message = code === 'UND_ERR_BODY_TIMEOUT' ? 'the stream stalled longer than the idle timeout' : `the stream broke${code ? ` (${code})` : ''}`;
     return { usage, clientGone: false, failure: endWithError(res, cls, message) };
   } finally {
+    signal.removeEventListener('abort', onAbort);
     session.destroy();
   }
+}
+
+/** The request's signal fired: the client is gone (nothing to write), or the deadline ran out (the error event). */
+function aborted(res: ServerResponse, usage: Usage | undefined, signal: AbortSignal): RelayResult {
+  if (signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, 'timeout', 'the total deadline ran out') };
+  return { usage, clientGone: signal.reason === 'client-closed' };
 }
 
 /** Ends the response with the error event (unless the client is gone), and says what broke. */
@@ -94,7 +107,9 @@ function endWithProviderError(res: ServerResponse, e: ProviderError): StreamFail
   return endWith(res, new UpstreamRejectedError(e.status, e.type, e.code, e.message, e.param ?? null, []), e.errorClass, e.message);
 }
 
+/** Resolves once the client takes more, leaves, or the request is aborted; at once when one of those already happened. */
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);

@@ -39,7 +39,7 @@ import * as an from './wire-anthropic.ts';
 export type Flavor = 'openai' | 'anthropic';
 /** Which wire format a request was served in: OpenAI flavor serves both `openai` and `azure` paths. */
 export type Dialect = 'openai' | 'azure' | 'anthropic';
-export type Endpoint = 'chat' | 'embeddings' | 'messages' | 'models' | 'unknown';
+export type Endpoint = 'chat' | 'embeddings' | 'completions' | 'messages' | 'models' | 'unknown';
 
 /** The tool call a reply makes. Unset fields come from the request's first tool (or the one named). */
 export interface ToolCallSpec {
@@ -403,7 +403,7 @@ interface Route {
   bearerToo: boolean;
 }
 
-const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|completions)$/;
 
 function routeOf(flavor: Flavor, method: string, pathname: string): Route | undefined {
   const r = (endpoint: Endpoint, dialect: Dialect, deployment?: string, needsApiVersion = false, bearerToo = false): Route => ({
@@ -426,13 +426,16 @@ function routeOf(flavor: Flavor, method: string, pathname: string): Route | unde
       case '/v1/embeddings':
       case '/embeddings':
         return r('embeddings', 'openai');
+      case '/v1/completions':
+      case '/completions':
+        return r('completions', 'openai');
       case '/openai/v1/chat/completions':
         return r('chat', 'azure', undefined, false, true);
       case '/openai/v1/embeddings':
         return r('embeddings', 'azure', undefined, false, true);
     }
     const m = AZURE_PATH.exec(pathname);
-    if (m) return r(m[2] === 'embeddings' ? 'embeddings' : 'chat', 'azure', decodeURIComponent(m[1] as string), true);
+    if (m) return r(m[2] === 'embeddings' ? 'embeddings' : m[2] === 'completions' ? 'completions' : 'chat', 'azure', decodeURIComponent(m[1] as string), true);
   }
   if (method === 'GET' && (pathname === '/v1/models' || pathname === '/models')) return r('models', 'openai');
   return undefined;
@@ -721,7 +724,7 @@ class FakeProviderServer implements FakeProvider {
       endpoint,
       dialect,
       deployment: route?.deployment,
-      stream: (endpoint === 'chat' || endpoint === 'messages') && obj?.['stream'] === true,
+      stream: (endpoint === 'chat' || endpoint === 'messages' || endpoint === 'completions') && obj?.['stream'] === true,
       behaviour: undefined,
       outcome: '',
     };
@@ -754,7 +757,13 @@ class FakeProviderServer implements FakeProvider {
     }
     const b0 = obj as Record<string, unknown>;
     if (this.opts.validate !== false) {
-      const e = dialect === 'anthropic' ? an.validate(b0) : oa.validate(endpoint === 'embeddings' ? 'embeddings' : 'chat', b0, dialect === 'azure');
+      const e =
+        dialect === 'anthropic'
+          ? an.validate(b0)
+          : endpoint === 'completions'
+            ? oa.validateCompletion(b0, dialect === 'azure')
+            : (oa.validate(endpoint === 'embeddings' ? 'embeddings' : 'chat', b0, dialect === 'azure') ??
+              (route.needsApiVersion ? oa.azureRefusedForVersion(b0, query['api-version'] as string) : undefined));
       if (e) {
         this.outcome(rec, 'invalid');
         return this.sendError(res, e, dialect);
@@ -900,7 +909,7 @@ class FakeProviderServer implements FakeProvider {
     const model = this.requestModel(route, body, b);
     const streamOptions = body['stream_options'] as { include_usage?: unknown; include_obfuscation?: unknown } | undefined;
     return {
-      id: anthropic ? an.messageId() : oa.chatId(),
+      id: anthropic ? an.messageId() : route.endpoint === 'completions' ? oa.completionId() : oa.chatId(),
       created: unixNow(),
       model,
       modelJson: this.modelJson(model),
@@ -909,7 +918,7 @@ class FakeProviderServer implements FakeProvider {
       text: pieces.full,
       toolCall,
       argPiecesEscaped,
-      promptTokens: estimateTokens(anthropic ? [body['system'], body['messages']] : body['messages']),
+      promptTokens: estimateTokens(anthropic ? [body['system'], body['messages']] : (body['messages'] ?? body['prompt'])),
       completionTokens: Math.max(1, pieces.pieces.length + argPiecesEscaped.length),
       finishReason: b.finishReason,
       includeUsage: !anthropic && streamOptions?.include_usage === true,
@@ -928,11 +937,13 @@ class FakeProviderServer implements FakeProvider {
       return oa.embeddingsBody(this.modelJson(model), inputs.length, dims, body['encoding_format'] === 'base64', estimateTokens(inputs));
     }
     const ctx = this.replyContext(route, body, b);
+    if (route.endpoint === 'completions') return oa.completionBody(ctx);
     return route.dialect === 'anthropic' ? an.messageBody(ctx) : oa.chatCompletionBody(ctx, route.dialect === 'azure');
   }
 
   private frames(route: Route, body: Record<string, unknown>, b: ReplyOverrides): StreamFrames {
     const ctx = this.replyContext(route, body, b);
+    if (route.endpoint === 'completions') return oa.completionFrames(ctx);
     return route.dialect === 'anthropic' ? an.messageFrames(ctx) : oa.chatCompletionFrames(ctx, route.dialect === 'azure');
   }
 

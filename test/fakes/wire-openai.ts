@@ -405,3 +405,63 @@ export function cloudflareHTML(status: number): string {
   const title = status === 502 ? '502 Bad Gateway' : status === 504 ? '504 Gateway Time-out' : `${status} Service Temporarily Unavailable`;
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`;
 }
+
+// ------------------------------------------------- legacy completions (/v1/completions)
+
+export function completionId(): string {
+  return 'cmpl-' + randomAlnum(29);
+}
+
+function completionChunk(ctx: ReplyContext, text: string, finish: string | null): string {
+  return (
+    '{"id":"' + ctx.id + '","object":"text_completion","created":' + ctx.created +
+    ',"choices":[{"text":' + text + ',"index":0,"logprobs":null,"finish_reason":' + (finish === null ? 'null' : '"' + finish + '"') +
+    '}],"model":' + ctx.modelJson + ',"system_fingerprint":"' + FINGERPRINT + '"}'
+  );
+}
+
+/** A non-stream legacy completion (`object: text_completion`, the text in `choices[].text`). */
+export function completionBody(ctx: ReplyContext): string {
+  const c = completionChunk(ctx, JSON.stringify(ctx.text), finishReason(ctx));
+  return c.slice(0, -1) + ',"usage":' + usageJson(ctx) + '}';
+}
+
+/** A legacy completion as SSE frames: one chunk per piece, then the finish chunk, the usage chunk when asked, [DONE]. */
+export function completionFrames(ctx: ReplyContext): StreamFrames {
+  const content = ctx.escaped.map((piece) => 'data: ' + completionChunk(ctx, piece, null) + '\n\n');
+  let post = 'data: ' + completionChunk(ctx, '""', finishReason(ctx)) + '\n\n';
+  if (ctx.includeUsage) {
+    post += 'data: {"id":"' + ctx.id + '","object":"text_completion","created":' + ctx.created + ',"choices":[],"model":' + ctx.modelJson + ',"usage":' + usageJson(ctx) + '}\n\n';
+  }
+  return { pre: '', content, post: post + 'data: [DONE]\n\n' };
+}
+
+/** What OpenAI checks of a legacy completion request. */
+export function validateCompletion(body: Record<string, unknown>, azure: boolean): WireError | undefined {
+  if (!azure && typeof body['model'] !== 'string') {
+    return { status: 400, body: errorJson('you must provide a model parameter', 'invalid_request_error', null, null) };
+  }
+  const p = body['prompt'];
+  if (p === undefined || p === null) {
+    return { status: 400, body: errorJson("Missing required parameter: 'prompt'.", 'invalid_request_error', 'prompt', 'missing_required_parameter') };
+  }
+  if (body['messages'] !== undefined) {
+    return { status: 400, body: errorJson('Unrecognized request argument supplied: messages', 'invalid_request_error', null, null) };
+  }
+  return undefined;
+}
+
+// ------------------------------------------------- Azure api-versions
+
+/**
+ * What an Azure deployment path refuses for its api-version: `stream_options`
+ * before the versions that take it (GA 2024-10-21 and later, previews from
+ * 2024-09-01-preview), with Azure's "Unrecognized request argument" 400.
+ */
+export function azureRefusedForVersion(body: Record<string, unknown>, apiVersion: string): WireError | undefined {
+  if (body['stream_options'] === undefined) return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(apiVersion);
+  const takes = m !== null && (m[1] as string) >= (m[2] ? '2024-09-01' : '2024-10-21');
+  if (takes) return undefined;
+  return { status: 400, body: errorJson('Unrecognized request argument supplied: stream_options', 'invalid_request_error', null, null) };
+}

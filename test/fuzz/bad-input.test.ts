@@ -57,9 +57,11 @@ beforeAll(async () => {
 routes:
 - name: fuzz
   aliases: [gpt-4o]
+  maxRequestBody: 10Mi
   targets:
   - {name: openai, provider: openai, baseURL: "${openai.url}", model: gpt-4o-mini, apiKey: {value: sk-fuzz-openai-0123456789}}
 - name: fuzz-claude
+  maxRequestBody: 10Mi
   targets:
   - {name: claude, provider: anthropic, baseURL: "${anthropic.url}", model: claude-sonnet-4-5, apiKey: {value: sk-fuzz-anthropic-0123456789}}
 `);
@@ -202,7 +204,7 @@ describe('bad input: always a clear 4xx, never a crash, never an upstream call',
     );
   });
 
-  it('huge bodies: over 10 MiB is 413, whether declared up front or streamed', async () => {
+  it('huge bodies: over the routes\' maxRequestBody (10Mi here) is 413, whether declared up front or streamed', async () => {
     const before = upstreamCount();
     const big = Buffer.alloc(10 * 1024 * 1024 + 10, 0x20);
     big.write('{"model":"fuzz","messages":[{"role":"user","content":"', 0);

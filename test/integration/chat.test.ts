@@ -218,8 +218,8 @@ describe('bad input gets a clear 4xx in OpenAI shape, and no upstream call', () 
     expect(openai.counts.requests + anthropic.counts.requests).toBe(0);
   });
 
-  it('a body over 10 MiB → 413', async () => {
-    const res = await post(Buffer.alloc(10 * 1024 * 1024 + 10, 'a'));
+  it('a body over 32 MiB (the default maxRequestBody) → 413', async () => {
+    const res = await post(Buffer.alloc(32 * 1024 * 1024 + 10, 'a'));
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
   });

@@ -31,7 +31,10 @@ export const SIDECAR_DEFAULTS: SidecarDefaults = {
   logLevel: undefined,
   cpuRequest: '50m',
   memoryRequest: '64Mi',
-  memoryLimit: '256Mi',
+  // A ceiling, not a reservation: 8 requests at once of the default maxRequestBody (32Mi) peak at
+  // about 1.2 GB (bench/large-bodies.ts; README, "Request size"). Pods that send only small
+  // requests may lower it with llmroute.dev/memory-limit.
+  memoryLimit: '1536Mi',
 };
 
 /** The default image tag follows the package version; the chart sets it explicitly. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Secret } from '../secret.ts';
 import { adapterFor, DEFAULT_BASE_URLS } from './index.ts';
 import { anthropicAdapter } from './anthropic.ts';
-import { azureOpenaiAdapter, DEFAULT_AZURE_API_VERSION, isPlainChunk, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
+import { azureOpenaiAdapter, azureTakesStreamOptions, DEFAULT_AZURE_API_VERSION, isPlainChunk, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
 import type { ProviderError, ProviderTarget, StreamStep } from './types.ts';
 
 const KEY = 'sk-test-SECRETKEY0123456789abcdef';
@@ -85,6 +85,23 @@ describe('openai buildRequest', () => {
     expect(sent.stream_options).toBeUndefined();
   });
 
+  it('targets <baseURL>/completions for legacy completions, with include_usage on streams', () => {
+    const req = openaiAdapter.buildRequest('completions', { model: 'chat', prompt: 'Say', stream: true }, openaiTarget, { stream: true });
+    expect(req.url).toBe('https://api.openai.com/v1/completions');
+    expect(JSON.parse(req.body)).toEqual({ model: 'gpt-4o-mini', prompt: 'Say', stream: true, stream_options: { include_usage: true } });
+    const azure = azureOpenaiAdapter.buildRequest('completions', { model: 'chat', prompt: 'Say' }, azureTarget, { stream: false });
+    expect(azure.url).toBe('https://x.openai.azure.com/openai/deployments/my-gpt4o/completions?api-version=2024-10-21');
+  });
+
+  it("a legacy completion stream commits on its first chunk with text, and hides the usage chunk the client did not ask for", () => {
+    const d = openaiAdapter.createStreamDecoder(openaiTarget, { model: 'chat', prompt: 'x', stream: true });
+    const chunk = (text: string): string => JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm', choices: [{ text, index: 0, logprobs: null, finish_reason: null }] });
+    expect(d.push({ data: chunk('') }).content).toBe(false);
+    expect(d.push({ data: chunk('Hel') })).toMatchObject({ content: true, out: [chunk('Hel')] });
+    expect(d.push({ data: JSON.stringify({ id: 'cmpl-1', object: 'text_completion', choices: [], usage: { prompt_tokens: 2, completion_tokens: 3 } }) })).toMatchObject({ out: [], usage: { prompt: 2, completion: 3 } });
+    expect(d.push({ data: '[DONE]' }).finished).toBe(true);
+  });
+
   it('targets <baseURL>/embeddings for embeddings', () => {
     const req = openaiAdapter.buildRequest('embeddings', { model: 'emb', input: ['a', 'b'] }, { ...openaiTarget, model: 'text-embedding-3-small' }, { stream: false });
     expect(req.url).toBe('https://api.openai.com/v1/embeddings');
@@ -120,6 +137,23 @@ describe('azure-openai buildRequest', () => {
     expect(req.url).toBe('https://x.openai.azure.com/openai/v1/chat/completions');
     expect(JSON.parse(req.body).model).toBe('my-gpt4o');
     expect(req.headers['api-key']).toBe('azure-key-0123456789');
+  });
+
+  it.each([
+    ['2024-10-21', true],
+    ['2025-04-01-preview', true],
+    ['2024-09-01-preview', true],
+    ['2024-08-01-preview', false],
+    ['2024-06-01', false],
+    ['2024-02-01', false],
+    ['2023-05-15', false],
+    ['latest', false],
+  ])('api-version %s takes stream_options: %s', (apiVersion, yes) => {
+    expect(azureTakesStreamOptions(apiVersion)).toBe(yes);
+    const sent = JSON.parse(azureOpenaiAdapter.buildRequest('chat', chatBody({ stream: true, stream_options: { include_usage: true } }), { ...azureTarget, apiVersion }, { stream: true }).body);
+    // An api-version that refuses stream_options gets none, not even the client's: the request would fail.
+    expect(sent.stream_options).toEqual(yes ? { include_usage: true } : undefined);
+    expect(sent.stream).toBe(true);
   });
 
   it('adds include_usage on streams too', () => {

@@ -40,7 +40,25 @@ type OpenAIFamily = 'openai' | 'openai-compatible' | 'azure-openai';
 /** Used when an azure-openai target names no apiVersion. */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
-const PATHS: Record<EndpointKind, string> = { chat: 'chat/completions', embeddings: 'embeddings' };
+const PATHS: Record<EndpointKind, string> = { chat: 'chat/completions', embeddings: 'embeddings', completions: 'completions' };
+
+const streamOptionsByVersion = new Map<string, boolean>();
+
+/**
+ * Whether an Azure api-version takes `stream_options` (older ones refuse the
+ * request with "Unrecognized request argument supplied: stream_options"):
+ * GA versions from 2024-10-21, previews from 2024-09-01-preview. A version
+ * of another shape is assumed not to.
+ */
+export function azureTakesStreamOptions(apiVersion: string): boolean {
+  let yes = streamOptionsByVersion.get(apiVersion);
+  if (yes === undefined) {
+    const m = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(apiVersion);
+    yes = m ? m[1]! >= (m[2] ? '2024-09-01' : '2024-10-21') : false;
+    if (streamOptionsByVersion.size < 64) streamOptionsByVersion.set(apiVersion, yes);
+  }
+  return yes;
+}
 
 // ---------------------------------------------------------------- requests
 
@@ -56,6 +74,8 @@ function buildRequest(
   const key = target.apiKey?.reveal();
   const out: Json = { ...body };
   let url: string;
+  /** Azure before the api-versions that take stream_options: none is sent, so a stream's usage goes uncounted. */
+  let streamOptions = true;
 
   if (family === 'azure-openai') {
     let base = trimSlashes(target.baseURL);
@@ -65,8 +85,9 @@ function buildRequest(
       out.model = target.model;
     } else {
       if (base.endsWith('/openai')) base = base.slice(0, -'/openai'.length);
-      const version = encodeURIComponent(target.apiVersion || DEFAULT_AZURE_API_VERSION);
-      url = `${base}/openai/deployments/${encodeURIComponent(target.model)}/${PATHS[kind]}?api-version=${version}`;
+      const apiVersion = target.apiVersion || DEFAULT_AZURE_API_VERSION;
+      streamOptions = azureTakesStreamOptions(apiVersion);
+      url = `${base}/openai/deployments/${encodeURIComponent(target.model)}/${PATHS[kind]}?api-version=${encodeURIComponent(apiVersion)}`;
       delete out.model; // the deployment is in the URL
     }
     if (key) headers['api-key'] = key;
@@ -76,8 +97,11 @@ function buildRequest(
     if (key) headers.authorization = `Bearer ${key}`;
   }
 
-  if (kind === 'chat') {
-    if (options.stream) {
+  if (kind !== 'embeddings') {
+    if (options.stream && !streamOptions) {
+      out.stream = true;
+      delete out.stream_options;
+    } else if (options.stream) {
       out.stream = true;
       // Always ask for the usage chunk so that tokens can be counted. Whether the
       // client asked for it itself is read again from the client's body by the
@@ -182,7 +206,10 @@ function nonEmpty(v: unknown): boolean {
 function hasContent(choices: unknown): boolean {
   if (!Array.isArray(choices)) return false;
   for (const c of choices) {
-    const d = isObject(c) ? c.delta : undefined;
+    if (!isObject(c)) continue;
+    // A legacy completion's chunk carries its text in the choice itself.
+    if (nonEmpty(c.text)) return true;
+    const d = c.delta;
     if (!isObject(d)) continue;
     if (
       nonEmpty(d.content) ||

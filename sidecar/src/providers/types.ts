@@ -12,7 +12,7 @@ import type { Provider } from '../../../api/v1alpha1/enums.ts';
 export type ProviderName = Provider;
 
 /** Which OpenAI endpoint the client called. */
-export type EndpointKind = 'chat' | 'embeddings';
+export type EndpointKind = 'chat' | 'embeddings' | 'completions';
 
 /** The parts of a target an adapter needs. */
 export interface ProviderTarget {
