@@ -765,7 +765,8 @@ class FakeProviderServer implements FakeProvider {
             : (oa.validate(endpoint === 'embeddings' ? 'embeddings' : 'chat', b0, dialect === 'azure') ??
               (route.needsApiVersion ? oa.azureRefusedForVersion(b0, query['api-version'] as string) : undefined));
       if (e) {
-        this.outcome(rec, 'invalid');
+        // A model refusing a sampling parameter is its own outcome, whichever rule found it.
+        this.outcome(rec, /is deprecated for this model/.test(e.body) ? 'param-refused' : 'invalid');
         return this.sendError(res, e, dialect);
       }
     }

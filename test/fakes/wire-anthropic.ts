@@ -261,7 +261,7 @@ export interface ModelFacts {
   structuredOutputs: boolean;
   /** output_config.effort. */
   effort: boolean;
-  /** temperature, top_p, top_k: "… is deprecated for this model". */
+  /** temperature, top_p, top_k: "`temperature` is deprecated for this model." (Anthropic's wording). */
   samplingDeprecated: boolean;
   /** temperature and top_p together are refused. */
   oneSampler: boolean;
@@ -376,7 +376,7 @@ function validateParameters(body: Record<string, unknown>): string | undefined {
   if (typeof temperature === 'number' && (temperature < 0 || temperature > 1)) return 'temperature: range: 0..1';
   if (facts && maxTokens > facts.maxOutput) return `max_tokens: ${maxTokens} > ${facts.maxOutput}, which is the maximum allowed number of output tokens for ${model}`;
   if (facts?.samplingDeprecated) {
-    for (const p of ['temperature', 'top_p', 'top_k']) if (body[p] !== undefined) return `${p} is deprecated for this model`;
+    for (const p of ['temperature', 'top_p', 'top_k']) if (body[p] !== undefined) return `\`${p}\` is deprecated for this model.`;
   }
   if (facts?.oneSampler && body['temperature'] !== undefined && body['top_p'] !== undefined) {
     return '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
