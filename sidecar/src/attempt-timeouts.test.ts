@@ -20,7 +20,13 @@ describe('the defaults cut no healthy generation (issue 10)', () => {
   });
 
   it('a stream: headers within firstByte (15s), then one timer that checks for a first byte at 15s', () => {
-    expect(tryTimeouts(DEFAULTS, true, DEFAULTS.totalMs)).toEqual({ headersMs: 15_000, bodyMs: 30_000, stream: { ms: 15_000, cause: 'first-byte' } });
+    expect(tryTimeouts(DEFAULTS, true, DEFAULTS.totalMs)).toEqual({ headersMs: 15_000, bodyMs: 10 * MIN, stream: { ms: 15_000, cause: 'first-byte' } });
+  });
+
+  it('a stream that sends its role chunk and then thinks silently for 90s is not cut by idle (30s): before the commit point gaps are bounded by firstContent', () => {
+    const t = tryTimeouts(DEFAULTS, true, DEFAULTS.totalMs);
+    expect(t.bodyMs).toBeGreaterThan(90_000);
+    expect(t.bodyMs).toBe(DEFAULTS.firstContentMs);
   });
 
   it('a stream that has sent bytes by then (a role chunk, pings) gets the rest of firstContent: content at 90s fits', () => {

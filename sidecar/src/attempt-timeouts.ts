@@ -7,8 +7,8 @@
  * - A stream: `firstByte` is its liveness, the time to the response headers
  *   (undici's headersTimeout) and then to any first byte of the body (a role
  *   chunk, a `: ping` comment, a reasoning event); `firstContent` the time to
- *   its first content chunk, the commit point; `idle` the gaps once bytes
- *   flow (undici's bodyTimeout).
+ *   its first content chunk, the commit point, gaps before it included
+ *   (undici's bodyTimeout); `idle` the gaps after it (StreamSession.watchIdle).
  *
  * A stream has one timer of its own: it fires at firstByte; when bytes have
  * come by then it is set again for the rest of firstContent. Most streams
@@ -41,7 +41,9 @@ export function tryTimeouts(t: Timeouts, stream: boolean, remainingMs: number): 
   const byteMs = Math.min(t.firstByteMs, remainingMs);
   // firstContent no longer than firstByte: one check does for both.
   const check: StreamCheck = byteMs < contentMs ? { ms: byteMs, cause: 'first-byte' } : { ms: contentMs, cause: 'first-content' };
-  return { headersMs: byteMs, bodyMs: t.idleMs, stream: check };
+  // Before the commit point a gap in the body (a model thinking after its role chunk) is bounded by
+  // firstContent, not idle; from the commit point on StreamSession.watchIdle keeps `idle`.
+  return { headersMs: byteMs, bodyMs: Math.max(t.idleMs, contentMs), stream: check };
 }
 
 /**

@@ -121,6 +121,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       }
       if (committed || finished) {
         keepSession = !finished;
+        if (!finished) session.watchIdle(t.idleMs);
         return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now(), headers: passthroughHeaders(res.headers) };
       }
     }
@@ -184,7 +185,12 @@ function describeNetworkError(err: unknown, cls: 'timeout' | 'connection-error',
         ? `no response headers before the firstByte timeout (${formatMs(t.firstByteMs)})`
         : `no answer before the firstContent timeout (${formatMs(t.firstContentMs)})`;
     }
-    if (code === 'UND_ERR_BODY_TIMEOUT') return `the response stalled longer than the idle timeout (${formatMs(t.idleMs)})`;
+    if (code === 'UND_ERR_BODY_TIMEOUT') {
+      // A stream before its commit point: undici's body timer is the firstContent bound (attempt-timeouts.ts).
+      return stream
+        ? `no content before the firstContent timeout (${formatMs(t.firstContentMs)})`
+        : `the response stalled longer than the idle timeout (${formatMs(t.idleMs)})`;
+    }
   }
   let e: unknown = err;
   while (e && typeof e === 'object' && !(e as { code?: string }).code && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause;

@@ -2,7 +2,7 @@
  * Decides the error class of an upstream failure (SPEC section 5). Pure.
  */
 import type { ErrorClass } from './error-classes.ts';
-import { UpstreamAbortedError } from './errors.ts';
+import { StreamIdleError, UpstreamAbortedError } from './errors.ts';
 
 /**
  * What the body of an error said, beyond its status: the prompt is too long, the quota is gone,
@@ -118,6 +118,7 @@ export function classifyNetworkError(err: unknown): 'timeout' | 'connection-erro
   let e: unknown = err;
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     if (e instanceof UpstreamAbortedError) return undefined;
+    if (e instanceof StreamIdleError) return 'timeout';
     const code = (e as { code?: unknown }).code;
     // undici's parser error on bytes that are not HTTP has a name but no code.
     if ((e as { name?: unknown }).name === 'HTTPParserError') return 'connection-error';

@@ -25,6 +25,7 @@ export type SidecarErrorCode =
   | 'stream_timeout'
   | 'client_closed'
   | 'invalid_config'
+  | 'stream_idle'
   // undici's own code for an aborted request: ours stands in for it, and the transport's errors are read by code.
   | 'UND_ERR_ABORTED';
 
@@ -176,6 +177,18 @@ export class UpstreamAbortedError extends LlmrouteError<'UND_ERR_ABORTED'> {
   }
 }
 
+/**
+ * A committed stream sent nothing for longer than the route's idle timeout (StreamSession's
+ * watch; before the commit point the gaps are bounded by firstContent instead).
+ */
+export class StreamIdleError extends LlmrouteError<'stream_idle'> {
+  readonly idleMs: number;
+  constructor(idleMs: number, message: string) {
+    super('stream_idle', message);
+    this.idleMs = idleMs;
+  }
+}
+
 /** The config file is invalid (at start-up: exit 2; on reload: the last good one stays). */
 export class ConfigError extends LlmrouteError<'invalid_config'> {
   readonly problems: string[];
@@ -199,4 +212,5 @@ export type SidecarError =
   | StreamFailedError
   | ClientClosedError
   | UpstreamAbortedError
+  | StreamIdleError
   | ConfigError;

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { StreamSession } from './stream-session.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { classifyNetworkError } from './classify.ts';
-import { StreamFailedError, UpstreamRejectedError, type SidecarError } from './errors.ts';
+import { StreamFailedError, StreamIdleError, UpstreamRejectedError, type SidecarError } from './errors.ts';
 import { sseErrorEvent } from './http-errors.ts';
 import type { ProviderError, Usage } from './providers/types.ts';
 
@@ -79,7 +79,12 @@ export async function relayStream(
     if (signal.aborted && signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, 'timeout', 'the total deadline ran out') };
     const cls = classifyNetworkError(err) ?? 'server-error';
     const code = (err as { code?: string }).code;
-    const message = code === 'UND_ERR_BODY_TIMEOUT' ? 'the stream stalled longer than the idle timeout' : `the stream broke${code ? ` (${code})` : ''}`;
+    const message =
+      err instanceof StreamIdleError
+        ? err.message
+        : code === 'UND_ERR_BODY_TIMEOUT'
+          ? 'the stream stalled longer than the idle timeout'
+          : `the stream broke${code ? ` (${code})` : ''}`;
     return { usage, clientGone: false, failure: endWithError(res, cls, message) };
   } finally {
     signal.removeEventListener('abort', onAbort);

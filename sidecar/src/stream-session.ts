@@ -8,7 +8,8 @@
  * filling memory.
  */
 import type { Dispatcher } from 'undici';
-import { UpstreamAbortedError } from './errors.ts';
+import { StreamIdleError, UpstreamAbortedError } from './errors.ts';
+import { formatMs } from './attempt-timeouts.ts';
 import { SseParser } from './sse.ts';
 import type { StreamDecoder, StreamStep } from './providers/types.ts';
 
@@ -53,6 +54,8 @@ export class StreamSession implements StreamSink {
   private dropped = 0;
   /** Some of the body came (any byte: a comment or a ping counts): the stream is alive. */
   sawBytes = false;
+  /** The idle watch of a committed stream (watchIdle), refreshed by every piece of the body. */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(decoder: StreamDecoder) {
     this.decoder = decoder;
@@ -67,6 +70,7 @@ export class StreamSession implements StreamSink {
 
   data(chunk: Buffer): void {
     this.sawBytes = true;
+    this.idleTimer?.refresh();
     if (this.closed) {
       this.dropped += chunk.length;
       if (this.dropped > DRAIN_LIMIT) this.controller?.abort(sessionClosed());
@@ -100,14 +104,38 @@ export class StreamSession implements StreamSink {
   }
 
   end(): void {
+    this.stopIdleWatch();
     this.bodyEnded = true;
     if (this.queue.length === 0) this.takeReader()?.resolve(null);
   }
 
   fail(err: Error): void {
+    this.stopIdleWatch();
     if (this.error || this.bodyEnded) return;
     this.error = err;
     if (this.queue.length === 0) this.takeReader()?.reject(err);
+  }
+
+  /**
+   * From the commit point on, a gap of more than `ms` between two pieces of the body ends the
+   * stream with a StreamIdleError (classified `timeout`). Before it, the gaps are bounded by the
+   * try's firstContent timeout (undici's bodyTimeout), so a model that thinks silently for
+   * minutes before its first content is not cut by `idle`. One timer, refreshed per chunk.
+   */
+  watchIdle(ms: number): void {
+    if (this.bodyEnded || this.error || this.closed || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const err = new StreamIdleError(ms, `the stream stalled longer than the idle timeout (${formatMs(ms)})`);
+      this.fail(err);
+      this.controller?.abort(err);
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleWatch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   // -------------------------------------------------------------- the reader
@@ -136,6 +164,7 @@ export class StreamSession implements StreamSink {
 
   /** Stops reading and releases the connection. */
   destroy(): void {
+    this.stopIdleWatch();
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;

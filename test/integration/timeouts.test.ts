@@ -45,6 +45,8 @@ beforeAll(async () => {
     route('slow-answer', SMALL),
     route('short-content', SHORT_CONTENT),
     route('late-content', SHORT_CONTENT),
+    route('thinking-gaps', '{firstByte: 1s, firstContent: 3s, idle: 100ms}'),
+    route('idle-after-commit', '{firstByte: 300ms, firstContent: 3s, idle: 300ms}'),
   ].join('')}\n`);
   client = new OpenAI({ baseURL: sidecar.baseURL, apiKey: 'unused', maxRetries: 0 });
 });
@@ -74,6 +76,34 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const v = await fn();
   return [v, performance.now() - t0];
 }
+
+describe('idle bounds the gaps after the commit point; before it, firstContent does', () => {
+  it('a stream whose keep-alives come 250 ms apart, above idle (100ms), is served (firstByte 1s, firstContent 3s): a model thinking between its first byte and its content is not cut by idle', async () => {
+    primary.script({ kind: 'pings', everyMs: 250, replyAfterMs: 1000 });
+    const { text, headers } = await streamText('thinking-gaps');
+    expect(text).toBe('from primary');
+    expect(headers.get('x-llmroute-target')).toBe('primary');
+    expect(headers.get('x-llmroute-attempts')).toBe('1');
+    expect(claude.requests).toHaveLength(0);
+  });
+
+  it('a committed stream that then stalls longer than idle ends with the timeout error event, naming idle', async () => {
+    primary.script({ kind: 'stall', afterChunks: 1 });
+    const { data } = await client.chat.completions.create({ model: 'idle-after-commit', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    let text = '';
+    const err = await (async () => {
+      try {
+        for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? '';
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(text.length).toBeGreaterThan(0);
+    expect(err?.message).toMatch(/stalled longer than the idle timeout \(300ms\)/);
+    expect(claude.requests).toHaveLength(0);
+  });
+});
 
 describe('firstByte is a stream\'s liveness: any byte keeps it, until firstContent', () => {
   it('a stream that pings every 100 ms and sends its content after 1 s is served (firstByte 300ms, firstContent 3s)', async () => {
