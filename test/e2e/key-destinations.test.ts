@@ -5,12 +5,12 @@
 // host the cluster admin allowed; the chart's ValidatingAdmissionPolicy
 // refuses the rest when it is written.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { ClusterSteps, conditionOf, startTestOperator, type TestOperator } from '../../operator/src/testing/e2e-helpers.ts';
-import { grantOperatorRbac, type OperatorGrant } from '../../operator/src/testing/rbac.ts';
+import { ClusterSteps, conditionOf, type TestOperator } from '../../operator/src/testing/e2e-helpers.ts';
 import { KubeApiError } from '../../operator/src/errors.ts';
 import { secretPath } from '../../operator/src/kube/paths.ts';
 import { apply, one, remove, renderChart, type K8sObject } from './chart-helpers.ts';
-import { adminKubeConfig, createNamespace, deleteNamespace, testUserName, uniqueName, userKubeConfig, waitFor } from './harness/kube.ts';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueName, waitFor } from './harness/kube.ts';
+import { startScopedOperator, type ScopedOperator } from './harness/scoped-operator.ts';
 
 jest.setTimeout(90_000);
 
@@ -39,25 +39,18 @@ async function refusal(p: Promise<unknown>): Promise<string | undefined> {
 describe('no confused deputy', () => {
   const admin = adminKubeConfig();
   const steps = new ClusterSteps(admin);
+  let scoped: ScopedOperator;
   let ns: string;
-  let leaseNs: string;
-  let grant: OperatorGrant;
   let op: TestOperator;
 
   beforeAll(async () => {
-    ns = await createNamespace(uniqueName('deputy'));
-    leaseNs = uniqueName('deputy-lease');
-    grant = await grantOperatorRbac(admin, userKubeConfig(), { user: testUserName(), suffix: uniqueName('deputy'), leaseNamespace: leaseNs, scope: [ns] });
-    op = await startTestOperator(userKubeConfig(), { namespaces: [ns], leaseNamespace: leaseNs });
-    await waitFor(() => op.isLeader(), { description: 'the operator to lead' });
+    scoped = await startScopedOperator('deputy');
+    ({ ns, op } = scoped);
   });
 
   afterAll(async () => {
-    await op?.stop();
-    await grant?.revoke();
+    await scoped?.stop();
     steps.close();
-    await deleteNamespace(ns);
-    await deleteNamespace(leaseNs);
   });
 
   it('never reads an unlabelled Secret: the route says SecretNotFound with the labelling hint; labelled, it resolves; unlabelled again, its key leaves', async () => {
