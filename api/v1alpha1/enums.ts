@@ -37,3 +37,38 @@ export const DEFAULT_ADMIN = { host: '0.0.0.0', port: 4001 } as const;
  * to the file would be misread by an older sidecar.
  */
 export const CONFIG_FORMAT_VERSION = 1;
+
+/** Used when a target names no baseURL (openai-compatible and azure-openai must name one). */
+export const DEFAULT_BASE_URLS: Readonly<Partial<Record<Provider, string>>> = Object.freeze({
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+});
+
+/**
+ * The label a Secret must carry for the operator to read it (an
+ * apiKeySecretRef may name only such Secrets): the operator lists and
+ * watches Secrets with this label selector, so the API server never sends
+ * it any other.
+ */
+export const CREDENTIALS_LABEL = 'llmroute.dev/credentials';
+export const CREDENTIALS_LABEL_VALUE = 'true';
+
+/** The Secret the operator renders in each namespace: its output, never a source (an apiKeySecretRef may not name it). */
+export const CREDENTIALS_SECRET_NAME = 'llmroute-credentials';
+
+/**
+ * Where a target's key may be sent, by provider: the hosts its baseURL (or
+ * the provider's default one) may name when the target has an
+ * apiKeySecretRef. `host` (any port), `host:port`, `*.domain` (any host
+ * under domain, at any depth, not domain itself), `[v6]`, `*` (any host).
+ * The defaults: the providers' public endpoints; openai-compatible, whose
+ * servers are the user's own, none (a target without a key may go
+ * anywhere). The operator's --allowed-base-url-hosts and the chart's
+ * keyDestinations.allowedHosts replace them.
+ */
+export const DEFAULT_KEY_DESTINATIONS: Readonly<Record<Provider, readonly string[]>> = Object.freeze({
+  openai: ['api.openai.com'],
+  anthropic: ['api.anthropic.com'],
+  'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'],
+  'openai-compatible': [],
+});

@@ -19,7 +19,7 @@ import type {
   SecretKeyRef,
   TimeoutsSpec,
 } from './types.ts';
-import { CONFIG_FORMAT_VERSION, DEFAULT_ADMIN, DEFAULT_FALLBACK_ON, DEFAULT_LISTEN, FALLBACK_ON, LOG_LEVELS, PROVIDERS } from './enums.ts';
+import { CONFIG_FORMAT_VERSION, CREDENTIALS_SECRET_NAME, DEFAULT_ADMIN, DEFAULT_FALLBACK_ON, DEFAULT_LISTEN, FALLBACK_ON, LOG_LEVELS, PROVIDERS } from './enums.ts';
 
 /** A cross-field rule: CEL for the API server, and the same check in TypeScript for the sidecar. */
 export interface Rule {
@@ -290,6 +290,12 @@ export const llmRouteTargetSchema: SchemaNode = {
       cel: "has(self.apiKeySecretRef) || self.provider == 'openai-compatible'",
       message: 'apiKeySecretRef is required except for openai-compatible targets',
       check: (t) => t.apiKeySecretRef !== undefined || t.provider === 'openai-compatible',
+    },
+    {
+      // The rendered Secret holds every route's keys: naming it would lend one route's key to another.
+      cel: `!has(self.apiKeySecretRef) || self.apiKeySecretRef.name != '${CREDENTIALS_SECRET_NAME}'`,
+      message: `apiKeySecretRef may not name ${CREDENTIALS_SECRET_NAME}: the operator renders it, it is not a source`,
+      check: (t) => t.apiKeySecretRef?.name !== CREDENTIALS_SECRET_NAME,
     },
   ],
 };

@@ -66,6 +66,17 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--sidecar-image-pull-policy', 'Sometimes'], {})).toThrow(/Always, IfNotPresent or Never/);
   });
 
+  it('reads where keys may go: --allowed-base-url-hosts replaces the defaults, repeatable; empty allows nothing', () => {
+    expect(parseArgs([], {}).allowedBaseUrlHosts).toBeUndefined();
+    expect(parseArgs(['--allowed-base-url-hosts=openai=api.openai.com,openai-compatible=vllm.ml.svc:8000', '--allowed-base-url-hosts', 'openai=proxy.corp.example'], {}).allowedBaseUrlHosts).toEqual({
+      openai: ['api.openai.com', 'proxy.corp.example'],
+      'openai-compatible': ['vllm.ml.svc:8000'],
+    });
+    expect(parseArgs(['--allowed-base-url-hosts='], {}).allowedBaseUrlHosts).toEqual({});
+    expect(() => parseArgs(['--allowed-base-url-hosts=gemini=x.example'], {})).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/--allowed-base-url-hosts: 'gemini' is not a provider/) }));
+    expect(() => parseArgs(['--allowed-base-url-hosts=openai=https://api.openai.com'], {})).toThrow(expect.objectContaining({ code: 'usage' }));
+  });
+
   it('documents the SPEC command line', () => {
     expect(USAGE).toContain('llmroute-operator [--namespace NS]... [--webhook-port N] [--metrics-port N]');
   });

@@ -5,6 +5,8 @@
 import { durationMs } from '../../api/v1alpha1/schema.ts';
 import { parseFlags, parseLogLevel, parsePort, UsageError, type FlagHandler } from '../../common/cli-flags.ts';
 import type { LogLevel } from '../../common/log.ts';
+import type { Provider } from '../../api/v1alpha1/enums.ts';
+import { HostRuleError, parseAllowedHostsFlag } from './render/key-destinations.ts';
 
 export interface OperatorArgs {
   /** Namespaces to watch; empty: all. */
@@ -28,6 +30,8 @@ export interface OperatorArgs {
   kubeconfig?: string | undefined;
   identity?: string | undefined;
   logLevel: LogLevel;
+  /** --allowed-base-url-hosts, by provider; undefined: the defaults (DEFAULT_KEY_DESTINATIONS). */
+  allowedBaseUrlHosts?: Partial<Record<Provider, string[]>> | undefined;
   help: boolean;
   version: boolean;
 }
@@ -51,6 +55,13 @@ export const USAGE = `usage: llmroute-operator [--namespace NS]... [--webhook-po
   --kubeconfig PATH                default $KUBECONFIG, in-cluster, ~/.kube/config
   --id NAME                        this replica's name in the Lease; default $POD_NAME, else hostname-pid
   --log-level L                    debug | info | warn | error; default info
+  --allowed-base-url-hosts LIST    where keys may go: provider=host pairs, comma-separated, repeatable
+                                   (host, host:port, *.domain, [v6], or * for any); a target with an
+                                   apiKeySecretRef whose baseURL host is not listed for its provider is
+                                   refused (HostNotAllowed). Given at all (even empty: =), it replaces the default:
+                                   openai=api.openai.com, anthropic=api.anthropic.com,
+                                   azure-openai=*.openai.azure.com, azure-openai=*.cognitiveservices.azure.com
+                                   (openai-compatible: none; a target without a key may go anywhere)
   --help, --version
 `;
 
@@ -97,6 +108,15 @@ const FLAGS: Readonly<Record<string, FlagHandler<OperatorArgs>>> = {
   '--kubeconfig': (out, value) => (out.kubeconfig = value()),
   '--id': (out, value) => (out.identity = value()),
   '--log-level': (out, value, _, flag) => (out.logLevel = parseLogLevel(flag, value())),
+  '--allowed-base-url-hosts': (out, value, inline, flag) => {
+    try {
+      // `--allowed-base-url-hosts=` (empty): no host for any provider (what the chart passes for empty lists).
+      out.allowedBaseUrlHosts = parseAllowedHostsFlag(inline === '' ? '' : value(), out.allowedBaseUrlHosts ?? {});
+    } catch (err) {
+      if (err instanceof HostRuleError) throw new UsageError(`${flag}: ${err.message}`);
+      throw err;
+    }
+  },
 };
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorArgs {

@@ -14,6 +14,7 @@ import { parseArgs, USAGE } from './args.ts';
 import { commandLine } from '../../common/cli-flags.ts';
 import { runCommand, untilStopSignal } from '../../common/process-main.ts';
 import { startOperator } from './operator.ts';
+import { keyDestinations } from './render/key-destinations.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { startWebhook, type WebhookHandle } from './webhook/start.ts';
 
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
       resyncMs: args.resyncMs,
       identity: args.identity,
       defaultMetrics: true,
+      keyDestinations: args.allowedBaseUrlHosts ? keyDestinations(args.allowedBaseUrlHosts) : undefined,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

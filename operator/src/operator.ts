@@ -15,6 +15,7 @@ import type { ClusterWriter } from './controller/cluster-writer.ts';
 import { kubeClusterWriter } from './controller/kube-cluster-writer.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { kubeListWatch, type ListWatchFactory } from './kube/kube-list-watch.ts';
+import type { KeyDestinations } from './render/key-destinations.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { startHealthServer, type HealthServer } from './server/health-server.ts';
 import { OperatorMetrics } from './server/metrics.ts';
@@ -42,6 +43,8 @@ export interface OperatorOptions {
   writer?: ClusterWriter;
   /** For the reflectors, the work queue and leader election; default realClock. */
   clock?: Clock;
+  /** Where keys may go (--allowed-base-url-hosts); default the public endpoints. */
+  keyDestinations?: KeyDestinations | undefined;
 }
 
 export interface Operator {
@@ -75,6 +78,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     identity,
     resyncMs: o.resyncMs ?? 5 * 60_000,
     clock,
+    keyDestinations: o.keyDestinations,
   });
 
   let stopping = false;

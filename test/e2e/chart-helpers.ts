@@ -60,6 +60,8 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   Deployment: { plural: 'deployments', namespaced: true },
   PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
   MutatingWebhookConfiguration: { plural: 'mutatingwebhookconfigurations', namespaced: false },
+  ValidatingAdmissionPolicy: { plural: 'validatingadmissionpolicies', namespaced: false },
+  ValidatingAdmissionPolicyBinding: { plural: 'validatingadmissionpolicybindings', namespaced: false },
 };
 
 /** Kinds whose CRDs the test cluster does not have: validated offline. */
@@ -95,6 +97,18 @@ export async function apply(kc: KubeConfig, o: K8sObject, fieldManager = 'llmrou
       body: o,
       contentType: 'application/apply-patch+yaml',
       query: { fieldValidation: 'Strict', fieldManager, force: true },
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** Deletes an object (absent already is fine). */
+export async function remove(kc: KubeConfig, o: K8sObject): Promise<void> {
+  const client = new KubeClient(kc);
+  try {
+    await client.request('DELETE', objectPath(o)).catch((err: { notFound?: boolean }) => {
+      if (!err.notFound) throw err;
     });
   } finally {
     client.close();

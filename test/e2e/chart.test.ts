@@ -9,6 +9,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { adminKubeConfig, apiStatusBody, createNamespace, uniqueName } from './harness/kube.ts';
 import { parseArgs } from '../../operator/src/args.ts';
+import { DEFAULT_DESTINATIONS, keyDestinations } from '../../operator/src/render/key-destinations.ts';
 import { CHART, dryRunApply, helm, OFFLINE_KINDS, one, REPO, renderChart, type K8sObject } from './chart-helpers.ts';
 
 const admin = adminKubeConfig();
@@ -83,6 +84,8 @@ describe('helm chart', () => {
         'Service/llmroute-metrics',
         'Service/llmroute-webhook',
         'ServiceAccount/llmroute-operator',
+        'ValidatingAdmissionPolicy/llmroute-key-destinations',
+        'ValidatingAdmissionPolicyBinding/llmroute-key-destinations',
       ].sort(),
     );
   });
@@ -144,6 +147,7 @@ describe('helm chart', () => {
       '--leader-elect=true',
       '--leader-election-id=llmroute-operator',
       '--log-level=info',
+      '--allowed-base-url-hosts=anthropic=api.anthropic.com,azure-openai=*.openai.azure.com,azure-openai=*.cognitiveservices.azure.com,openai=api.openai.com',
       '--sidecar-image=ghcr.io/llmroute/sidecar:0.1.0',
       '--sidecar-image-pull-policy=IfNotPresent',
       '--webhook-config-name=llmroute',
@@ -168,6 +172,40 @@ describe('helm chart', () => {
     const env = { POD_NAMESPACE: 'llmroute-system' };
     expect(parseArgs(c.args, env)).toMatchObject({ sidecarImage: 'ghcr.io/llmroute/sidecar:0.1.0', webhookSecret: 'llmroute-webhook-tls', leaseName: 'llmroute-operator' });
     expect(parseArgs(v.containers[0].args, env)).toMatchObject({ namespaces: ['shop', 'blog'], webhookCertDir: '/var/run/llmroute/webhook-certs' });
+  });
+
+  it('keyDestinations: one list for the operator’s flag and the admission policy; the binding follows watchNamespaces; the policy can be left out', () => {
+    const args = (values: object) => one(renderChart('llmroute', 'llmroute-system', values), 'Deployment').spec.template.spec.containers[0].args as string[];
+    const env = { POD_NAMESPACE: 'llmroute-system' };
+    // The defaults are the operator's own defaults.
+    expect(keyDestinations(parseArgs(args({}), env).allowedBaseUrlHosts!)).toEqual(DEFAULT_DESTINATIONS);
+    const custom = { keyDestinations: { allowedHosts: { openai: [], 'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'] } } };
+    expect(parseArgs(args(custom), env).allowedBaseUrlHosts).toEqual({
+      anthropic: ['api.anthropic.com'],
+      'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'],
+      'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'],
+    });
+    // Every list emptied: the flag is still given, and allows nothing.
+    const none = { keyDestinations: { allowedHosts: { openai: [], anthropic: [], 'azure-openai': [], 'openai-compatible': [] } } };
+    expect(args(none)).toContain('--allowed-base-url-hosts=');
+    expect(parseArgs(args(none), env).allowedBaseUrlHosts).toEqual({});
+
+    const policy = one(renderChart('llmroute', 'llmroute-system', custom), 'ValidatingAdmissionPolicy');
+    expect(policy.spec.variables[0]).toEqual({ name: 'allowed', expression: JSON.stringify({ anthropic: ['api.anthropic.com'], 'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'], openai: [], 'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'] }) });
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([{ apiGroups: ['llmroute.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['llmroutes'] }]);
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(one(renderChart('llmroute', 'llmroute-system'), 'ValidatingAdmissionPolicyBinding').spec).toEqual({ policyName: 'llmroute-key-destinations', validationActions: ['Deny'] });
+    expect(one(renderChart('llmroute', 'llmroute-system', VARIANT), 'ValidatingAdmissionPolicyBinding').spec.matchResources).toEqual({
+      namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop', 'blog'] }] },
+    });
+    const off = renderChart('llmroute', 'llmroute-system', { keyDestinations: { admissionPolicy: { enabled: false } } });
+    expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+    // The operator still enforces the lists without it.
+    expect(one(off, 'Deployment').spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--allowed-base-url-hosts='))).toBe(true);
+    // The schema refuses what is not a host entry, and unknown providers.
+    for (const set of ['keyDestinations.allowedHosts.openai={https://api.openai.com}', 'keyDestinations.allowedHosts.openai={a@b.example}', 'keyDestinations.allowedHosts.gemini={x.example}', 'keyDestinations.allowedHosts.openai={API.openai.com}']) {
+      expect(() => helm(['template', 'x', CHART, '--set', set])).toThrow(/values don't meet the specifications|additional properties|must be|does not match/);
+    }
   });
 
   it('the webhook configuration: selectors, failure policy, timeouts', () => {
@@ -242,8 +280,10 @@ describe('helm chart', () => {
     }
   });
 
-  it('NOTES.txt names the two next steps', () => {
+  it('NOTES.txt names the next steps, labelling the Secrets first', () => {
     const out = helm(['install', 'llmroute', CHART, '--dry-run=client', '--namespace', 'llmroute-system']);
+    expect(out).toContain('kubectl -n shop label secret openai-key anthropic-key llmroute.dev/credentials=true');
+    expect(out).toContain('keyDestinations.allowedHosts');
     expect(out).toContain('kind: LLMRoute');
     expect(out).toContain('llmroute.dev/inject":"true"');
   });

@@ -21,6 +21,7 @@ import { configMapPath, secretPath } from '../../operator/src/kube/paths.ts';
 import { KubeApiError } from '../../operator/src/errors.ts';
 import { writeAtomically } from '../../operator/src/testing/atomic-writer.ts';
 import { ClusterSteps, startTestOperator, type TestOperator } from '../../operator/src/testing/e2e-helpers.ts';
+import { keyDestinations } from '../../operator/src/render/key-destinations.ts';
 import { spawnNodeScript, type Child } from '../../operator/src/testing/processes.ts';
 import { grantOperatorRbac, type OperatorGrant } from '../../operator/src/testing/rbac.ts';
 import { adminKubeConfig, createNamespace, deleteNamespace, testUserName, uniqueName, userKubeConfig, waitFor } from './harness/kube.ts';
@@ -120,7 +121,8 @@ describe('full loop: LLMRoute → operator → ConfigMap/Secret → (kubelet lay
     ns = await createNamespace(uniqueName('loop'));
     leaseNs = uniqueName('loop-lease');
     grant = await grantOperatorRbac(admin, userKubeConfig(), { user: testUserName(), suffix: uniqueName('fl'), leaseNamespace: leaseNs, scope: [ns] });
-    op = await startTestOperator(userKubeConfig(), { namespaces: [ns], leaseNamespace: leaseNs });
+    // The fake providers listen on loopback: allowed as a key destination for openai targets, as an admin would allow a proxy.
+    op = await startTestOperator(userKubeConfig(), { namespaces: [ns], leaseNamespace: leaseNs, keyDestinations: keyDestinations({ openai: ['127.0.0.1'] }) });
     one = await startFakeProvider({ flavor: 'openai', name: 'one' });
     two = await startFakeProvider({ flavor: 'openai', name: 'two' });
     kubelet = new FakeKubelet(admin, ns);

@@ -125,7 +125,10 @@ describe('llmroute operator (namespaced, as the unprivileged test user)', () => 
       const r = await steps.getRoute(ns, 'waiting');
       return conditionOf(r, 'ResolvedRefs')?.status === 'False' ? r : undefined;
     });
-    expect(conditionOf(waiting, 'ResolvedRefs')).toMatchObject({ reason: 'SecretNotFound', message: 'target "b": Secret "key-b" not found' });
+    expect(conditionOf(waiting, 'ResolvedRefs')).toMatchObject({
+      reason: 'SecretNotFound',
+      message: expect.stringMatching(new RegExp(`^target "b": Secret "key-b" not found among the Secrets labelled llmroute\\.dev/credentials=true .* kubectl -n ${ns} label secret key-b llmroute\\.dev/credentials=true$`)),
+    });
     expect(conditionOf(waiting, 'Ready')).toMatchObject({ status: 'False', reason: 'NotRendered' });
     expect(routeNames(await steps.renderedConfigMap(ns))).toEqual(['chat']);
     await waitFor(async () => (await steps.routeEvents(ns, 'waiting')).some((e) => e.type === 'Warning' && e.reason === 'SecretNotFound'), {

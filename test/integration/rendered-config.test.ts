@@ -10,10 +10,18 @@ import yaml from 'js-yaml';
 import { CONFIG_FORMAT_VERSION } from '../../api/v1alpha1/enums.ts';
 import type { ConfigFile } from '../../api/v1alpha1/types.ts';
 import { llmRoute, openaiTarget, secretsOf } from '../../operator/src/testing/fixtures.ts';
+import { DEFAULT_KEY_DESTINATIONS } from '../../api/v1alpha1/enums.ts';
+import { keyDestinations } from '../../operator/src/render/key-destinations.ts';
 import { renderNamespace } from '../../operator/src/render/render-namespace.ts';
 import type { NamespaceRender } from '../../operator/src/render/types.ts';
 import { parseConfig } from '../../sidecar/src/config/load-config.ts';
 
+const LOOPBACK_ALLOWED = keyDestinations({
+  openai: [...DEFAULT_KEY_DESTINATIONS.openai, '127.0.0.1'],
+  anthropic: [...DEFAULT_KEY_DESTINATIONS.anthropic],
+  'azure-openai': [...DEFAULT_KEY_DESTINATIONS['azure-openai'], '127.0.0.1'],
+  'openai-compatible': ['127.0.0.1'],
+});
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const LATER = new Date('2025-06-01T13:00:00.000Z');
 const OPENAI_KEY = 'sk-test-OPENAI-0123456789abcdef';
@@ -93,7 +101,8 @@ describe('a rendered namespace, loaded by the sidecar', () => {
             })),
           }),
         );
-        const r = renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: NOW });
+        // The fake base URL (loopback) is allowed as a key destination for every provider: this property is about the file format.
+        const r = renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: NOW, keyDestinations: LOOPBACK_ALLOWED });
         const loaded = loadAsSidecar(r);
         // Every route is either rendered or refused for a name conflict.
         for (const route of routes) {
@@ -102,7 +111,7 @@ describe('a rendered namespace, loaded by the sidecar', () => {
         }
         expect(loaded.config.routes.length).toBe(r.rendered.length);
         // Idempotent: rendering again gives the same bytes.
-        expect(renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: LATER }).configYaml).toBe(r.configYaml);
+        expect(renderNamespace(routes, secretsOf({ keys: { k: 'secret-value' } }), { now: LATER, keyDestinations: LOOPBACK_ALLOWED }).configYaml).toBe(r.configYaml);
         const back = yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile;
         for (const cr of back.routes) {
           const src = routes.find((x) => x.metadata.name === cr.name)!;

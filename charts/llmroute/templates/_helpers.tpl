@@ -69,3 +69,14 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* keyDestinations.allowedHosts as the operator's --allowed-base-url-hosts value: provider=host,... (empty: nothing allowed). */}}
+{{- define "llmroute.allowedBaseUrlHosts" -}}
+{{- $pairs := list -}}
+{{- range $provider, $hosts := .Values.keyDestinations.allowedHosts -}}
+{{- range $hosts -}}
+{{- $pairs = append $pairs (printf "%s=%s" $provider .) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}

@@ -6,6 +6,7 @@
  * force (that is, while this replica leads). Where it reads from and writes
  * to is handed in (operator.ts connects both to the API server).
  */
+import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../api/v1alpha1/enums.ts';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
@@ -15,12 +16,24 @@ import { ObjectStore } from '../kube/object-store.ts';
 import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
+import type { KeyDestinations } from '../render/key-destinations.ts';
 import type { SecretData } from '../render/types.ts';
 import type { OperatorMetrics } from '../server/metrics.ts';
 import { secretChangeVerdict, slimRoute, slimSecret, type CachedSecret } from './change-filter.ts';
 import type { ClusterWriter } from './cluster-writer.ts';
-import { CREDENTIALS_SECRET_NAME } from './manifests.ts';
+import { CREDENTIALS_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './manifests.ts';
 import { NamespaceReconciler } from './reconciler.ts';
+
+/** The Secrets apiKeySecretRefs may name. */
+export const SOURCE_SECRETS = {
+  labelSelector: `${CREDENTIALS_LABEL}=${CREDENTIALS_LABEL_VALUE}`,
+  fieldSelector: `metadata.name!=${CREDENTIALS_SECRET_NAME}`,
+};
+/** The operator's own rendered Secret. */
+export const RENDERED_SECRET = {
+  labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+  fieldSelector: `metadata.name=${CREDENTIALS_SECRET_NAME}`,
+};
 
 export interface ControllerOptions {
   /** Opens the reflectors' list+watch sources on collection paths. */
@@ -39,11 +52,16 @@ export interface ControllerOptions {
   workers?: number;
   /** The reflectors' and the queue's; default realClock. */
   clock?: Clock;
+  /** Where keys may go; default the public endpoints. */
+  keyDestinations?: KeyDestinations | undefined;
 }
 
 export class LLMRouteController {
   readonly routes: ObjectStore<LLMRoute>;
+  /** The Secrets routes may name: those labelled llmroute.dev/credentials=true (the API server filters). */
   readonly secrets: ObjectStore<CachedSecret>;
+  /** The rendered llmroute-credentials Secrets, watched by name to repair tampering; never a source. */
+  readonly rendered: ObjectStore<CachedSecret>;
   readonly queue: WorkQueue;
   readonly reconciler: NamespaceReconciler;
   readonly #o: ControllerOptions;
@@ -60,7 +78,7 @@ export class LLMRouteController {
       const ns = (after ?? before)!.metadata.namespace;
       if (ns) this.queue.add(ns);
     });
-    this.secrets = new ObjectStore<CachedSecret>((before, after) => {
+    const onSecret = (before: CachedSecret | undefined, after: CachedSecret | undefined) => {
       const ns = (after ?? before)!.metadata.namespace;
       if (!ns) return;
       const verdict = secretChangeVerdict(before, after, {
@@ -73,22 +91,28 @@ export class LLMRouteController {
         this.reconciler.forgetApplied(ns);
       }
       this.queue.add(ns);
-    });
+    };
+    this.secrets = new ObjectStore<CachedSecret>(onSecret);
+    this.rendered = new ObjectStore<CachedSecret>(onSecret);
     this.reconciler = new NamespaceReconciler({
       routes: (ns) => this.#liveRoutes(ns),
       secrets: (ns) => this.#secretsOf(ns),
-      currentCredentials: (ns) => this.secrets.get(ns, CREDENTIALS_SECRET_NAME)?.data,
+      currentCredentials: (ns) => this.rendered.get(ns, CREDENTIALS_SECRET_NAME)?.data,
       writer: o.writer,
       log,
       instance: o.identity,
+      keyDestinations: o.keyDestinations,
     });
 
     const scopes: Array<string | undefined> = o.namespaces.length ? [...o.namespaces] : [undefined];
     for (const ns of scopes) {
       this.#reflectors.push(
         this.#reflector('llmroutes', ns, llmRoutesPath(ns), this.routes, slimRoute),
-        // Helm keeps every release in a Secret (often large, never an API key): not worth caching.
-        this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, 'type!=helm.sh/release.v1'),
+        // Only the Secrets their owners opted in: the API server never sends the operator any other.
+        // The rendered Secret is left out even if someone labels it: it is never a source.
+        this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, SOURCE_SECRETS),
+        // The rendered Secret, by name and with its managed-by label (someone removing the label reads as a deletion: repaired).
+        this.#reflector('rendered-secrets', ns, secretsPath(ns), this.rendered, slimSecret, RENDERED_SECRET),
       );
     }
   }
@@ -99,11 +123,11 @@ export class LLMRouteController {
     path: string,
     store: ObjectStore<any>,
     transform: (o: any) => T,
-    fieldSelector?: string,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ): Reflector<T> {
     const { metrics, log } = this.#o;
     return new Reflector<T>(
-      this.#o.listWatch<T>(path, { transform, fieldSelector }),
+      this.#o.listWatch<T>(path, { transform, ...selectors }),
       { replace: (items) => store.replace(ns, items), upsert: (x) => store.upsert(x), remove: (x) => store.remove(x) },
       {
         name: ns ? `${resource}/${ns}` : resource,
@@ -119,7 +143,7 @@ export class LLMRouteController {
   }
 
   #secretsOf(ns: string): Map<string, SecretData> {
-    return new Map(this.secrets.list(ns).map((s) => [s.metadata.name, s.data ?? {}]));
+    return new Map(this.secrets.list(ns).filter((s) => s.metadata.name !== CREDENTIALS_SECRET_NAME).map((s) => [s.metadata.name, s.data ?? {}]));
   }
 
   /** Starts the caches (all replicas keep them warm, leaders or not) and the resync timer. */

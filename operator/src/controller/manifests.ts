@@ -3,13 +3,14 @@
  * ConfigMap and Secret of a namespace, an LLMRoute's status (for
  * server-side apply on the status subresource) and a core/v1 Event. Pure.
  */
+import { CREDENTIALS_SECRET_NAME } from '../../../api/v1alpha1/enums.ts';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
 import { LLMROUTE_API_VERSION } from '../kube/paths.ts';
 import type { RouteEvent } from '../render/route-events.ts';
 import type { RouteStatus } from '../render/types.ts';
 
 export const CONFIGMAP_NAME = 'llmroute-config';
-export const CREDENTIALS_SECRET_NAME = 'llmroute-credentials';
+export { CREDENTIALS_SECRET_NAME };
 export const CONFIG_KEY = 'config.yaml';
 export const FIELD_MANAGER = 'llmroute-operator';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
 import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
+import type { KeyDestinations } from '../render/key-destinations.ts';
 import { renderNamespace } from '../render/render-namespace.ts';
 import { routeEvents } from '../render/route-events.ts';
 import { statusChanged } from '../render/status-diff.ts';
@@ -41,6 +42,8 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** This replica's name, for the events' reportingInstance. */
   instance: string;
+  /** Where keys may go; default the public endpoints (DEFAULT_DESTINATIONS). */
+  keyDestinations?: KeyDestinations | undefined;
 }
 
 export interface ReconcileResult {
@@ -118,7 +121,7 @@ export class NamespaceReconciler {
 
       const epoch = this.#epoch;
       const now = this.#now();
-      const render = renderNamespace(routes, this.#d.secrets(namespace), { now });
+      const render = renderNamespace(routes, this.#d.secrets(namespace), { now, ...(this.#d.keyDestinations ? { keyDestinations: this.#d.keyDestinations } : {}) });
       result.rendered = render.rendered.length;
       const owners = ownerReferences(routes);
       const cm = configMapManifest(namespace, render.configYaml, owners);

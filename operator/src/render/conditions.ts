@@ -12,6 +12,7 @@ export const REASONS = {
   Accepted: 'Accepted',
   Invalid: 'Invalid',
   AliasConflict: 'AliasConflict',
+  HostNotAllowed: 'HostNotAllowed',
   Resolved: 'Resolved',
   SecretNotFound: 'SecretNotFound',
   KeyNotFound: 'KeyNotFound',

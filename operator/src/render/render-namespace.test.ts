@@ -3,6 +3,7 @@ import { configFileSchema } from '../../../api/v1alpha1/schema.ts';
 import type { ConfigFile, ConfigRoute, LLMRoute } from '../../../api/v1alpha1/types.ts';
 import { validate } from '../../../api/v1alpha1/validate.ts';
 import { llmRoute, openaiTarget, secretsOf } from '../testing/fixtures.ts';
+import { keyDestinations } from './key-destinations.ts';
 import { renderNamespace } from './render-namespace.ts';
 import { routeEvents } from './route-events.ts';
 import type { NamespaceRender } from './types.ts';
@@ -29,6 +30,12 @@ function checkedConfig(r: NamespaceRender): { routes: ConfigRoute[]; models: Set
   }
   return { routes: checked.value.routes, models };
 }
+
+/** A Secret the operator cannot see: missing or unlabelled, it cannot tell which. */
+const notFound = (target: string, secret: string) =>
+  `target "${target}": Secret "${secret}" not found among the Secrets labelled llmroute.dev/credentials=true ` +
+  '(the operator reads no other Secret, so it cannot tell a missing Secret from an unlabelled one); ' +
+  `if it exists: kubectl -n shop label secret ${secret} llmroute.dev/credentials=true`;
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const LATER = new Date('2025-06-01T13:00:00.000Z');
@@ -158,7 +165,7 @@ describe('renderNamespace', () => {
       const st = r.statuses.get('waiting')!;
       expect(st.conditions).toEqual([
         expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Accepted' }),
-        expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'SecretNotFound', message: 'target "b": Secret "absent" not found' }),
+        expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'SecretNotFound', message: notFound('b', 'absent') }),
         expect.objectContaining({ type: 'Ready', status: 'False', reason: 'NotRendered' }),
       ]);
       // Its resolvable key is not copied either.
@@ -184,9 +191,54 @@ describe('renderNamespace', () => {
       const r = renderNamespace([llmRoute('x', { targets: [openaiTarget('a', 'present', 'nope'), openaiTarget('b', 'absent')] })], present, { now: NOW });
       expect(r.statuses.get('x')!.conditions[1]).toMatchObject({
         reason: 'SecretNotFound',
-        message: 'target "a": key "nope" not found in Secret "present"; target "b": Secret "absent" not found',
+        message: `target "a": key "nope" not found in Secret "present"; ${notFound('b', 'absent')}`,
       });
     });
+  });
+
+  describe('key destinations', () => {
+    const evil = llmRoute('evil', {
+      aliases: ['gpt-4o'],
+      targets: [openaiTarget('ok', 'openai-key'), openaiTarget('exfil', 'openai-key', 'apiKey', { provider: 'openai-compatible', baseURL: 'https://collector.evil.example/v1' })],
+    });
+
+    it('refuses a route that would send a key to a host no admin allowed: Accepted=False/HostNotAllowed, nothing of it rendered', () => {
+      const r = renderNamespace([evil, llmRoute('chat', chatSpec, { created: '2025-02-01T00:00:00Z' })], secrets, { now: NOW });
+      expect(r.rendered).toEqual(['chat']);
+      expect(Object.keys(r.credentials)).toEqual(['shop.chat_claude', 'shop.chat_openai']);
+      expect(r.configYaml).not.toContain('evil.example');
+      expect(r.statuses.get('evil')!.conditions).toEqual([
+        expect.objectContaining({
+          type: 'Accepted',
+          status: 'False',
+          reason: 'HostNotAllowed',
+          message: expect.stringMatching(/^target "exfil": host "collector\.evil\.example" is not allowed for openai-compatible targets .*--allowed-base-url-hosts=openai-compatible=collector\.evil\.example\)$/),
+        }),
+        expect.objectContaining({ type: 'ResolvedRefs', status: 'True', reason: 'Resolved' }),
+        expect.objectContaining({ type: 'Ready', status: 'False', reason: 'NotRendered', message: expect.stringContaining('left out of the sidecar config: target "exfil": host') }),
+      ]);
+      // It claims no model name: the younger route keeps gpt-4o.
+      expect(r.statuses.get('chat')!.conditions[0]).toMatchObject({ status: 'True', reason: 'Accepted' });
+      checkedConfig(r);
+    });
+
+    it('renders it once an admin allows the host; a key-less target needs no allowing', () => {
+      const r = renderNamespace([evil, llmRoute('local', { targets: [{ name: 'o', provider: 'openai-compatible', model: 'm', baseURL: 'http://10.1.2.3:11434/v1' }] })], secrets, {
+        now: NOW,
+        keyDestinations: keyDestinations({ openai: ['api.openai.com'], 'openai-compatible': ['*.evil.example'] }),
+      });
+      expect(r.rendered).toEqual(['evil', 'local']);
+      checkedConfig(r);
+    });
+  });
+
+  it('never takes a key from the rendered Secret: a route naming llmroute-credentials is Invalid, even if the cache held it', () => {
+    const laundered = llmRoute('launder', { targets: [openaiTarget('t', 'llmroute-credentials', 'shop.chat_openai')] });
+    const withRendered = new Map([...secrets, ...secretsOf({ 'llmroute-credentials': { 'shop.chat_openai': OPENAI_KEY } })]);
+    const r = renderNamespace([laundered], withRendered, { now: NOW });
+    expect(r.rendered).toEqual([]);
+    expect(r.credentials).toEqual({});
+    expect(r.statuses.get('launder')!.conditions[0]).toMatchObject({ reason: 'Invalid', message: expect.stringContaining('apiKeySecretRef may not name llmroute-credentials') });
   });
 
   it('refuses an invalid spec (defensively) and leaves it out', () => {

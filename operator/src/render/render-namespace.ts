@@ -14,6 +14,7 @@ import { RenderInputError } from '../errors.ts';
 import { draft, mergeConditions, metaTime, REASONS, type ConditionDraft } from './conditions.ts';
 import { configFileYaml } from './config-yaml.ts';
 import { credentialFileKey, MAX_SECRET_KEY_LENGTH } from './credential-key.ts';
+import { DEFAULT_DESTINATIONS, keyDestinationProblems, type KeyDestinations } from './key-destinations.ts';
 import { resolveNameClaims, type NameConflict } from './name-claims.ts';
 import { toConfigRoute } from './route-config.ts';
 import { resolveSecretRefs, type ResolvedRefs, type UnresolvedRefs } from './secret-refs.ts';
@@ -22,11 +23,14 @@ import type { NamespaceRender, NamespaceSecrets, RouteStatus } from './types.ts'
 export interface RenderOptions {
   /** The time new condition transitions get. */
   now: Date;
+  /** Where keys may go; default DEFAULT_DESTINATIONS. */
+  keyDestinations?: KeyDestinations;
 }
 
 /** What was decided about one route, before it becomes conditions. */
 type Verdict =
   | { kind: 'invalid'; problems: string[] }
+  | { kind: 'hostNotAllowed'; problems: string[]; refs: ResolvedRefs | UnresolvedRefs }
   | { kind: 'conflict'; conflict: NameConflict; refs: ResolvedRefs | UnresolvedRefs; spec: LLMRouteSpec }
   | { kind: 'unresolved'; refs: UnresolvedRefs; spec: LLMRouteSpec }
   | { kind: 'rendered'; refs: ResolvedRefs; spec: LLMRouteSpec };
@@ -52,6 +56,12 @@ export function renderNamespace(routes: readonly LLMRoute[], secrets: NamespaceS
         kind: 'invalid',
         problems: [`namespace, route and target names together are too long for a Secret key (${tooLong.length} > ${MAX_SECRET_KEY_LENGTH} characters)`],
       });
+      continue;
+    }
+    // A key goes only where a cluster admin allowed: a refused route is never rendered and claims no model name.
+    const hosts = keyDestinationProblems(checked.value.targets, opts.keyDestinations ?? DEFAULT_DESTINATIONS);
+    if (hosts.length) {
+      verdicts.set(r.metadata.name, { kind: 'hostNotAllowed', problems: hosts, refs: resolveSecretRefs(namespace, r.metadata.name, checked.value.targets, secrets) });
       continue;
     }
     specs.set(r.metadata.name, checked.value);
@@ -130,6 +140,14 @@ function conditionDrafts(v: Verdict, gen: number | undefined): ConditionDraft[] 
       return [
         draft('Accepted', false, REASONS.Invalid, why, gen),
         draft('ResolvedRefs', 'Unknown', REASONS.Invalid, 'Secret references are not checked while the spec is invalid', gen),
+        draft('Ready', false, REASONS.NotRendered, `left out of the sidecar config: ${why}`, gen),
+      ];
+    }
+    case 'hostNotAllowed': {
+      const why = v.problems.join('; ');
+      return [
+        draft('Accepted', false, REASONS.HostNotAllowed, why, gen),
+        refsDraft(v, gen),
         draft('Ready', false, REASONS.NotRendered, `left out of the sidecar config: ${why}`, gen),
       ];
     }

@@ -2,6 +2,7 @@
  * Resolves a route's apiKeySecretRefs against the Secrets of its namespace.
  * Pure. The result names Secrets and keys, never their values.
  */
+import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../api/v1alpha1/enums.ts';
 import type { LLMRouteTarget } from '../../../api/v1alpha1/types.ts';
 import { REASONS } from './conditions.ts';
 import { credentialFileKey } from './credential-key.ts';
@@ -44,7 +45,11 @@ export function resolveSecretRefs(
     const data = secrets.get(ref.name);
     if (!data) {
       secretMissing = true;
-      problems.push(`target "${t.name}": Secret "${ref.name}" not found`);
+      problems.push(
+        `target "${t.name}": Secret "${ref.name}" not found among the Secrets labelled ${CREDENTIALS_LABEL}=${CREDENTIALS_LABEL_VALUE} ` +
+          `(the operator reads no other Secret, so it cannot tell a missing Secret from an unlabelled one); ` +
+          `if it exists: kubectl -n ${namespace} label secret ${ref.name} ${CREDENTIALS_LABEL}=${CREDENTIALS_LABEL_VALUE}`,
+      );
       continue;
     }
     const value = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;

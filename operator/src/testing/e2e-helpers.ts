@@ -4,6 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
+import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../api/v1alpha1/enums.ts';
 import type { ConfigFile, LLMRoute } from '../../../api/v1alpha1/types.ts';
 import { createLogger, type Logger } from '../../../common/log.ts';
 import { CONFIGMAP_NAME, CONFIG_KEY, CREDENTIALS_SECRET_NAME } from '../controller/manifests.ts';
@@ -51,9 +52,10 @@ export class ClusterSteps {
     await this.api.request('DELETE', `${llmRoutesPath(ns)}/${name}`);
   }
 
-  /** Creates or replaces a Secret from plain string values. */
-  async putSecret(ns: string, name: string, values: Record<string, string>): Promise<void> {
-    const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: values, type: 'Opaque' };
+  /** Creates or replaces a Secret from plain string values, labelled llmroute.dev/credentials=true unless `labelled: false`. */
+  async putSecret(ns: string, name: string, values: Record<string, string>, o: { labelled?: boolean } = {}): Promise<void> {
+    const labels = o.labelled === false ? {} : { [CREDENTIALS_LABEL]: CREDENTIALS_LABEL_VALUE };
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns, labels }, stringData: values, type: 'Opaque' };
     try {
       await this.api.request('POST', secretsPath(ns), { body });
     } catch (err) {
@@ -61,6 +63,14 @@ export class ClusterSteps {
       // Replace the data whole (stringData merges into data on update; data: {} first drops old keys).
       await this.api.request('PUT', secretPath(ns, name), { body: { ...body, data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), stringData: undefined } });
     }
+  }
+
+  /** Sets (true) or removes (false) a Secret's llmroute.dev/credentials label, as `kubectl label` does. */
+  async labelSecret(ns: string, name: string, on: boolean): Promise<void> {
+    await this.api.request('PATCH', secretPath(ns, name), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { [CREDENTIALS_LABEL]: on ? CREDENTIALS_LABEL_VALUE : null } } },
+    });
   }
 
   async deleteSecret(ns: string, name: string): Promise<void> {

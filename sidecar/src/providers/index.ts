@@ -6,10 +6,7 @@ import { azureOpenaiAdapter, openaiAdapter, openaiCompatibleAdapter } from './op
 import type { ProviderAdapter, ProviderName } from './types.ts';
 
 /** Used when a target names no baseURL (openai-compatible and azure-openai must name one). */
-export const DEFAULT_BASE_URLS: Readonly<Partial<Record<ProviderName, string>>> = Object.freeze({
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com/v1',
-});
+export { DEFAULT_BASE_URLS } from '../../../api/v1alpha1/enums.ts';
 
 const ADAPTERS: Readonly<Record<ProviderName, ProviderAdapter>> = {
   openai: openaiAdapter,
