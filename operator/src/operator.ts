@@ -13,14 +13,17 @@ import type { Logger } from '../../common/log.ts';
 import { LLMRouteController } from './controller/controller.ts';
 import type { ClusterWriter } from './controller/cluster-writer.ts';
 import { kubeClusterWriter } from './controller/kube-cluster-writer.ts';
+import type { ClusterAccess } from './kube/cluster-access.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { kubeListWatch, type ListWatchFactory } from './kube/kube-list-watch.ts';
+import { TokenBucket } from './kube/token-bucket.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { startHealthServer, type HealthServer } from './server/health-server.ts';
 import { OperatorMetrics } from './server/metrics.ts';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** A ClusterAccess (what the CLI makes), or a client-node KubeConfig (tests). */
+  kubeConfig: ClusterAccess | KubeConfig;
   log: Logger;
   /** Namespaces to watch; empty: all. */
   namespaces?: readonly string[];
@@ -42,6 +45,12 @@ export interface OperatorOptions {
   writer?: ClusterWriter;
   /** For the reflectors, the work queue and leader election; default realClock. */
   clock?: Clock;
+  /** Writes a second (a token bucket); 0: no limit. Default 50. */
+  writeQps?: number;
+  /** Writes that may go at once after a quiet spell; default 100. */
+  writeBurst?: number;
+  /** See ControllerOptions.secretsLabelSelector. */
+  secretsLabelSelector?: string | undefined;
 }
 
 export interface Operator {
@@ -64,17 +73,24 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   const log = o.log;
   const metrics = new OperatorMetrics({ defaultMetrics: o.defaultMetrics ?? false });
   const clock = o.clock ?? realClock;
-  const client = new KubeClient(o.kubeConfig);
+  const client = new KubeClient(o.kubeConfig, { onRequest: (k) => metrics.kubeRequests.inc({ verb: k.verb, resource: k.resource }) });
   const listWatch: ListWatchFactory = (path, lw) => kubeListWatch(client, path, { watchTimeoutSeconds: o.watchTimeoutSeconds, ...lw });
   const controller = new LLMRouteController({
     listWatch,
-    writer: o.writer ?? kubeClusterWriter(client, (kind, verb) => metrics.writes.inc({ kind, verb })),
+    writer:
+      o.writer ??
+      kubeClusterWriter(
+        client,
+        (kind, verb) => metrics.writes.inc({ kind, verb }),
+        new TokenBucket({ ratePerSecond: o.writeQps ?? 50, burst: o.writeBurst ?? 100, clock }),
+      ),
     namespaces: o.namespaces ?? [],
     log,
     metrics,
     identity,
     resyncMs: o.resyncMs ?? 5 * 60_000,
     clock,
+    secretsLabelSelector: o.secretsLabelSelector,
   });
 
   let stopping = false;

@@ -39,6 +39,8 @@ export interface ControllerOptions {
   workers?: number;
   /** The reflectors' and the queue's; default realClock. */
   clock?: Clock;
+  /** Narrows the Secrets watch (bench/operator-scale.ts's hook until Secrets opt in by a label). */
+  secretsLabelSelector?: string | undefined;
 }
 
 export class LLMRouteController {
@@ -88,7 +90,7 @@ export class LLMRouteController {
       this.#reflectors.push(
         this.#reflector('llmroutes', ns, llmRoutesPath(ns), this.routes, slimRoute),
         // Helm keeps every release in a Secret (often large, never an API key): not worth caching.
-        this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, 'type!=helm.sh/release.v1'),
+        this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, 'type!=helm.sh/release.v1', o.secretsLabelSelector),
       );
     }
   }
@@ -100,10 +102,11 @@ export class LLMRouteController {
     store: ObjectStore<any>,
     transform: (o: any) => T,
     fieldSelector?: string,
+    labelSelector?: string,
   ): Reflector<T> {
     const { metrics, log } = this.#o;
     return new Reflector<T>(
-      this.#o.listWatch<T>(path, { transform, fieldSelector }),
+      this.#o.listWatch<T>(path, { transform, fieldSelector, ...(labelSelector ? { labelSelector } : {}) }),
       { replace: (items) => store.replace(ns, items), upsert: (x) => store.upsert(x), remove: (x) => store.remove(x) },
       {
         name: ns ? `${resource}/${ns}` : resource,
