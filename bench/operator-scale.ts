@@ -347,7 +347,10 @@ async function main(): Promise<void> {
     picks.push({ ...r, model: `churn-${i}-m`, i });
   }
   const latencies: number[] = [];
-  const afterHandover: number[] = [];
+  const timeline: Array<{ i: number; atS: number; ms: number }> = [];
+  const beforeHandover: number[] = [];
+  const afterTakeover: number[] = [];
+  let takeoverAt: number | undefined;
   let lost = 0;
   let handoverAt: number | undefined;
   let handoverMs: number | undefined;
@@ -364,7 +367,8 @@ async function main(): Promise<void> {
       handover = (async () => {
         a.proc.kill('SIGTERM');
         await b.waitForLine((_l, j) => j?.msg === 'became the leader', 60_000);
-        handoverMs = performance.now() - handoverAt!;
+        takeoverAt = performance.now();
+        handoverMs = takeoverAt - handoverAt!;
         say(`replica B leads ${Math.round(handoverMs)} ms after the SIGTERM`);
       })();
     }
@@ -386,7 +390,10 @@ async function main(): Promise<void> {
     }
     const ms = performance.now() - t;
     latencies.push(ms);
-    if (handoverAt !== undefined && t >= handoverAt) afterHandover.push(ms);
+    timeline.push({ i: p.i, atS: secs(t - tChurn), ms: Math.round(ms) });
+    // The updates in flight across the handover wait for it; the others are the steady state.
+    if (handoverAt === undefined || t + ms < handoverAt) beforeHandover.push(ms);
+    else if (takeoverAt !== undefined && t >= takeoverAt) afterTakeover.push(ms);
   });
   const churnS = secs(performance.now() - tChurn);
   await handover;
@@ -398,8 +405,12 @@ async function main(): Promise<void> {
     p50Ms: r(pct(latencies, 50)),
     p99Ms: r(pct(latencies, 99)),
     maxMs: r(latencies.length ? Math.max(...latencies) : null),
-    afterHandover: { updates: afterHandover.length, p50Ms: r(pct(afterHandover, 50)), p99Ms: r(pct(afterHandover, 99)) },
+    beforeHandover: { updates: beforeHandover.length, p50Ms: r(pct(beforeHandover, 50)), p99Ms: r(pct(beforeHandover, 99)) },
+    afterTakeover: { updates: afterTakeover.length, p50Ms: r(pct(afterTakeover, 50)), p99Ms: r(pct(afterTakeover, 99)) },
+    acrossHandover: latencies.length - beforeHandover.length - afterTakeover.length,
     handoverMs: handoverMs === undefined ? null : Math.round(handoverMs),
+    handoverAtS: handoverAt === undefined ? null : secs(handoverAt - tChurn),
+    slowest: [...timeline].sort((x, y) => y.ms - x.ms).slice(0, 8),
     lost,
   };
   say(`churn: ${JSON.stringify(results.churn)}`);
@@ -491,7 +502,9 @@ function report(): string {
     `| LIST calls to Ready (operator's count; API server's) | ${A?.listCalls} (${JSON.stringify(A?.listCallsByResource)}); ${A?.listCallsSeenByApiserver} |`,
     `| writes to Ready | ${A?.writesToReady} |`,
     `| churn ${C?.updates} updates, ${C?.inFlight} in flight: change → ConfigMap p50 / p99 / max | ${C?.p50Ms} / ${C?.p99Ms} / ${C?.maxMs} ms |`,
-    `| after the handover (${C?.afterHandover?.updates} updates) p50 / p99 | ${C?.afterHandover?.p50Ms} / ${C?.afterHandover?.p99Ms} ms |`,
+    `| before the handover (${C?.beforeHandover?.updates} updates) p50 / p99 | ${C?.beforeHandover?.p50Ms} / ${C?.beforeHandover?.p99Ms} ms |`,
+    `| started after the new leader took over (${C?.afterTakeover?.updates} updates) p50 / p99 | ${C?.afterTakeover?.p50Ms} / ${C?.afterTakeover?.p99Ms} ms |`,
+    `| in flight across the handover | ${C?.acrossHandover} updates, slowest ${C?.slowest?.[0]?.ms} ms |`,
     `| handover (SIGTERM → new leader) | ${C?.handoverMs} ms |`,
     `| updates lost | ${C?.lost} |`,
     `| new leader: LIST calls in all, watch errors | ${B?.listCalls}, ${B?.watchErrors} |`,
