@@ -123,7 +123,8 @@ export class LLMRouteController {
   }
 
   #changed(ns: string): void {
-    this.#lastChange.set(ns, (this.#o.clock ?? realClock).now());
+    // The caches filling up are no change (a takeover writes every namespace anyway).
+    if (this.synced) this.#lastChange.set(ns, (this.#o.clock ?? realClock).now());
     this.queue.add(ns);
   }
 
