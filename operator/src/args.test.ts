@@ -16,6 +16,8 @@ describe('parseArgs', () => {
       leaderElectionNamespace: 'llmroute-system',
       leaseName: 'llmroute-operator',
       resyncMs: 300_000,
+      writeQps: 50,
+      writeBurst: 100,
       logLevel: 'info',
       help: false,
       version: false,
@@ -40,6 +42,8 @@ describe('parseArgs', () => {
       parseArgs(['--webhook-port', '9000', '--metrics-port=0', '--resync-period', '1m30s', '--leader-elect=false', '--log-level', 'debug', '--kubeconfig', '/k'], {}),
     ).toMatchObject({ webhookPort: 9000, metricsPort: 0, resyncMs: 90_000, leaderElect: false, logLevel: 'debug', kubeconfig: '/k' });
     expect(parseArgs(['--leader-elect'], {}).leaderElect).toBe(true);
+    expect(parseArgs(['--kube-write-qps', '0', '--kube-write-burst=20'], {})).toMatchObject({ writeQps: 0, writeBurst: 20 });
+    expect(parseArgs(['--kube-write-qps', '2.5'], {}).writeQps).toBe(2.5);
   });
 
   it.each([
@@ -49,6 +53,8 @@ describe('parseArgs', () => {
     [['--resync-period', '10ms'], /at least 1s/],
     [['--leader-elect=maybe'], /true or false/],
     [['--log-level', 'loud'], /--log-level must be/],
+    [['--kube-write-qps', '-1'], /--kube-write-qps must be a number of at least 0/],
+    [['--kube-write-burst', '0'], /--kube-write-burst must be a number of at least 1/],
     [['--namespace'], /needs a value/],
     [['--frobnicate'], /unknown argument '--frobnicate'/],
   ])('refuses %j', (argv, message) => {

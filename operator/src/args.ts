@@ -27,6 +27,9 @@ export interface OperatorArgs {
   leaderElectionNamespace: string;
   leaseName: string;
   resyncMs: number;
+  /** The write rate limit (token bucket): writes a second (0: none), and the burst. */
+  writeQps: number;
+  writeBurst: number;
   kubeconfig?: string | undefined;
   identity?: string | undefined;
   logLevel: LogLevel;
@@ -52,6 +55,8 @@ export const USAGE = `usage: llmroute-operator [--namespace NS]... [--webhook-po
   --leader-election-namespace NS   namespace of the Lease; default $POD_NAMESPACE, else llmroute-system
   --leader-election-id NAME        name of the Lease; default llmroute-operator
   --resync-period D                write every namespace again this often (e.g. 5m); default 5m
+  --kube-write-qps N               writes to the API server a second, at most (a token bucket; 0: no limit); default 50
+  --kube-write-burst N             writes that may go at once after a quiet spell; default 100
   --kubeconfig PATH                default $KUBECONFIG, in-cluster, ~/.kube/config
   --id NAME                        this replica's name in the Lease; default $POD_NAME, else hostname-pid
   --log-level L                    debug | info | warn | error; default info
@@ -105,6 +110,8 @@ const FLAGS: Readonly<Record<string, FlagHandler<OperatorArgs>>> = {
     if (!Number.isFinite(ms) || ms < 1000) throw new UsageError(`--resync-period must be a duration of at least 1s (such as 5m), not '${v}'`);
     out.resyncMs = ms;
   },
+  '--kube-write-qps': (out, value, _, flag) => (out.writeQps = count(flag, value(), 0)),
+  '--kube-write-burst': (out, value, _, flag) => (out.writeBurst = count(flag, value(), 1)),
   '--kubeconfig': (out, value) => (out.kubeconfig = value()),
   '--id': (out, value) => (out.identity = value()),
   '--log-level': (out, value, _, flag) => (out.logLevel = parseLogLevel(flag, value())),
@@ -132,6 +139,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
     leaderElectionNamespace: env.POD_NAMESPACE || 'llmroute-system',
     leaseName: 'llmroute-operator',
     resyncMs: 5 * 60_000,
+    writeQps: 50,
+    writeBurst: 100,
     logLevel: 'info',
     help: false,
     version: false,
@@ -141,6 +150,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
   return out;
 }
 
+function count(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n) || n < min) throw new UsageError(`${flag} must be a number of at least ${min}, not '${v}'`);
+  return n;
+}
 
 function bool(flag: string, v: string): boolean {
   if (v === 'true') return true;

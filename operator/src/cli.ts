@@ -6,8 +6,8 @@
  * Exit codes: 0 after a clean shutdown, 2 for a usage error, 1 otherwise.
  */
 import { packageVersion } from '../../common/version.ts';
-import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { inClusterAccess, kubeconfigAccess, kubeConfigAccess, type ClusterAccess } from './kube/cluster-access.ts';
 import { kubeconfigSource } from './kube/kubeconfig-source.ts';
 import { createLogger } from '../../common/log.ts';
 import { parseArgs, USAGE } from './args.ts';
@@ -24,17 +24,30 @@ async function main(): Promise<number> {
   const { args } = cmd;
 
   const log = createLogger(args.logLevel, undefined, 'operator');
-  const kc = new KubeConfig();
   const source = kubeconfigSource(args.kubeconfig, process.env, existsSync);
   let problem = source.kind === 'none' ? source.problem : undefined;
+  let kc: ClusterAccess | undefined;
+  const where = source.kind === 'file' ? source.path : 'the in-cluster config';
   try {
-    if (source.kind === 'file') kc.loadFromFile(source.path);
-    else if (source.kind === 'in-cluster') kc.loadFromCluster();
-    if (!problem && !kc.getCurrentCluster()) problem = `${source.kind === 'file' ? source.path : 'the in-cluster config'}: no current cluster`;
+    if (source.kind === 'in-cluster') kc = inClusterAccess();
+    else if (source.kind === 'file') {
+      const read = kubeconfigAccess(readFileSync(source.path, 'utf8'), source.path);
+      if ('access' in read) kc = read.access;
+      else if ('problem' in read) problem = `${where}: ${read.problem}`;
+      else {
+        // Exec plugins, auth providers, proxies: client-node knows them (and costs its load).
+        log.info('the kubeconfig needs @kubernetes/client-node', { uses: read.unsupported });
+        const { KubeConfig } = await import('@kubernetes/client-node');
+        const full = new KubeConfig();
+        full.loadFromFile(source.path);
+        if (!full.getCurrentCluster()) problem = `${where}: no current cluster`;
+        else kc = kubeConfigAccess(full);
+      }
+    }
   } catch (err) {
-    problem = `${source.kind === 'file' ? source.path : 'the in-cluster config'}: ${(err as Error).message}`;
+    problem = `${where}: ${(err as Error).message}`;
   }
-  if (problem) {
+  if (problem || !kc) {
     log.error('cannot load a kubeconfig', { error: problem });
     process.stderr.write(`llmroute-operator: cannot load a kubeconfig: ${problem}\n`);
     return 1;
@@ -52,6 +65,8 @@ async function main(): Promise<number> {
       leaseNamespace: args.leaderElectionNamespace,
       leaseName: args.leaseName,
       resyncMs: args.resyncMs,
+      writeQps: args.writeQps,
+      writeBurst: args.writeBurst,
       identity: args.identity,
       defaultMetrics: true,
       keyDestinations: args.allowedBaseUrlHosts ? keyDestinations(args.allowedBaseUrlHosts) : undefined,

@@ -13,15 +13,18 @@ import type { Logger } from '../../common/log.ts';
 import { LLMRouteController } from './controller/controller.ts';
 import type { ClusterWriter } from './controller/cluster-writer.ts';
 import { kubeClusterWriter } from './controller/kube-cluster-writer.ts';
+import type { ClusterAccess } from './kube/cluster-access.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { kubeListWatch, type ListWatchFactory } from './kube/kube-list-watch.ts';
 import type { KeyDestinations } from './render/key-destinations.ts';
+import { TokenBucket } from './kube/token-bucket.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { startHealthServer, type HealthServer } from './server/health-server.ts';
 import { OperatorMetrics } from './server/metrics.ts';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** A ClusterAccess (what the CLI makes), or a client-node KubeConfig (tests). */
+  kubeConfig: ClusterAccess | KubeConfig;
   log: Logger;
   /** Namespaces to watch; empty: all. */
   namespaces?: readonly string[];
@@ -45,6 +48,10 @@ export interface OperatorOptions {
   clock?: Clock;
   /** Where keys may go (--allowed-base-url-hosts); default the public endpoints. */
   keyDestinations?: KeyDestinations | undefined;
+  /** Writes a second (a token bucket); 0: no limit. Default 50. */
+  writeQps?: number;
+  /** Writes that may go at once after a quiet spell; default 100. */
+  writeBurst?: number;
 }
 
 export interface Operator {
@@ -67,11 +74,17 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   const log = o.log;
   const metrics = new OperatorMetrics({ defaultMetrics: o.defaultMetrics ?? false });
   const clock = o.clock ?? realClock;
-  const client = new KubeClient(o.kubeConfig);
+  const client = new KubeClient(o.kubeConfig, { onRequest: (k) => metrics.kubeRequests.inc({ verb: k.verb, resource: k.resource }) });
   const listWatch: ListWatchFactory = (path, lw) => kubeListWatch(client, path, { watchTimeoutSeconds: o.watchTimeoutSeconds, ...lw });
   const controller = new LLMRouteController({
     listWatch,
-    writer: o.writer ?? kubeClusterWriter(client, (kind, verb) => metrics.writes.inc({ kind, verb })),
+    writer:
+      o.writer ??
+      kubeClusterWriter(
+        client,
+        (kind, verb) => metrics.writes.inc({ kind, verb }),
+        new TokenBucket({ ratePerSecond: o.writeQps ?? 50, burst: o.writeBurst ?? 100, clock }),
+      ),
     namespaces: o.namespaces ?? [],
     log,
     metrics,

@@ -161,7 +161,7 @@ describe('helm chart', () => {
       runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } });
 
     const v = one(renderChart('llmroute', 'llmroute-system', VARIANT), 'Deployment').spec.template.spec;
     expect(v.containers[0].args).toEqual(expect.arrayContaining(['--namespace=shop', '--namespace=blog', '--webhook-cert-dir=/var/run/llmroute/webhook-certs']));

@@ -39,4 +39,34 @@ describe('cache trimming', () => {
     const r = slimRoute({ ...llmRoute('r', { targets: [] }), metadata: { ...llmRoute('r', { targets: [] }).metadata, managedFields: [{}] } } as never);
     expect('managedFields' in r.metadata).toBe(false);
   });
+
+  it('drops from a route what nothing reads: managedFields, labels, annotations, finalizers, ownerReferences', () => {
+    const full = llmRoute('r', { targets: [openaiTarget('a')] }, { generation: 3, status: { observedGeneration: 2 } });
+    const fat = {
+      ...full,
+      extra: 'x',
+      metadata: {
+        ...full.metadata,
+        resourceVersion: '7',
+        deletionTimestamp: '2025-02-01T00:00:00Z',
+        labels: { app: 'x' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":true}' },
+        managedFields: [{ manager: 'kubectl' }],
+        finalizers: ['f'],
+        ownerReferences: [{ name: 'o' }],
+      },
+    };
+    expect(slimRoute(fat as never)).toEqual({
+      apiVersion: full.apiVersion,
+      kind: full.kind,
+      metadata: { ...full.metadata, resourceVersion: '7', deletionTimestamp: '2025-02-01T00:00:00Z' },
+      spec: full.spec,
+      status: { observedGeneration: 2 },
+    });
+  });
+
+  it('drops from a Secret all but its name, versions and data', () => {
+    const s = slimSecret({ metadata: { name: 's', namespace: 'n', uid: 'u', resourceVersion: '2', labels: { a: 'b' }, managedFields: [{}] }, data: { k: 'dg==' }, type: 'Opaque' } as never);
+    expect(s).toEqual({ metadata: { name: 's', namespace: 'n', resourceVersion: '2', uid: 'u' }, data: { k: 'dg==' } });
+  });
 });

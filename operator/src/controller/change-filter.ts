@@ -42,14 +42,33 @@ export function secretChangeVerdict(
   return 'reconcile';
 }
 
-/** A Secret as the cache keeps it: name and data, nothing else. */
+/**
+ * A Secret as the cache keeps it: name, namespace, resourceVersion, uid and
+ * data (which keys routes will name is not known up front, so every value
+ * stays); labels, annotations, managedFields, type and stringData go.
+ */
 export function slimSecret(o: { metadata?: Record<string, unknown>; data?: Record<string, string> }): CachedSecret {
   const m = (o.metadata ?? {}) as CachedSecret['metadata'];
   return { metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, uid: m.uid }, data: o.data ?? {} };
 }
 
-/** An LLMRoute as the cache keeps it (without managedFields). */
-export function slimRoute(o: LLMRoute & { metadata: { managedFields?: unknown } }): LLMRoute {
-  const { managedFields: _drop, ...metadata } = o.metadata;
-  return { ...o, metadata };
+/**
+ * An LLMRoute as the cache keeps it: what rendering, status and owner
+ * references read (name, namespace, uid, resourceVersion, generation, the
+ * creation and deletion times; spec; status). managedFields, labels,
+ * annotations (kubectl's last-applied-configuration doubles a route),
+ * finalizers and ownerReferences go.
+ */
+export function slimRoute(o: LLMRoute): LLMRoute {
+  const m = o.metadata ?? ({} as LLMRoute['metadata']);
+  const metadata: LLMRoute['metadata'] = { name: m.name };
+  if (m.namespace !== undefined) metadata.namespace = m.namespace;
+  if (m.uid !== undefined) metadata.uid = m.uid;
+  if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
+  if (m.generation !== undefined) metadata.generation = m.generation;
+  if (m.creationTimestamp !== undefined) metadata.creationTimestamp = m.creationTimestamp;
+  if (m.deletionTimestamp !== undefined) metadata.deletionTimestamp = m.deletionTimestamp;
+  const out: LLMRoute = { apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec };
+  if (o.status !== undefined) out.status = o.status;
+  return out;
 }

@@ -8,7 +8,7 @@
  */
 import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../api/v1alpha1/enums.ts';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
-import type { Clock } from '../../../common/clock.ts';
+import { realClock, type Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import type { ListWatchFactory } from '../kube/kube-list-watch.ts';
@@ -34,6 +34,8 @@ export const RENDERED_SECRET = {
   labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
   fieldSelector: `metadata.name=${CREDENTIALS_SECRET_NAME}`,
 };
+/** On a takeover, changes seen this recently keep their place ahead of the resync. */
+const RECENT_CHANGE_MS = 30_000;
 
 export interface ControllerOptions {
   /** Opens the reflectors' list+watch sources on collection paths. */
@@ -67,6 +69,8 @@ export class LLMRouteController {
   readonly #o: ControllerOptions;
   readonly #reflectors: Reflector<any>[] = [];
   readonly #renderedCount = new Map<string, { rendered: number; total: number }>();
+  /** When each namespace last had a change queued (clock ms), for a takeover (startWorkers). */
+  readonly #lastChange = new Map<string, number>();
   #resyncTimer: NodeJS.Timeout | undefined;
   #workers: { abort: AbortController; done: Promise<void> } | undefined;
 
@@ -76,7 +80,7 @@ export class LLMRouteController {
     this.queue = new WorkQueue({ onDepth: (d) => metrics.queueDepth.set(d), clock: o.clock });
     this.routes = new ObjectStore<LLMRoute>((before, after) => {
       const ns = (after ?? before)!.metadata.namespace;
-      if (ns) this.queue.add(ns);
+      if (ns) this.#changed(ns);
     });
     const onSecret = (before: CachedSecret | undefined, after: CachedSecret | undefined) => {
       const ns = (after ?? before)!.metadata.namespace;
@@ -90,7 +94,7 @@ export class LLMRouteController {
         log.info('the rendered credentials Secret was changed by someone else; writing it again', { namespace: ns });
         this.reconciler.forgetApplied(ns);
       }
-      this.queue.add(ns);
+      this.#changed(ns);
     };
     this.secrets = new ObjectStore<CachedSecret>(onSecret);
     this.rendered = new ObjectStore<CachedSecret>(onSecret);
@@ -138,6 +142,12 @@ export class LLMRouteController {
     );
   }
 
+  #changed(ns: string): void {
+    // The caches filling up are no change (a takeover writes every namespace anyway).
+    if (this.synced) this.#lastChange.set(ns, (this.#o.clock ?? realClock).now());
+    this.queue.add(ns);
+  }
+
   #liveRoutes(ns: string): LLMRoute[] {
     return this.routes.list(ns).filter((r) => !r.metadata.deletionTimestamp);
   }
@@ -161,10 +171,14 @@ export class LLMRouteController {
     return Promise.all(this.#reflectors.map((r) => r.whenSynced())).then(() => undefined);
   }
 
-  /** Queues every namespace that has LLMRoutes, to be written again even if unchanged. */
+  /**
+   * Queues every namespace that has LLMRoutes, to be written again even if
+   * unchanged; behind any namespace a change queued (a new leader's first
+   * pass over a thousand namespaces does not hold up a change made meanwhile).
+   */
   resync(): void {
     this.reconciler.forgetApplied();
-    for (const ns of this.routes.namespaces()) this.queue.add(ns);
+    for (const ns of this.routes.namespaces()) this.queue.add(ns, 'low');
   }
 
   /** Begins reconciling (after the caches have synced): every namespace with routes first. */
@@ -174,6 +188,11 @@ export class LLMRouteController {
     const run = async () => {
       await Promise.race([this.whenSynced(), new Promise((r) => abort.signal.addEventListener('abort', r, { once: true }))]);
       if (abort.signal.aborted) return;
+      // A replica that starts leading has every namespace queued since its caches filled: all are
+      // written again (resync), but behind the changes of the last moments, which the previous
+      // leader may not have written.
+      const since = (this.#o.clock ?? realClock).now() - RECENT_CHANGE_MS;
+      this.queue.demote((ns) => (this.#lastChange.get(ns) ?? 0) >= since);
       this.resync();
       const n = this.#o.workers ?? 2;
       await Promise.all(Array.from({ length: n }, () => this.#work(abort.signal)));

@@ -85,6 +85,16 @@ describe('NamespaceReconciler', () => {
     expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap']);
   });
 
+  it('writes only the ConfigMap for a change that leaves the credentials alone', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    await t.r.reconcile('shop');
+    t.settle();
+    t.calls.length = 0;
+    t.state.routes = [llmRoute('chat', { targets: [openaiTarget('a', 'k', 'apiKey', { model: 'gpt-4o' })] }, { generation: 2, status: t.state.routes[0]!.status })];
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply ConfigMap', 'status chat']);
+  });
+
   it('drops a key only after the ConfigMap that stopped using it', async () => {
     const t = setup([llmRoute('one', { targets: [openaiTarget('a', 'k')] }), llmRoute('two', { targets: [openaiTarget('b', 'k')] })]);
     await t.r.reconcile('shop');

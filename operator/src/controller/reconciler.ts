@@ -60,6 +60,8 @@ export interface ReconcileResult {
 
 interface Applied {
   hash: string;
+  /** Of the credentials Secret alone: a change that leaves it alone writes only the ConfigMap. */
+  secretHash: string;
   credentials: Record<string, string>;
 }
 
@@ -126,16 +128,19 @@ export class NamespaceReconciler {
       const owners = ownerReferences(routes);
       const cm = configMapManifest(namespace, render.configYaml, owners);
       const finalSecret = credentialsSecretManifest(namespace, render.credentials, owners);
-      const hash = createHash('sha256').update(JSON.stringify([cm, finalSecret])).digest('hex');
+      const secretHash = createHash('sha256').update(JSON.stringify(finalSecret)).digest('hex');
+      const hash = createHash('sha256').update(JSON.stringify([cm, secretHash])).digest('hex');
+      const last = this.#applied.get(namespace);
 
-      if (this.#applied.get(namespace)?.hash !== hash) {
+      if (last?.hash !== hash) {
         const current = this.#d.currentCredentials(namespace);
         const before = credentialsBeforeConfig(current, render.credentials);
         const twoSteps = !sameData(before, render.credentials);
         this.#rememberWrite(namespace, before);
         this.#rememberWrite(namespace, render.credentials);
         try {
-          await writer.apply(twoSteps ? credentialsSecretManifest(namespace, before, owners) : finalSecret);
+          if (twoSteps) await writer.apply(credentialsSecretManifest(namespace, before, owners));
+          else if (last?.secretHash !== secretHash) await writer.apply(finalSecret);
           await writer.apply(cm);
           if (twoSteps) await writer.apply(finalSecret);
         } catch (err) {
@@ -143,7 +148,7 @@ export class NamespaceReconciler {
           throw scrub(err, [...Object.values(before)]);
         }
         // Something may have undone the write meanwhile (forgetApplied): then the next reconcile writes again.
-        if (epoch === this.#epoch) this.#applied.set(namespace, { hash, credentials: { ...render.credentials } });
+        if (epoch === this.#epoch) this.#applied.set(namespace, { hash, secretHash, credentials: { ...render.credentials } });
         result.applied = true;
         log.info('rendered', { namespace, routes: routes.length, rendered: render.rendered, keys: Object.keys(render.credentials).length });
       }

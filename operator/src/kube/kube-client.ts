@@ -1,8 +1,9 @@
 /**
  * A small JSON client for the Kubernetes API: plain requests and watch
- * streams over node:http(s). The KubeConfig supplies the server, the TLS
- * material and the credentials, applied again on every request (tokens
- * rotate: in-cluster ServiceAccount tokens, exec plugins). Raw JSON in and
+ * streams over node:http(s), one keep-alive agent. A ClusterAccess
+ * (cluster-access.ts) supplies the server, the TLS material and the
+ * credentials, applied again on every request (tokens rotate: in-cluster
+ * ServiceAccount tokens, exec plugins). Raw JSON in and
  * out, so custom resources and every content type (server-side apply, merge
  * patch) pass through untouched.
  */
@@ -10,6 +11,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, KubeTransportError } from '../errors.ts';
+import { requestKind, type RequestKind } from './paths.ts';
+import { isKubeConfig, kubeConfigAccess, type ClusterAccess } from './cluster-access.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -34,6 +37,8 @@ export interface KubeClientOptions {
   /** Default 30 s. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Called once per request sent (lists, watches and writes alike), for the metrics. */
+  onRequest?: (kind: RequestKind) => void;
 }
 
 interface KubeStatus {
@@ -46,20 +51,21 @@ interface KubeStatus {
 
 export class KubeClient {
   readonly server: URL;
-  readonly #kc: KubeConfig;
-  readonly #agent: http.Agent;
+  readonly #access: ClusterAccess;
+  #agent: Promise<http.Agent> | undefined;
+  #agentMade: http.Agent | undefined;
   readonly #requestTimeoutMs: number;
   readonly #userAgent: string;
+  readonly #onRequest: ((kind: RequestKind) => void) | undefined;
 
-  constructor(kc: KubeConfig, o: KubeClientOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeTransportError('CONNECT', '', 'the kubeconfig has no current cluster');
-    this.#kc = kc;
-    this.server = new URL(cluster.server);
-    const secure = this.server.protocol === 'https:';
-    this.#agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  /** A ClusterAccess (cluster-access.ts), or a client-node KubeConfig (tests, exec plugins). */
+  constructor(kc: ClusterAccess | KubeConfig, o: KubeClientOptions = {}) {
+    if (isKubeConfig(kc) && !kc.getCurrentCluster()) throw new KubeTransportError('CONNECT', '', 'the kubeconfig has no current cluster');
+    this.#access = isKubeConfig(kc) ? kubeConfigAccess(kc) : kc;
+    this.server = new URL(this.#access.server);
     this.#requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
     this.#userAgent = o.userAgent ?? 'llmroute-operator';
+    this.#onRequest = o.onRequest;
   }
 
   /** One request; resolves to the parsed JSON body, rejects with KubeApiError or KubeTransportError. */
@@ -133,20 +139,26 @@ export class KubeClient {
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.#agent.destroy();
+    this.#agentMade?.destroy();
+  }
+
+  /** One keep-alive agent for every request, with the TLS material resolved once. */
+  #agentFor(): Promise<http.Agent> {
+    return (this.#agent ??= (async () => {
+      const agent = this.server.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(await this.#access.tls()) }) : new http.Agent({ keepAlive: true });
+      this.#agentMade = agent;
+      return agent;
+    })());
   }
 
   async #send(method: string, path: string, o: RequestOptions, timeoutMs: number): Promise<http.IncomingMessage> {
+    this.#onRequest?.(requestKind(method, path, { watch: o.query?.watch === true, contentType: o.contentType }));
     const url = new URL(this.server.toString().replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-    const opts: https.RequestOptions = {
-      method,
-      agent: this.#agent,
-      headers: { accept: 'application/json', 'user-agent': this.#userAgent, ...o.headers },
-    };
-    await this.#kc.applyToHTTPSOptions(opts);
-    const headers = opts.headers as Record<string, string>;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#userAgent, ...o.headers };
+    await this.#access.authorize(headers);
+    const opts: https.RequestOptions = { method, agent: await this.#agentFor(), headers };
     if (body !== undefined) {
       headers['content-type'] = o.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));

@@ -16,7 +16,9 @@ export function objectKey(o: KubeObject): string {
 }
 
 export class ObjectStore<T extends KubeObject> {
-  readonly #items = new Map<string, T>();
+  /** namespace → name → object: a namespace's objects are found without looking at the others. */
+  readonly #byNs = new Map<string, Map<string, T>>();
+  #size = 0;
   readonly #onChange: ChangeHandler<T>;
 
   constructor(onChange: ChangeHandler<T> = () => {}) {
@@ -25,49 +27,60 @@ export class ObjectStore<T extends KubeObject> {
 
   /** Replaces every object of `scope` (a namespace; undefined: all) with `items`. */
   replace(scope: string | undefined, items: readonly T[]): void {
-    const fresh = new Map(items.map((o) => [objectKey(o), o]));
-    for (const [key, old] of [...this.#items]) {
-      if (scope !== undefined && (old.metadata.namespace ?? '') !== scope) continue;
-      if (!fresh.has(key)) {
-        this.#items.delete(key);
+    const fresh = new Set(items.map(objectKey));
+    for (const [ns, names] of scope === undefined ? [...this.#byNs] : [[scope, this.#byNs.get(scope)] as const]) {
+      for (const [name, old] of [...(names ?? [])]) {
+        if (fresh.has(`${ns}/${name}`)) continue;
+        this.#delete(ns, name);
         this.#onChange(old, undefined);
       }
     }
-    for (const o of fresh.values()) this.upsert(o);
+    for (const o of items) this.upsert(o);
   }
 
   upsert(o: T): void {
-    const key = objectKey(o);
-    const old = this.#items.get(key);
-    this.#items.set(key, o);
+    const ns = o.metadata.namespace ?? '';
+    let names = this.#byNs.get(ns);
+    if (!names) this.#byNs.set(ns, (names = new Map()));
+    const old = names.get(o.metadata.name);
+    names.set(o.metadata.name, o);
+    if (!old) this.#size++;
     if (old && old.metadata.resourceVersion !== undefined && old.metadata.resourceVersion === o.metadata.resourceVersion) return;
     this.#onChange(old, o);
   }
 
   remove(o: KubeObject): void {
-    const key = objectKey(o);
-    const old = this.#items.get(key);
+    const ns = o.metadata.namespace ?? '';
+    const old = this.#byNs.get(ns)?.get(o.metadata.name);
     if (!old) return;
-    this.#items.delete(key);
+    this.#delete(ns, o.metadata.name);
     this.#onChange(old, undefined);
   }
 
+  #delete(ns: string, name: string): void {
+    const names = this.#byNs.get(ns);
+    if (!names?.delete(name)) return;
+    this.#size--;
+    if (!names.size) this.#byNs.delete(ns);
+  }
+
   get(namespace: string, name: string): T | undefined {
-    return this.#items.get(`${namespace}/${name}`);
+    return this.#byNs.get(namespace)?.get(name);
   }
 
   /** Objects of one namespace, or all. */
   list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.#byNs.get(namespace)?.values() ?? [])];
     const out: T[] = [];
-    for (const o of this.#items.values()) if (namespace === undefined || (o.metadata.namespace ?? '') === namespace) out.push(o);
+    for (const names of this.#byNs.values()) for (const o of names.values()) out.push(o);
     return out;
   }
 
   namespaces(): Set<string> {
-    return new Set([...this.#items.values()].map((o) => o.metadata.namespace ?? ''));
+    return new Set(this.#byNs.keys());
   }
 
   get size(): number {
-    return this.#items.size;
+    return this.#size;
   }
 }

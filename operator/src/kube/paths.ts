@@ -39,3 +39,40 @@ export function leasesPath(ns: string): string {
 export function leasePath(ns: string, name: string): string {
   return `${leasesPath(ns)}/${enc(name)}`;
 }
+
+/** A request as the metrics count it: the verb the API server would log and the resource (with a subresource: `llmroutes/status`). */
+export interface RequestKind {
+  verb: 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'apply' | 'delete' | 'other';
+  resource: string;
+}
+
+/**
+ * What a request to `path` is: `GET /api/v1/secrets` a list (a watch when
+ * `watch`), `GET .../secrets/k` a get, a PATCH with the apply content type
+ * an apply. Pure; the path without its query.
+ */
+export function requestKind(method: string, path: string, o: { watch?: boolean; contentType?: string | undefined } = {}): RequestKind {
+  const seg = path.split('?')[0]!.split('/').filter(Boolean);
+  // /api/v1/... or /apis/GROUP/VERSION/...
+  let rest = seg[0] === 'api' ? seg.slice(2) : seg[0] === 'apis' ? seg.slice(3) : seg;
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const resource = rest[0] === undefined ? 'unknown' : rest[2] ? `${rest[0]}/${rest[2]}` : rest[0];
+  const named = rest.length >= 2;
+  const verb: RequestKind['verb'] = (() => {
+    switch (method.toUpperCase()) {
+      case 'GET':
+        return o.watch ? 'watch' : named ? 'get' : 'list';
+      case 'POST':
+        return 'create';
+      case 'PUT':
+        return 'update';
+      case 'PATCH':
+        return o.contentType === 'application/apply-patch+yaml' ? 'apply' : 'patch';
+      case 'DELETE':
+        return 'delete';
+      default:
+        return 'other';
+    }
+  })();
+  return { verb, resource };
+}

@@ -27,6 +27,41 @@ describe('WorkQueue', () => {
     expect(q.depth).toBe(0);
   });
 
+  it("hands out 'low' keys after every other, and an ordinary add moves a low key up", async () => {
+    const q = new WorkQueue();
+    for (const ns of ['r1', 'r2', 'r3']) q.add(ns, 'low');
+    q.add('changed');
+    q.add('r3');
+    q.add('r1', 'low');
+    expect(q.depth).toBe(4);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const k = (await q.get())!;
+      order.push(k);
+      q.done(k);
+    }
+    expect(order).toEqual(['changed', 'r3', 'r1', 'r2']);
+    // A low add of a key being processed waits as low; an ordinary one meanwhile wins.
+    q.add('busy');
+    const busy = (await q.get())!;
+    q.add('busy', 'low');
+    q.add('other', 'low');
+    q.add('busy');
+    q.done(busy);
+    expect(await q.get()).toBe('busy');
+  });
+
+  it('demote() moves waiting keys behind the rest', async () => {
+    const q = new WorkQueue();
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    q.demote((k) => k === 'c');
+    q.add('d', 'low');
+    q.add('b');
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) order.push((await q.get())!);
+    expect(order).toEqual(['c', 'b', 'a', 'd']);
+  });
+
   it('wakes a waiting worker', async () => {
     const q = new WorkQueue();
     const got = q.get();

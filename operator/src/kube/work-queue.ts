@@ -4,7 +4,11 @@
  *   - a key being processed is never handed out twice at once; added again
  *     meanwhile, it comes back once the worker calls done();
  *   - addRateLimited() re-adds a failed key after an exponential backoff
- *     that grows with its consecutive failures; forget() resets it.
+ *     that grows with its consecutive failures; forget() resets it;
+ *   - keys added with priority 'low' (a resync: every namespace again)
+ *     wait behind every other key, so a change made meanwhile is not stuck
+ *     behind a thousand unchanged namespaces; an ordinary add() of a key
+ *     waiting as low moves it to the front line.
  */
 import { realClock, type Clock, type ClockTimer } from '../../../common/clock.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
@@ -19,7 +23,10 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   readonly #queue: string[] = [];
+  readonly #low: string[] = [];
   readonly #dirty = new Set<string>();
+  /** Dirty keys added only with priority 'low'. */
+  readonly #lowKeys = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #delayed = new Map<string, { at: number; timer: ClockTimer }>();
   readonly #failures = new Map<string, number>();
@@ -37,16 +44,26 @@ export class WorkQueue {
 
   /** Keys waiting to be handed out. */
   get depth(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#low.length;
   }
 
   get shuttingDown(): boolean {
     return this.#shutDown;
   }
 
-  add(key: string): void {
-    if (this.#shutDown || this.#dirty.has(key)) return;
+  add(key: string, priority: 'normal' | 'low' = 'normal'): void {
+    if (this.#shutDown) return;
+    if (this.#dirty.has(key)) {
+      if (priority === 'low' || !this.#lowKeys.delete(key)) return;
+      const i = this.#low.indexOf(key);
+      if (i !== -1) {
+        this.#low.splice(i, 1);
+        this.#queue.push(key);
+      }
+      return;
+    }
     this.#dirty.add(key);
+    if (priority === 'low') this.#lowKeys.add(key);
     if (this.#processing.has(key)) return;
     this.#push(key);
   }
@@ -65,6 +82,19 @@ export class WorkQueue {
     }, ms);
     timer.unref();
     this.#delayed.set(key, { at, timer });
+  }
+
+  /** Moves the waiting keys `keep` does not accept behind every other (priority 'low'). */
+  demote(keep: (key: string) => boolean): void {
+    const stay: string[] = [];
+    for (const key of this.#queue.splice(0)) {
+      if (keep(key)) stay.push(key);
+      else {
+        this.#lowKeys.add(key);
+        this.#low.push(key);
+      }
+    }
+    this.#queue.push(...stay);
   }
 
   /** Re-adds a key that failed, after its backoff; returns the delay. */
@@ -91,7 +121,7 @@ export class WorkQueue {
    * down or the signal aborts. The caller must call done(key) after.
    */
   get(signal?: AbortSignal): Promise<string | undefined> {
-    if (this.#queue.length) return Promise.resolve(this.#take());
+    if (this.depth) return Promise.resolve(this.#take());
     if (this.#shutDown || signal?.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter = (key: string | undefined) => {
@@ -122,21 +152,18 @@ export class WorkQueue {
   }
 
   #push(key: string): void {
+    (this.#lowKeys.has(key) ? this.#low : this.#queue).push(key);
     const waiter = this.#waiters.shift();
-    if (waiter) {
-      this.#queue.push(key);
-      waiter(this.#take());
-      return;
-    }
-    this.#queue.push(key);
-    this.#onDepth(this.#queue.length);
+    if (waiter) waiter(this.#take());
+    else this.#onDepth(this.depth);
   }
 
   #take(): string {
-    const key = this.#queue.shift()!;
+    const key = (this.#queue.length ? this.#queue : this.#low).shift()!;
     this.#dirty.delete(key);
+    this.#lowKeys.delete(key);
     this.#processing.add(key);
-    this.#onDepth(this.#queue.length);
+    this.#onDepth(this.depth);
     return key;
   }
 }

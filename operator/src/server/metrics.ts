@@ -35,6 +35,12 @@ export class OperatorMetrics {
     labelNames: ['kind', 'verb'] as const,
     registers: [this.registry],
   });
+  readonly kubeRequests = new Counter({
+    name: 'llmroute_operator_kube_requests_total',
+    help: 'Requests sent to the API server, by verb (list, watch, get, apply, create, delete, ...) and resource.',
+    labelNames: ['verb', 'resource'] as const,
+    registers: [this.registry],
+  });
   readonly events = new Counter({
     name: 'llmroute_operator_events_total',
     help: 'Kubernetes Events recorded on LLMRoutes.',
