@@ -17,6 +17,8 @@ export type OperatorErrorCode =
   | 'watch_closed'
   // the command line: no usable cluster credentials
   | 'kubeconfig'
+  // render/key-destinations.ts: an --allowed-base-url-hosts entry that is not a host rule
+  | 'host_rule'
   // inject/json-patch.ts: an operation does not apply
   | 'json_patch'
   // inject/errors.ts (InjectionErrorCode)

@@ -16,6 +16,7 @@
  * host under domain, at any depth; not domain itself, never an IP literal),
  * `*.domain:port`, `[v6]`, `[v6]:port`.
  */
+import { OperatorError } from '../errors.ts';
 import { DEFAULT_BASE_URLS, DEFAULT_KEY_DESTINATIONS, PROVIDERS, type Provider } from '../../../api/v1alpha1/enums.ts';
 
 export interface HostRule {
@@ -28,7 +29,12 @@ export interface HostRule {
 
 export type KeyDestinations = Readonly<Record<Provider, readonly HostRule[]>>;
 
-export class HostRuleError extends Error {}
+/** An entry of the allowed-hosts list that is not a host rule. */
+export class HostRuleError extends OperatorError<'host_rule'> {
+  constructor(message: string) {
+    super('host_rule', message);
+  }
+}
 
 /** One entry of the list, normalised; throws HostRuleError. */
 export function parseHostRule(entry: string): HostRule {
