@@ -40,7 +40,8 @@ type OpenAIFamily = 'openai' | 'openai-compatible' | 'azure-openai';
 /** Used when an azure-openai target names no apiVersion. */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
-const PATHS: Record<EndpointKind, string> = { chat: 'chat/completions', embeddings: 'embeddings', completions: 'completions' };
+/** The chat adapters' endpoints; the others reach OpenAI-shaped targets through a surface (surfaces/types.ts). */
+const PATHS: Readonly<Record<'chat' | 'embeddings' | 'completions', string>> = { chat: 'chat/completions', embeddings: 'embeddings', completions: 'completions' };
 
 const streamOptionsByVersion = new Map<string, boolean>();
 
@@ -69,6 +70,7 @@ function buildRequest(
   target: ProviderTarget,
   options: BuildOptions,
 ): UpstreamRequest {
+  if (kind !== 'chat' && kind !== 'embeddings' && kind !== 'completions') throw new Error(`the ${family} chat adapter does not build '${kind}' requests (a surface does)`);
   // Servers that negotiate on Accept answer a stream request without it as JSON.
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: options.stream ? 'text/event-stream' : 'application/json' };
   const key = target.apiKey?.reveal();

@@ -6,13 +6,19 @@
  */
 import type { Secret } from '../secret.ts';
 import type { ErrorClass } from '../error-classes.ts';
+import type { FramedStream } from '../surfaces/types.ts';
 
 import type { Provider } from '../../../api/v1alpha1/enums.ts';
 
 export type ProviderName = Provider;
 
-/** Which OpenAI endpoint the client called. */
-export type EndpointKind = 'chat' | 'embeddings' | 'completions';
+/**
+ * Which endpoint the client called: OpenAI's chat, embeddings, legacy
+ * completions, Responses (`responses`), or Anthropic's Messages (`messages`,
+ * `count-tokens`). The provider adapters of providers/ take the first three;
+ * the others reach a target through a surface (surfaces/types.ts).
+ */
+export type EndpointKind = 'chat' | 'embeddings' | 'completions' | 'responses' | 'messages' | 'count-tokens';
 
 /** The parts of a target an adapter needs. */
 export interface ProviderTarget {
@@ -86,6 +92,8 @@ export interface StreamStep {
 export interface StreamDecoder {
   /** Feed one upstream SSE event. */
   push(event: SseEvent): StreamStep;
+  /** Set when `out` are whole SSE frames of another API than Chat (surfaces/types.ts). */
+  readonly framed?: FramedStream | undefined;
 }
 
 export interface BuildOptions {
