@@ -8,6 +8,7 @@
 import type {
   ApiKeySource,
   CircuitBreakerSpec,
+  ResponseStoreSpec,
   ConfigFile,
   ConfigRoute,
   ConfigTarget,
@@ -138,6 +139,36 @@ export function sizeBytes(text: string): number {
   return m ? Number(m[1]) * SIZE_UNIT[m[2] ?? '']! : Number.NaN;
 }
 
+/** The response store's bounds when a route sets none (README, "Responses API"). */
+export const DEFAULT_RESPONSE_STORE = { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' } as const;
+/** The most bytes one route's response store may hold. */
+export const MAX_RESPONSE_STORE_BYTES = '256Mi';
+
+const responseStoreProps: Props<ResponseStoreSpec> = {
+  maxEntries: {
+    type: 'integer',
+    description: 'Most responses kept (least recently used go first); 0 turns the store off, so previous_response_id works only on the target that served the response.',
+    minimum: 0,
+    maximum: 100_000,
+    default: DEFAULT_RESPONSE_STORE.maxEntries,
+  },
+  maxBytes: {
+    type: 'string',
+    description: `Most bytes kept, counted as the serialised conversations, e.g. 16Mi; at most ${MAX_RESPONSE_STORE_BYTES}. Counts against the sidecar's memory limit.`,
+    pattern: SIZE_PATTERN,
+    maxLength: 16,
+    default: DEFAULT_RESPONSE_STORE.maxBytes,
+    rules: [
+      {
+        cel: `quantity(self).compareTo(quantity('${MAX_RESPONSE_STORE_BYTES}')) <= 0`,
+        message: `responseStore.maxBytes must be at most ${MAX_RESPONSE_STORE_BYTES}`,
+        check: (s: string) => sizeBytes(s) <= sizeBytes(MAX_RESPONSE_STORE_BYTES),
+      },
+    ],
+  },
+  ttl: duration('How long a served response is kept for previous_response_id.', DEFAULT_RESPONSE_STORE.ttl),
+};
+
 /** The request-body limit when a route sets none: Anthropic documents 32 MB per Messages request (images, PDFs). */
 export const DEFAULT_MAX_REQUEST_BODY = '32Mi';
 /** The largest maxRequestBody a route may set. */
@@ -183,6 +214,13 @@ function policyProps() {
     },
     timeouts: { type: 'object', description: 'Timeouts of each try and of the whole request.', properties: timeoutsProps, default: {} },
     circuitBreaker: { type: 'object', description: 'The per-target circuit breaker.', properties: breakerProps, default: {} },
+    responseStore: {
+      type: 'object',
+      description:
+        "The sidecar's local store of the Responses API answers this route served, so that previous_response_id works across a failover to another target or provider (README, \"Responses API\").",
+      properties: responseStoreProps,
+      default: {},
+    },
   } satisfies Record<string, SchemaNode>;
 }
 
@@ -237,6 +275,11 @@ function targetCommonProps() {
       properties: paramsProps,
       rules: paramsRules,
     },
+    servesResponses: {
+      type: 'boolean',
+      description:
+        "openai-compatible only: the server serves OpenAI's Responses API (POST /responses) itself, so /v1/responses requests go to it natively; otherwise they are translated to Chat Completions. openai and azure-openai targets always serve it.",
+    },
     maxTokens: {
       type: 'integer',
       description: "The max_tokens sent when the client sets none (anthropic targets, where it is required). Default: the model's documented output limit (README).",
@@ -251,6 +294,11 @@ const targetRules: Rule[] = [
     cel: "has(self.baseURL) || (self.provider != 'openai-compatible' && self.provider != 'azure-openai')",
     message: 'baseURL is required for openai-compatible and azure-openai targets',
     check: (t) => t.baseURL !== undefined || (t.provider !== 'openai-compatible' && t.provider !== 'azure-openai'),
+  },
+  {
+    cel: "!has(self.servesResponses) || self.provider == 'openai-compatible'",
+    message: 'servesResponses is only for openai-compatible targets (openai and azure-openai always serve the Responses API)',
+    check: (t) => t.servesResponses === undefined || t.provider === 'openai-compatible',
   },
   {
     cel: "!has(self.apiVersion) || self.provider == 'azure-openai'",

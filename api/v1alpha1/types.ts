@@ -33,6 +33,16 @@ export interface ParamsSpec {
   set?: Record<string, unknown>;
 }
 
+/** The sidecar's local store of the Responses API answers it served (for previous_response_id across a failover). */
+export interface ResponseStoreSpec {
+  /** Most responses kept; 0 turns the store off. */
+  maxEntries?: number;
+  /** Most bytes kept (the serialised conversations), e.g. 16Mi. */
+  maxBytes?: string;
+  /** How long a response is kept after it was served. */
+  ttl?: Duration;
+}
+
 export interface CircuitBreakerSpec {
   consecutiveFailures?: number;
   openFor?: Duration;
@@ -50,6 +60,8 @@ export interface TargetCommon {
   params?: ParamsSpec;
   /** The max_tokens sent when the client sets none (anthropic targets, where it is required). */
   maxTokens?: number;
+  /** openai-compatible only: the server serves OpenAI's Responses API itself (else Responses requests are translated to Chat). */
+  servesResponses?: boolean;
 }
 
 export interface SecretKeyRef {
@@ -70,6 +82,7 @@ export interface RoutePolicy {
   fallbackOn?: FallbackOn[];
   timeouts?: TimeoutsSpec;
   circuitBreaker?: CircuitBreakerSpec;
+  responseStore?: ResponseStoreSpec;
 }
 
 export interface LLMRouteSpec extends RoutePolicy {

@@ -50,19 +50,28 @@ export interface ApiServer {
 
 interface Endpoint {
   method: string;
-  /** Unset: GET /v1/models (with `modelId`: /v1/models/{id}). */
+  /** The API the client speaks: its error shape and the `api` label. */
+  api: ApiName;
+  /** Unset: GET /v1/models (with `modelId`: /v1/models/{id}), or a stored response (`stored`). */
   kind?: EndpointKind;
+  /** /v1/responses/{id}[/input_items|/cancel]: the response id and what is asked of it. */
+  stored?: { id: string; action: StoredAction };
   /** Azure's path shape: the deployment in the path names the route. */
   deployment?: string;
   modelId?: string;
 }
 
 const PATHS: Record<string, Endpoint> = {
-  '/v1/chat/completions': { method: 'POST', kind: 'chat' },
-  '/v1/embeddings': { method: 'POST', kind: 'embeddings' },
-  '/v1/completions': { method: 'POST', kind: 'completions' },
-  '/v1/models': { method: 'GET' },
+  '/v1/chat/completions': { method: 'POST', api: 'chat', kind: 'chat' },
+  '/v1/embeddings': { method: 'POST', api: 'chat', kind: 'embeddings' },
+  '/v1/completions': { method: 'POST', api: 'chat', kind: 'completions' },
+  '/v1/models': { method: 'GET', api: 'chat' },
+  '/v1/responses': { method: 'POST', api: 'responses', kind: 'responses' },
+  '/v1/messages': { method: 'POST', api: 'messages', kind: 'messages' },
+  '/v1/messages/count_tokens': { method: 'POST', api: 'messages', kind: 'count-tokens' },
 };
+
+const RESPONSE_PATH = /^\/v1\/responses\/([^/]+)(?:\/(input_items|cancel))?$/;
 
 const MODEL_PATH = '/v1/models/';
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|completions)$/;
@@ -74,12 +83,21 @@ function endpointOf(path: string): Endpoint | undefined {
   if (fixed) return fixed;
   if (path.startsWith(MODEL_PATH)) {
     const id = decoded(path.slice(MODEL_PATH.length));
-    return id ? { method: 'GET', modelId: id } : undefined;
+    return id ? { method: 'GET', api: 'chat', modelId: id } : undefined;
   }
   if (path.startsWith('/openai/deployments/')) {
     const m = AZURE_PATH.exec(path);
     const deployment = m ? decoded(m[1]!) : undefined;
-    if (deployment) return { method: 'POST', kind: AZURE_KINDS[m![2]!]!, deployment };
+    if (deployment) return { method: 'POST', api: 'chat', kind: AZURE_KINDS[m![2]!]!, deployment };
+  }
+  if (path.startsWith('/v1/responses/')) {
+    const m = RESPONSE_PATH.exec(path);
+    const id = m ? decoded(m[1]!) : undefined;
+    if (id) {
+      const action = (m![2] ?? 'get') as 'get' | 'input_items' | 'cancel';
+      // GET and DELETE share the bare path: the method picks (storedAction).
+      return { method: action === 'cancel' ? 'POST' : action === 'get' ? 'GET|DELETE' : 'GET', api: 'responses', stored: { id, action } };
+    }
   }
   return undefined;
 }
@@ -155,16 +173,25 @@ function unlinkOpen(list: OpenList, node: OpenNode): void {
 async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServerDeps): Promise<void> {
   const path = pathOf(req.url);
   const entry = endpointOf(routePath(path));
-  if (!entry) return drainThenError(req, res, new NotFoundError(req.method ?? '', path));
-  if (req.method !== entry.method) return drainThenError(req, res, new NotFoundError(req.method ?? '', path, entry.method));
-  if (deps.isDraining()) return drainThenError(req, res, new DrainingError());
+  if (!entry) return drainThenError(req, res, new NotFoundError(req.method ?? '', path), apiOfPath(path));
+  const api = entry.api;
+  if (req.method !== entry.method && !(entry.stored && methodAllowed(entry.method, req.method))) {
+    return drainThenError(req, res, new NotFoundError(req.method ?? '', path, entry.method.replace('|', ', ')), api);
+  }
+  if (deps.isDraining()) return drainThenError(req, res, new DrainingError(), api);
   const config = deps.config();
+  if (entry.stored) {
+    req.resume();
+    await answerStored(res, deps, config, entry.stored.id, storedAction(entry.stored.action, req.method));
+    return;
+  }
   if (!entry.kind) {
     if (entry.modelId === undefined) sendModels(res, config);
     else sendModel(res, config, entry.modelId);
     return;
   }
 
+  const kind = entry.kind;
   const started = performance.now();
   let body: Record<string, unknown>;
   let route: Route | undefined;
@@ -174,35 +201,39 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     ({ body, size } = parsed(await readBody(req, bodyReadCap(config))));
     // Azure's shape: the deployment in the path is the model; a `model` in the body does not count.
     if (entry.deployment !== undefined) body.model = entry.deployment;
-    const model = checkRequest(entry.kind, body);
+    const model = checkRequest(kind, body);
     route = config.models.get(model);
     if (!route) throw new ModelNotFoundError(model);
     if (size > route.maxRequestBytes) throw new BodyTooLargeError(route.maxRequestBytes, route.name);
-    route = routeForEndpoint(entry.kind, route);
+    route = routeForEndpoint(kind, route);
   } catch (err) {
     // The rest of a too-large body is read and dropped, so the client sees the 413 rather than a
     // broken pipe mid-upload; past DISCARD_LIMIT_BYTES (or with no length given) the connection closes instead.
     if (err instanceof BodyTooLargeError && !(Number(req.headers['content-length']) <= DISCARD_LIMIT_BYTES)) res.setHeader('connection', 'close');
-    deps.observer.refused(route?.name ?? '', sendError(res, err, {}));
+    deps.observer.refused(route?.name ?? '', sendError(res, err, {}, api), api);
     return;
   }
 
-  const stream = body.stream === true;
+  const stream = kind !== 'count-tokens' && body.stream === true;
   const controller = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) controller.abort('client-closed');
   };
   res.once('close', onClose);
   const deadlineTimer = setTimeout(() => controller.abort('deadline'), route.timeouts.totalMs);
+  const responses = api === 'responses' ? responsesRequest(body, route, deps.responseStores) : undefined;
   const freq: FailoverRequest = {
     route,
-    kind: entry.kind,
+    kind,
     body,
     stream,
     signal: controller.signal,
     deadlineAt: Date.now() + route.timeouts.totalMs,
     attempts: [],
     fallbacks: 0,
+    api,
+    reach: api === 'chat' ? undefined : responses ? responses.reach(deps.adapterFor) : messagesReach(kind, body, deps.adapterFor),
+    clientHeaders: api === 'messages' ? req.headers : undefined,
   };
   try {
     let committed: Committed;
@@ -213,7 +244,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
         deps.observer.clientClosed(route, freq);
         return;
       }
-      deps.observer.failed(route, freq, sendError(res, err, routeHeaders(route.name, undefined, freq)), err, started);
+      if (kind === 'count-tokens' && (err instanceof UnsupportedRequestError || err instanceof AllTargetsFailedError)) {
+        // No anthropic target could count: the documented estimate, said to be one.
+        sendJson(res, { input_tokens: estimateInputTokens(body) }, { ...routeHeaders(route.name, undefined, freq), 'x-llmroute-estimated': 'true' });
+        deps.observer.served(route, ESTIMATE_TARGET, freq, undefined, started);
+        return;
+      }
+      deps.observer.failed(route, freq, sendError(res, err, routeHeaders(route.name, undefined, freq), api), err, started);
       return;
     }
     const target = committed.target;
@@ -226,19 +263,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
       res.writeHead(200, headers);
       res.end(committed.body);
       deps.observer.served(route, target, freq, committed.usage, started);
+      responses?.served(target, committed.body);
       return;
     }
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     res.writeHead(200, headers);
-    deps.observer.streamCommitted(route, target, committed.firstContentAt, started);
+    deps.observer.streamCommitted(route, target, freq, committed.firstContentAt, started);
     const relayed = await relayStream(res, committed.session, committed.prelude, committed.finished, committed.usage, controller.signal);
     if (relayed.failure) {
       deps.health.apply(deps.health.get(target), decideAfterStreamFailure(relayed.failure), Date.now);
       deps.observer.streamBroke(route, target, relayed.failure);
-    }
-    deps.observer.streamEnded(route, target, relayed.usage, relayed.clientGone, started);
+    } else if (responses && !relayed.clientGone) responses.streamed(target, committed.session.framed);
+    deps.observer.streamEnded(route, target, freq, relayed.usage, relayed.clientGone, started);
   } finally {
     clearTimeout(deadlineTimer);
     res.off('close', onClose);
@@ -259,8 +297,9 @@ function routeHeaders(route: string, target: Committed['target'] | undefined, f:
   return h;
 }
 
-function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>): number {
-  const r = errorResponse(err);
+/** Writes an error in the shape of the API the client spoke (Anthropic's for Messages). */
+function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>, api: ApiName = 'chat'): number {
+  const r = api === 'messages' ? anthropicErrorResponse(errorResponse(err)) : errorResponse(err);
   const text = JSON.stringify(r.body);
   res.writeHead(r.status, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', ...headers, ...r.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
@@ -268,10 +307,19 @@ function sendError(res: ServerResponse, err: unknown, headers: Record<string, st
 }
 
 /** Answers without reading a body we do not want, closing the connection if one is still coming. */
-function drainThenError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+function drainThenError(req: IncomingMessage, res: ServerResponse, err: unknown, api: ApiName): void {
   if (!req.complete) res.setHeader('connection', 'close');
-  sendError(res, err, {});
+  sendError(res, err, {}, api);
   req.resume();
+}
+
+/** The API of a path no endpoint has, for its 404's shape: Anthropic's under /v1/messages. */
+function apiOfPath(path: string): ApiName {
+  return path.startsWith('/v1/messages') ? 'messages' : 'chat';
+}
+
+function methodAllowed(allowed: string, method: string | undefined): boolean {
+  return method !== undefined && allowed.split('|').includes(method);
 }
 
 function parsed(raw: Buffer): { body: Record<string, unknown>; size: number } {
@@ -296,9 +344,9 @@ function sendModel(res: ServerResponse, config: RuntimeConfig, id: string): void
   else sendError(res, new ModelNotFoundError(id), {});
 }
 
-function sendJson(res: ServerResponse, value: unknown): void {
+function sendJson(res: ServerResponse, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(200, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.writeHead(200, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
 

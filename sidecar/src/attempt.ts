@@ -48,6 +48,8 @@ export interface AttemptInput {
   remainingMs: number;
   /** Parameters the target is known to refuse: dropped from its body (TargetHealth.refusedParams). */
   refused?: ReadonlySet<string> | undefined;
+  /** The client's request headers, for a native codec that passes some on (BuildOptions.clientHeaders). */
+  clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -58,7 +60,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   const t = route.timeouts;
   let upstream;
   try {
-    upstream = adapter.buildRequest(kind, body, target, { stream });
+    upstream = adapter.buildRequest(kind, body, target, input.clientHeaders ? { stream, clientHeaders: input.clientHeaders } : { stream });
   } catch (err) {
     // The adapter cannot express this request for this provider: a bad request for this target.
     const message = err instanceof Error ? err.message : String(err);

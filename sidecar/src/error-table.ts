@@ -71,6 +71,7 @@ export const ERROR_TABLE: { readonly [C in SidecarErrorCode]: ErrorRow<ErrorWith
     // Every target failed or the deadline ran out: a client's retry would repeat every try. Rate limits lift.
     retry: (e) => e.reason === 'rate-limited',
   },
+  unsupported_request: { status: 400, type: INVALID_REQUEST, code: () => 'unsupported_request', attempts: (e) => e.attempts, retry: false },
   // Written as SSE events once a stream has begun, so their statuses are never sent; the event's code is the error class.
   stream_error: { status: 502, type: 'llmroute_stream_error', code: (e) => e.errorClass },
   stream_timeout: { status: 504, type: 'llmroute_stream_timeout', code: (e) => e.errorClass },

@@ -21,6 +21,7 @@ export type SidecarErrorCode =
   | 'draining'
   | 'upstream_rejected'
   | 'all_targets_failed'
+  | 'unsupported_request'
   | 'stream_error'
   | 'stream_timeout'
   | 'client_closed'
@@ -31,8 +32,10 @@ export type SidecarErrorCode =
 
 export interface AttemptRecord {
   target: string;
-  class: ErrorClass | 'ok';
+  /** `unsupported`: the target was skipped, it cannot serve this request (`detail` says why); no upstream call. */
+  class: ErrorClass | 'ok' | 'unsupported';
   status: number | null;
+  detail?: string;
 }
 
 /** The client's request cannot be served as sent (400). */
@@ -147,6 +150,22 @@ export class AllTargetsFailedError extends LlmrouteError<'all_targets_failed'> {
 }
 
 /**
+ * No target of the route can serve the request as sent (400): each of them
+ * lacks a feature it uses (an OpenAI built-in tool on a route of Anthropic
+ * targets, say). The attempts list names each target and what it lacks.
+ */
+export class UnsupportedRequestError extends LlmrouteError<'unsupported_request'> {
+  readonly route: string;
+  readonly attempts: AttemptRecord[];
+  constructor(route: string, attempts: AttemptRecord[]) {
+    const reasons = [...new Set(attempts.map((a) => a.detail ?? 'unsupported'))];
+    super('unsupported_request', `route '${route}' has no target that can serve this request: ${reasons.join('; ')} (targets: ${attempts.map((a) => a.target).join(', ')})`);
+    this.route = route;
+    this.attempts = attempts;
+  }
+}
+
+/**
  * A committed stream broke (the upstream failed, stalled or the total
  * deadline ran out): its client gets this as the last SSE event, and no
  * [DONE]. The message says so; `errorClass` is the event's code.
@@ -209,6 +228,7 @@ export type SidecarError =
   | DrainingError
   | UpstreamRejectedError
   | AllTargetsFailedError
+  | UnsupportedRequestError
   | StreamFailedError
   | ClientClosedError
   | UpstreamAbortedError

@@ -102,7 +102,9 @@ function retryWait(f: Failure, route: Route, retry: number, breaker: CircuitStat
 export function decideExhausted(route: Route, attempts: readonly AttemptRecord[], health: HealthReader, now: number, deadlineAt: number): FailDecision {
   // A last try's timeout that was cut to the time left is the total deadline running out (504), not a failure (502).
   if (now >= deadlineAt) return DEADLINE;
-  if (attempts.length > 0 && attempts.every((a) => a.class === 'rate-limit')) {
+  // Targets skipped as unsupported made no try: the tries there were decide.
+  const tried = attempts.filter((a) => a.class !== 'unsupported');
+  if (tried.length > 0 && tried.every((a) => a.class === 'rate-limit')) {
     let soonest = Infinity;
     for (const target of route.targets) soonest = Math.min(soonest, Math.max(0, health.get(target).cooldownUntil - now));
     const seconds = Number.isFinite(soonest) ? Math.max(1, Math.ceil(soonest / 1000)) : 1;

@@ -9,11 +9,13 @@ import { attempt, type AttemptResult, type Failure } from './attempt.ts';
 import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
-import { AllTargetsFailedError, ClientClosedError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
+import { AllTargetsFailedError, ClientClosedError, UnsupportedRequestError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
 import { decide, decideAfterCommit, decideExhausted } from './failover-policy.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
 import type { HealthRegistry } from './target-health.ts';
+import type { TargetReach } from './surfaces/target-reach.ts';
+import type { ApiName } from './surfaces/types.ts';
 
 export interface FailoverDeps {
   health: HealthRegistry;
@@ -38,6 +40,15 @@ export interface FailoverRequest {
   /** Filled in as the loop runs, for the response headers and errors. */
   attempts: AttemptRecord[];
   fallbacks: number;
+  /**
+   * How each target is reached for this request's API (surfaces/target-reach.ts): the adapter and
+   * body to send, or why it cannot serve it (the target is skipped). Unset: Chat, the target's own adapter.
+   */
+  reach?: TargetReach | undefined;
+  /** The API the client spoke (metrics); default chat. */
+  api?: ApiName | undefined;
+  /** The client's request headers, for native codecs that pass some on. */
+  clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
 }
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
@@ -55,6 +66,19 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   let previous: { target: Target; reason: ErrorClass } | undefined;
 
   for (const target of plan) {
+    let adapter: ProviderAdapter;
+    let body = req.body;
+    if (req.reach) {
+      const r = req.reach(target);
+      if ('unsupported' in r) {
+        // Skipped before its health is asked: a target that cannot serve the request takes no half-open probe.
+        req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: r.unsupported });
+        observer.skipped(route, target, r.unsupported);
+        continue;
+      }
+      adapter = r.adapter;
+      body = r.body;
+    } else adapter = deps.adapterFor(target.provider);
     const h = health.get(target);
     // The plan was made a moment ago; another request may have taken the half-open probe since.
     if (!health.admit(h, now()) && !forced) continue;
@@ -62,13 +86,12 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       req.fallbacks++;
       observer.fellBack(route, previous.target, target, previous.reason);
     }
-    const adapter = deps.adapterFor(target.provider);
 
     // `retry` counts the retries of retry.attempts; a retry without a refused parameter is not one.
     for (let retry = 0; ; ) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      const result = await tryOnce({ route, target, adapter, kind: req.kind, body: req.body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams });
+      const result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
@@ -106,8 +129,16 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     }
   }
 
+  if (req.reach && req.attempts.length > 0 && req.attempts.every((a) => a.class === 'unsupported') && everyTargetUnsupported(route, req.reach)) {
+    throw new UnsupportedRequestError(route.name, req.attempts);
+  }
   const end = decideExhausted(route, req.attempts, health, now(), req.deadlineAt);
   throw new AllTargetsFailedError(route.name, req.attempts, end.reason, end.retryAfterSeconds);
+}
+
+/** Whether no target of the route (planned or not) can serve the request: only then is it the client's 400. */
+function everyTargetUnsupported(route: Route, reach: TargetReach): boolean {
+  return route.targets.every((t) => 'unsupported' in reach(t));
 }
 
 function rejected(f: Failure, attempts: AttemptRecord[]): UpstreamRejectedError {

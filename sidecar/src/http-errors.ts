@@ -5,7 +5,9 @@
  * the SSE error event that ends a stream broken after its commit point.
  */
 import { errorRow, NOT_OURS, type ErrorRow } from './error-table.ts';
+import type { ErrorClass } from './error-classes.ts';
 import type { SidecarError } from './errors.ts';
+import type { StreamErrorFields } from './surfaces/types.ts';
 
 export interface ErrorResponse {
   status: number;
@@ -28,6 +30,11 @@ export function errorResponse(err: unknown): ErrorResponse {
 /** `data: {"error": ...}`, the last event of a stream that broke after its commit point. */
 export function sseErrorEvent(err: SidecarError): string {
   return `data: ${JSON.stringify({ error: errorFields(errorRow(err)!, err) })}\n\n`;
+}
+
+/** The fields of the event that ends a broken stream, for a framed stream to write in its own protocol. */
+export function streamErrorFields(err: SidecarError, errorClass: ErrorClass, status: number): StreamErrorFields {
+  return { ...errorFields(errorRow(err)!, err), errorClass, status };
 }
 
 function errorFields(row: ErrorRow<SidecarError>, e: SidecarError): { message: string; type: string; code: string | null; param: string | null } {

@@ -14,6 +14,7 @@ import Registry from 'prom-client/lib/registry.js';
 import type { CircuitState } from './breaker.ts';
 import { CIRCUIT_STATE_VALUE } from './breaker.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
+import type { ApiName } from './surfaces/types.ts';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
@@ -24,21 +25,27 @@ interface Tally {
   pending: number;
 }
 
-/** Counts of one counter by (route, target, third label), added to the counter when it is read. */
+/**
+ * Counts of one counter by (route, target, third label[, api]), added to the counter when it is
+ * read. A counter with an `api` label keys its third level by value and api together.
+ */
 class Tallies {
   private readonly counter: Counter<string>;
   private readonly third: string;
+  private readonly withApi: boolean;
   private readonly byRoute = new Map<string, Map<string, Map<string | number, Tally>>>();
   private readonly all: Tally[] = [];
 
-  constructor(counter: Counter<string>, third: string) {
+  constructor(counter: Counter<string>, third: string, withApi = false) {
     this.counter = counter;
     this.third = third;
+    this.withApi = withApi;
   }
 
-  add(route: string, target: string, value: string | number, n: number): void {
-    let t = this.byRoute.get(route)?.get(target)?.get(value);
-    if (t === undefined) t = this.create(route, target, value);
+  add(route: string, target: string, value: string | number, n: number, api?: ApiName): void {
+    const key = this.withApi && api !== undefined && api !== 'chat' ? `${value}\0${api}` : value;
+    let t = this.byRoute.get(route)?.get(target)?.get(key);
+    if (t === undefined) t = this.create(route, target, value, key, api ?? 'chat');
     t.pending += n;
   }
 
@@ -52,7 +59,7 @@ class Tallies {
     }
   }
 
-  private create(route: string, target: string, value: string | number): Tally {
+  private create(route: string, target: string, value: string | number, key: string | number, api: ApiName): Tally {
     if (this.all.length >= MAX_SERIES) {
       this.flush();
       this.byRoute.clear();
@@ -62,8 +69,10 @@ class Tallies {
     if (!byTarget) this.byRoute.set(route, (byTarget = new Map()));
     let byValue = byTarget.get(target);
     if (!byValue) byTarget.set(target, (byValue = new Map()));
-    const t: Tally = { labels: { route, target, [this.third]: String(value) }, pending: 0 };
-    byValue.set(value, t);
+    const labels: Record<string, string> = { route, target, [this.third]: String(value) };
+    if (this.withApi) labels.api = api;
+    const t: Tally = { labels, pending: 0 };
+    byValue.set(key, t);
     this.all.push(t);
     return t;
   }
@@ -71,11 +80,11 @@ class Tallies {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests: Counter<string> = new Counter({ name: 'llmroute_requests_total', help: 'Client requests, by the target that served them (none when no target did) and the status sent.', labelNames: ['route', 'target', 'status'], registers: [this.registry], collect: (): void => this.requestTallies.flush() });
+  readonly requests: Counter<string> = new Counter({ name: 'llmroute_requests_total', help: 'Client requests, by the target that served them (none when no target did), the status sent and the API the client spoke (chat, responses, messages).', labelNames: ['route', 'target', 'status', 'api'], registers: [this.registry], collect: (): void => this.requestTallies.flush() });
   readonly attempts: Counter<string> = new Counter({ name: 'llmroute_upstream_attempts_total', help: 'Upstream tries, by outcome: ok or an error class.', labelNames: ['route', 'target', 'outcome'], registers: [this.registry], collect: (): void => this.attemptTallies.flush() });
   readonly fallbacks = new Counter({ name: 'llmroute_fallbacks_total', help: 'Moves from one target to the next, by the error class that caused them.', labelNames: ['route', 'from', 'to', 'reason'], registers: [this.registry] });
-  readonly duration = new Histogram({ name: 'llmroute_request_duration_seconds', help: 'Whole client requests, by the target that served them.', labelNames: ['route', 'target'], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  readonly ttft = new Histogram({ name: 'llmroute_time_to_first_token_seconds', help: 'Streams: time from the request to the first content chunk sent to the client.', labelNames: ['route', 'target'], buckets: TTFT_BUCKETS, registers: [this.registry] });
+  readonly duration = new Histogram({ name: 'llmroute_request_duration_seconds', help: 'Whole client requests, by the target that served them and the API the client spoke.', labelNames: ['route', 'target', 'api'], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  readonly ttft = new Histogram({ name: 'llmroute_time_to_first_token_seconds', help: 'Streams: time from the request to the first content chunk sent to the client, by the API the client spoke.', labelNames: ['route', 'target', 'api'], buckets: TTFT_BUCKETS, registers: [this.registry] });
   readonly tokens: Counter<string> = new Counter({ name: 'llmroute_tokens_total', help: 'Tokens the providers reported, by kind: prompt or completion.', labelNames: ['route', 'target', 'kind'], registers: [this.registry], collect: (): void => this.tokenTallies.flush() });
   readonly circuit = new Gauge({ name: 'llmroute_circuit_state', help: 'Circuit state per target: 0 closed, 1 half-open, 2 open.', labelNames: ['route', 'target'], registers: [this.registry] });
   readonly reloads = new Counter({ name: 'llmroute_config_reloads_total', help: 'Config loads, by result: ok or error.', labelNames: ['result'], registers: [this.registry] });
@@ -83,10 +92,11 @@ export class Metrics {
   private inflightCount: () => number = () => 0;
   readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry], collect: (): void => this.inflight.set(this.inflightCount()) });
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
+  readonly skips = new Counter({ name: 'llmroute_skipped_targets_total', help: 'Targets passed over without a try, by reason: unsupported (the target cannot serve the request, e.g. a feature its API lacks).', labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
   private readonly cache = new Map<string, unknown>();
-  private readonly requestTallies = new Tallies(this.requests, 'status');
+  private readonly requestTallies = new Tallies(this.requests, 'status', true);
   private readonly attemptTallies = new Tallies(this.attempts, 'outcome');
   private readonly tokenTallies = new Tallies(this.tokens, 'kind');
   private readonly circuitSeries = new Set<string>();
@@ -108,8 +118,8 @@ export class Metrics {
     return c;
   }
 
-  request(route: string, target: string, status: number): void {
-    this.requestTallies.add(route, target, status, 1);
+  request(route: string, target: string, status: number, api: ApiName = 'chat'): void {
+    this.requestTallies.add(route, target, status, 1, api);
   }
 
   attempt(route: string, target: string, outcome: string): void {
@@ -120,12 +130,12 @@ export class Metrics {
     this.fallbacks.labels(route, from, to, reason).inc();
   }
 
-  observeDuration(route: string, target: string, seconds: number): void {
-    this.child(`d\0${route}\0${target}`, () => this.duration.labels(route, target)).observe(seconds);
+  observeDuration(route: string, target: string, seconds: number, api: ApiName = 'chat'): void {
+    this.child(`d\0${api}\0${route}\0${target}`, () => this.duration.labels(route, target, api)).observe(seconds);
   }
 
-  observeTtft(route: string, target: string, seconds: number): void {
-    this.child(`t\0${route}\0${target}`, () => this.ttft.labels(route, target)).observe(seconds);
+  observeTtft(route: string, target: string, seconds: number, api: ApiName = 'chat'): void {
+    this.child(`t\0${api}\0${route}\0${target}`, () => this.ttft.labels(route, target, api)).observe(seconds);
   }
 
   countTokens(route: string, target: string, prompt: number, completion: number): void {
@@ -135,6 +145,10 @@ export class Metrics {
 
   streamError(route: string, target: string, errorClass: string): void {
     this.streamErrors.labels(route, target, errorClass).inc();
+  }
+
+  skip(route: string, target: string, reason: string): void {
+    this.skips.labels(route, target, reason).inc();
   }
 
   cooldown(route: string, target: string): void {

@@ -82,6 +82,14 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
     checkSampling(body);
     return model;
   }
+  if (kind === 'responses') {
+    checkResponsesRequest(body);
+    return model;
+  }
+  if (kind === 'messages' || kind === 'count-tokens') {
+    checkMessagesRequest(body, kind === 'messages');
+    return model;
+  }
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) throw new BadRequestError("'messages' must be a non-empty array", 'messages');
   for (let i = 0; i < messages.length; i++) {
@@ -107,6 +115,76 @@ export function checkRequest(kind: EndpointKind, body: Record<string, unknown>):
     throw new BadRequestError("'stop' must be a string or an array of strings", 'stop');
   }
   return model;
+}
+
+/**
+ * OpenAI's Responses API: `input` a string or an array of items (objects), optional when the
+ * request continues an earlier response; the types of the fields every target reads.
+ */
+function checkResponsesRequest(body: Record<string, unknown>): void {
+  const input = body.input;
+  if (input !== undefined && input !== null && typeof input !== 'string' && !Array.isArray(input)) throw new BadRequestError("'input' must be a string or an array of input items", 'input');
+  if (Array.isArray(input)) {
+    for (let i = 0; i < input.length; i++) if (!isPlainObject(input[i])) throw new BadRequestError(`'input[${i}]' must be an object (an input item)`, `input[${i}]`);
+  }
+  if ((input === undefined || input === null) && typeof body.previous_response_id !== 'string' && body.prompt === undefined) {
+    throw new BadRequestError("'input' is required (a string or an array of input items) unless the request continues a previous_response_id", 'input');
+  }
+  if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== 'string') throw new BadRequestError("'instructions' must be a string", 'instructions');
+  if (body.previous_response_id !== undefined && body.previous_response_id !== null && typeof body.previous_response_id !== 'string') {
+    throw new BadRequestError("'previous_response_id' must be a string", 'previous_response_id');
+  }
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError("'stream' must be true or false", 'stream');
+  integer(body, 'max_output_tokens', 1, 10_000_000);
+  number(body, 'temperature', 0, 2);
+  number(body, 'top_p', 0, 1);
+  if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array", 'tools');
+  if (Array.isArray(body.tools)) {
+    for (let j = 0; j < body.tools.length; j++) if (!isPlainObject(body.tools[j])) throw new BadRequestError(`'tools[${j}]' must be an object`, `tools[${j}]`);
+  }
+}
+
+const MESSAGE_ROLES = new Set(['user', 'assistant']);
+
+/**
+ * Anthropic's Messages API (and count_tokens, which takes no max_tokens): `messages` a non-empty
+ * array of user/assistant turns, their content a string or blocks; `max_tokens` required, as the
+ * API requires it. Errors name the field the way Anthropic's do (`messages.0.role`).
+ */
+function checkMessagesRequest(body: Record<string, unknown>, needsMaxTokens: boolean): void {
+  const messages = body.messages;
+  if (!Array.isArray(messages)) throw new BadRequestError('messages: Field required (an array of user and assistant turns)', 'messages');
+  if (messages.length === 0) throw new BadRequestError('messages: at least one message is required', 'messages');
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Record<string, unknown> | null;
+    if (!isPlainObject(m)) throw new BadRequestError(`messages.${i}: Input should be an object`, `messages.${i}`);
+    if (typeof m!.role !== 'string' || !MESSAGE_ROLES.has(m!.role)) throw new BadRequestError(`messages.${i}.role: Input should be 'user' or 'assistant'`, `messages.${i}.role`);
+    const c = m!.content;
+    if (typeof c !== 'string' && !Array.isArray(c)) throw new BadRequestError(`messages.${i}.content: Input should be a string or a list of content blocks`, `messages.${i}.content`);
+    if (Array.isArray(c)) {
+      for (let j = 0; j < c.length; j++) {
+        const b = c[j] as Record<string, unknown> | null;
+        if (!isPlainObject(b) || typeof b!.type !== 'string') throw new BadRequestError(`messages.${i}.content.${j}: Input should be a content block with a type`, `messages.${i}.content.${j}`);
+      }
+    }
+  }
+  if (needsMaxTokens) {
+    const mt = body.max_tokens;
+    if (mt === undefined || mt === null) throw new BadRequestError('max_tokens: Field required', 'max_tokens');
+    integer(body, 'max_tokens', 1, 10_000_000);
+  }
+  const system = body.system;
+  if (system !== undefined && system !== null && typeof system !== 'string' && !Array.isArray(system)) throw new BadRequestError('system: Input should be a string or a list of text blocks', 'system');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequestError('stream: Input should be a valid boolean', 'stream');
+  number(body, 'temperature', 0, 1);
+  number(body, 'top_p', 0, 1);
+  integer(body, 'top_k', 0, 1_000_000);
+  if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) throw new BadRequestError('tools: Input should be a valid list', 'tools');
+  if (Array.isArray(body.tools)) {
+    for (let j = 0; j < body.tools.length; j++) if (!isPlainObject(body.tools[j])) throw new BadRequestError(`tools.${j}: Input should be an object`, `tools.${j}`);
+  }
+  const stops = body.stop_sequences;
+  if (stops !== undefined && stops !== null && !(Array.isArray(stops) && stops.every((x) => typeof x === 'string'))) throw new BadRequestError('stop_sequences: Input should be a list of strings', 'stop_sequences');
 }
 
 /** The fields chat and legacy completions share: stream, n, max_tokens, temperature, top_p. */

@@ -73,10 +73,11 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
   it('a stream: time to first token, a break after the commit, and its end (499 when the client left)', async () => {
     const { observer, values, logged } = setup();
     const started = performance.now();
-    observer.streamCommitted(route, a, started + 250, started);
+    const progress = { attempts: [], fallbacks: 0, api: 'messages' as const };
+    observer.streamCommitted(route, a, progress, started + 250, started);
     observer.streamBroke(route, a, { errorClass: 'connection-error', message: 'the provider ended the stream early' });
-    observer.streamEnded(route, a, { prompt: 1, completion: 0 }, false, started);
-    observer.streamEnded(route, a, undefined, true, started);
+    observer.streamEnded(route, a, progress, { prompt: 1, completion: 0 }, false, started);
+    observer.streamEnded(route, a, progress, undefined, true, started);
     expect(await values('llmroute_time_to_first_token_seconds')).toEqual(['route=r,target=a 1']);
     expect(await values('llmroute_stream_errors_total')).toEqual(['route=r,target=a,class=connection-error 1']);
     expect(await values('llmroute_tokens_total')).toEqual(['route=r,target=a,kind=prompt 1']);

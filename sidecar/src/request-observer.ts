@@ -15,32 +15,37 @@ import type { AttemptRecord } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { Usage } from './providers/types.ts';
 import type { StreamFailure } from './stream-relay.ts';
+import type { ApiName } from './surfaces/types.ts';
 
 /** How far a request got: its tries so far and its moves to another target (FailoverRequest has them). */
 export interface RequestProgress {
   readonly attempts: readonly AttemptRecord[];
   readonly fallbacks: number;
+  /** The API the client spoke (default chat). */
+  readonly api?: ApiName | undefined;
 }
 
 export interface RequestObserver {
   /** One try ended: `ok`, or the class of its failure. */
   attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void;
   fellBack(route: Route, from: Target, to: Target, reason: ErrorClass): void;
+  /** The target was skipped: it cannot serve this request (`why` names the feature). */
+  skipped(route: Route, target: Target, why: string): void;
   /** A 429 cooled the target down for `ms`. */
   cooledDown(route: Route, target: Target, ms: number): void;
   /** The target refused a parameter; it is dropped from its requests from now on (once per target and parameter). */
   paramRefused(route: Route, target: Target, param: string): void;
   circuitChanged(target: Target, state: CircuitState): void;
   /** Answered with an error before a route ran (a bad body, an unknown model); `route` is '' when none was found. */
-  refused(route: string, status: number): void;
+  refused(route: string, status: number, api?: ApiName): void;
   /** A whole JSON answer went out. `started` is the request's performance.now(). */
   served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void;
   /** A stream committed: its head went out; its first content came at `firstContentAt` (performance.now()). */
-  streamCommitted(route: Route, target: Target, firstContentAt: number, started: number): void;
+  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number): void;
   /** A committed stream broke; the client got an error event. */
   streamBroke(route: Route, target: Target, failure: StreamFailure): void;
   /** A committed stream ended, cleanly, broken or with its client gone. */
-  streamEnded(route: Route, target: Target, usage: Usage | undefined, clientGone: boolean, started: number): void;
+  streamEnded(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, clientGone: boolean, started: number): void;
   /** The request failed with `status` (every target failed, or the provider's error went back). */
   failed(route: Route, progress: RequestProgress, status: number, err: unknown, started: number): void;
   /** The client went away before an answer. */
@@ -53,6 +58,7 @@ export interface RequestObserver {
 export const SILENT_OBSERVER: RequestObserver = Object.freeze({
   attemptFinished: noop,
   fellBack: noop,
+  skipped: noop,
   cooledDown: noop,
   paramRefused: noop,
   circuitChanged: noop,
@@ -98,6 +104,11 @@ export class MetricsLogObserver implements RequestObserver {
     this.log.info('falling back', { route: route.name, from: from.name, to: to.name, reason });
   }
 
+  skipped(route: Route, target: Target, why: string): void {
+    this.metrics.skip(route.name, target.name, 'unsupported');
+    if (this.log.enabled('debug')) this.log.debug('target skipped: it cannot serve this request', { route: route.name, target: target.name, reason: why });
+  }
+
   cooledDown(route: Route, target: Target, ms: number): void {
     this.metrics.cooldown(route.name, target.name);
     this.log.info('target cooling down after a rate limit', { route: route.name, target: target.name, ms });
@@ -112,19 +123,19 @@ export class MetricsLogObserver implements RequestObserver {
     this.log.warn('circuit state changed', { route: target.route, target: target.name, state });
   }
 
-  refused(route: string, status: number): void {
-    this.metrics.request(route, '', status);
+  refused(route: string, status: number, api?: ApiName): void {
+    this.metrics.request(route, '', status, api);
   }
 
   served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void {
     if (usage) this.metrics.countTokens(route.name, target.name, usage.prompt, usage.completion);
-    this.metrics.request(route.name, target.name, 200);
-    this.metrics.observeDuration(route.name, target.name, since(started));
+    this.metrics.request(route.name, target.name, 200, progress.api);
+    this.metrics.observeDuration(route.name, target.name, since(started), progress.api);
     if (this.log.enabled('debug')) this.log.debug('request served', { route: route.name, target: target.name, attempts: progress.attempts.length, fallbacks: progress.fallbacks });
   }
 
-  streamCommitted(route: Route, target: Target, firstContentAt: number, started: number): void {
-    this.metrics.observeTtft(route.name, target.name, (firstContentAt - started) / 1000);
+  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number): void {
+    this.metrics.observeTtft(route.name, target.name, (firstContentAt - started) / 1000, progress.api);
   }
 
   streamBroke(route: Route, target: Target, failure: StreamFailure): void {
@@ -132,20 +143,20 @@ export class MetricsLogObserver implements RequestObserver {
     this.log.warn('stream failed after it started', { route: route.name, target: target.name, class: failure.errorClass, error: failure.message });
   }
 
-  streamEnded(route: Route, target: Target, usage: Usage | undefined, clientGone: boolean, started: number): void {
+  streamEnded(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, clientGone: boolean, started: number): void {
     if (usage) this.metrics.countTokens(route.name, target.name, usage.prompt, usage.completion);
-    this.metrics.request(route.name, target.name, clientGone ? 499 : 200);
-    this.metrics.observeDuration(route.name, target.name, since(started));
+    this.metrics.request(route.name, target.name, clientGone ? 499 : 200, progress.api);
+    this.metrics.observeDuration(route.name, target.name, since(started), progress.api);
   }
 
   failed(route: Route, progress: RequestProgress, status: number, err: unknown, started: number): void {
-    this.metrics.request(route.name, '', status);
-    this.metrics.observeDuration(route.name, '', since(started));
+    this.metrics.request(route.name, '', status, progress.api);
+    this.metrics.observeDuration(route.name, '', since(started), progress.api);
     this.log.warn('request failed', { route: route.name, status, attempts: progress.attempts, fallbacks: progress.fallbacks, error: (err as Error).message });
   }
 
   clientClosed(route: Route, progress: RequestProgress): void {
-    this.metrics.request(route.name, '', 499);
+    this.metrics.request(route.name, '', 499, progress.api);
     this.log.info('client closed the request before an answer', { route: route.name, attempts: progress.attempts.length });
   }
 

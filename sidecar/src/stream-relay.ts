@@ -10,7 +10,8 @@ import type { StreamSession } from './stream-session.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { classifyNetworkError } from './classify.ts';
 import { StreamFailedError, StreamIdleError, UpstreamRejectedError, type SidecarError } from './errors.ts';
-import { sseErrorEvent } from './http-errors.ts';
+import { sseErrorEvent, streamErrorFields } from './http-errors.ts';
+import type { FramedStream } from './surfaces/types.ts';
 import type { ProviderError, Usage } from './providers/types.ts';
 
 /** What broke a committed stream. */
@@ -36,10 +37,12 @@ export async function relayStream(
   usage: Usage | undefined,
   signal: AbortSignal,
 ): Promise<RelayResult> {
-  let out = '';
-  for (const s of prelude) out += `data: ${s}\n\n`;
+  const framed = session.framed;
+  const end = framed ? framed.end : DONE;
+  let out = framed ? prelude.join('') : '';
+  if (!framed) for (const s of prelude) out += `data: ${s}\n\n`;
   if (finished) {
-    res.end(out + DONE);
+    res.end(out + end);
     return { usage, clientGone: false };
   }
   // The client leaving (or the deadline) while the relay waits on the upstream: closing the
@@ -52,31 +55,32 @@ export async function relayStream(
     for (;;) {
       if (!ok) {
         await drained(res, signal);
-        if (signal.aborted) return aborted(res, usage, signal);
+        if (signal.aborted) return aborted(res, framed, usage, signal);
       }
       const steps = await session.next();
-      if (signal.aborted) return aborted(res, usage, signal);
-      if (steps === null) return { usage, clientGone: false, failure: endWithError(res, 'connection-error', 'the provider ended the stream early') };
+      if (signal.aborted) return aborted(res, framed, usage, signal);
+      if (steps === null) return { usage, clientGone: false, failure: endWithError(res, framed, 'connection-error', 'the provider ended the stream early') };
       out = '';
       let done = false;
       for (const step of steps) {
-        for (const s of step.out) out += `data: ${s}\n\n`;
+        if (framed) for (const s of step.out) out += s;
+        else for (const s of step.out) out += `data: ${s}\n\n`;
         if (step.usage) usage = step.usage;
         if (step.error) {
           if (out) res.write(out);
-          return { usage, clientGone: false, failure: endWithProviderError(res, step.error) };
+          return { usage, clientGone: false, failure: endWithProviderError(res, framed, step.error) };
         }
         if (step.finished) done = true;
       }
       if (done) {
-        res.end(out + DONE);
+        res.end(out + end);
         return { usage, clientGone: false };
       }
       if (out) ok = res.write(out);
     }
   } catch (err) {
     if (signal.aborted && signal.reason === 'client-closed') return { usage, clientGone: true };
-    if (signal.aborted && signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, 'timeout', 'the total deadline ran out') };
+    if (signal.aborted && signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, framed, 'timeout', 'the total deadline ran out') };
     const cls = classifyNetworkError(err) ?? 'server-error';
     const code = (err as { code?: string }).code;
     const message =
@@ -85,7 +89,7 @@ export async function relayStream(
         : code === 'UND_ERR_BODY_TIMEOUT'
           ? 'the stream stalled longer than the idle timeout'
           : `the stream broke${code ? ` (${code})` : ''}`;
-    return { usage, clientGone: false, failure: endWithError(res, cls, message) };
+    return { usage, clientGone: false, failure: endWithError(res, framed, cls, message) };
   } finally {
     signal.removeEventListener('abort', onAbort);
     session.destroy();
@@ -93,23 +97,26 @@ export async function relayStream(
 }
 
 /** The request's signal fired: the client is gone (nothing to write), or the deadline ran out (the error event). */
-function aborted(res: ServerResponse, usage: Usage | undefined, signal: AbortSignal): RelayResult {
-  if (signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, 'timeout', 'the total deadline ran out') };
+function aborted(res: ServerResponse, framed: FramedStream | undefined, usage: Usage | undefined, signal: AbortSignal): RelayResult {
+  if (signal.reason === 'deadline') return { usage, clientGone: false, failure: endWithError(res, framed, 'timeout', 'the total deadline ran out') };
   return { usage, clientGone: signal.reason === 'client-closed' };
 }
 
-/** Ends the response with the error event (unless the client is gone), and says what broke. */
-function endWith(res: ServerResponse, err: SidecarError, errorClass: ErrorClass, message: string): StreamFailure {
-  if (!res.writableEnded && !res.destroyed) res.end(sseErrorEvent(err));
+/**
+ * Ends the response with the error event (unless the client is gone), and says what broke: Chat's
+ * `data: {"error": ...}`, or a framed stream's own (Responses, Messages).
+ */
+function endWith(res: ServerResponse, framed: FramedStream | undefined, err: SidecarError, errorClass: ErrorClass, status: number, message: string): StreamFailure {
+  if (!res.writableEnded && !res.destroyed) res.end(framed ? framed.error(streamErrorFields(err, errorClass, status)) : sseErrorEvent(err));
   return { errorClass, message };
 }
 
-function endWithError(res: ServerResponse, errorClass: ErrorClass, message: string): StreamFailure {
-  return endWith(res, new StreamFailedError(errorClass, message), errorClass, message);
+function endWithError(res: ServerResponse, framed: FramedStream | undefined, errorClass: ErrorClass, message: string): StreamFailure {
+  return endWith(res, framed, new StreamFailedError(errorClass, message), errorClass, errorClass === 'timeout' ? 504 : 502, message);
 }
 
-function endWithProviderError(res: ServerResponse, e: ProviderError): StreamFailure {
-  return endWith(res, new UpstreamRejectedError(e.status, e.type, e.code, e.message, e.param ?? null, []), e.errorClass, e.message);
+function endWithProviderError(res: ServerResponse, framed: FramedStream | undefined, e: ProviderError): StreamFailure {
+  return endWith(res, framed, new UpstreamRejectedError(e.status, e.type, e.code, e.message, e.param ?? null, []), e.errorClass, e.status, e.message);
 }
 
 /** Resolves once the client takes more, leaves, or the request is aborted; at once when one of those already happened. */

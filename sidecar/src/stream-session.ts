@@ -7,6 +7,7 @@
  * socket is paused, so a slow client slows the upstream read instead of
  * filling memory.
  */
+import type { FramedStream } from './surfaces/types.ts';
 import type { Dispatcher } from 'undici';
 import { StreamIdleError, UpstreamAbortedError } from './errors.ts';
 import { formatMs } from './attempt-timeouts.ts';
@@ -59,6 +60,11 @@ export class StreamSession implements StreamSink {
 
   constructor(decoder: StreamDecoder) {
     this.decoder = decoder;
+  }
+
+  /** How the decoder's output is framed for another API than Chat (undefined: Chat's `data:` lines). */
+  get framed(): FramedStream | undefined {
+    return this.decoder.framed;
   }
 
   // ---------------------------------------------------------------- the feed

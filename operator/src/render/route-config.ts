@@ -11,6 +11,7 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
   const retry = spec.retry ?? {};
   const timeouts = spec.timeouts ?? {};
   const breaker = spec.circuitBreaker ?? {};
+  const store = spec.responseStore ?? {};
   return {
     name,
     aliases: [...(spec.aliases ?? [])],
@@ -24,6 +25,7 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
     maxRequestBody: spec.maxRequestBody,
     timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, firstContent: timeouts.firstContent, idle: timeouts.idle, total: timeouts.total },
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
+    responseStore: { maxEntries: store.maxEntries, maxBytes: store.maxBytes, ttl: store.ttl },
   };
 }
 
@@ -35,6 +37,7 @@ function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): Co
   out.weight = t.weight;
   if (t.params !== undefined) out.params = { ...(t.params.drop ? { drop: [...t.params.drop] } : {}), ...(t.params.set ? { set: structuredClone(t.params.set) } : {}) };
   if (t.maxTokens !== undefined) out.maxTokens = t.maxTokens;
+  if (t.servesResponses !== undefined) out.servesResponses = t.servesResponses;
   // openai-compatible targets may have no key: then the sidecar sends none.
   if (t.apiKeySecretRef) out.apiKey = { file: credentialFileKey(namespace, route, t.name) };
   return out;

@@ -29,6 +29,8 @@ export interface Target {
   params: { drop: readonly string[]; set: Readonly<Record<string, unknown>> } | undefined;
   /** max_tokens when the client sets none; undefined: the adapter's default for the model. */
   maxTokens: number | undefined;
+  /** The target serves OpenAI's Responses API itself (openai, azure-openai; openai-compatible when it says so). */
+  servesResponses: boolean;
 }
 
 export interface RetryPolicy {
@@ -48,6 +50,13 @@ export interface Timeouts {
   totalMs: number;
 }
 
+/** The bounds of a route's local store of served Responses API answers (0 entries: off). */
+export interface ResponseStorePolicy {
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+}
+
 export interface BreakerPolicy {
   consecutiveFailures: number;
   openForMs: number;
@@ -64,6 +73,7 @@ export interface Route {
   maxRequestBytes: number;
   timeouts: Timeouts;
   breaker: BreakerPolicy;
+  responseStore: ResponseStorePolicy;
 }
 
 export interface RuntimeConfig {
@@ -108,6 +118,7 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       apiKey: resolveKey(r, t),
       params: t.params ? { drop: t.params.drop ?? [], set: t.params.set ?? {} } : undefined,
       maxTokens: t.maxTokens,
+      servesResponses: t.provider === 'openai' || t.provider === 'azure-openai' || t.servesResponses === true,
     }));
     targets.sort((a, b) => a.priority - b.priority);
     const route: Route = {
@@ -132,6 +143,11 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       breaker: {
         consecutiveFailures: r.circuitBreaker!.consecutiveFailures!,
         openForMs: timerMs(r.circuitBreaker!.openFor!),
+      },
+      responseStore: {
+        maxEntries: r.responseStore!.maxEntries!,
+        maxBytes: sizeBytes(r.responseStore!.maxBytes!),
+        ttlMs: timerMs(r.responseStore!.ttl!),
       },
     };
     for (const name of [r.name, ...route.aliases]) {

@@ -98,6 +98,8 @@ export interface StreamDecoder {
 
 export interface BuildOptions {
   stream: boolean;
+  /** Headers of the client's request that a native codec may pass on (lower-cased names; e.g. anthropic-beta). */
+  clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
 }
 
 export interface ProviderAdapter {

@@ -1,0 +1,74 @@
+/**
+ * A target reached through Chat Completions: wraps a provider's chat adapter
+ * so that it takes and answers another API (Responses, Messages). The
+ * client's request is translated to a Chat body once per request (cached by
+ * the body object, since every try of the same request asks again); the
+ * chat adapter builds the upstream request from it; what comes back (a
+ * chat.completion, or chunks) is turned into the client's API by the
+ * surface's translation. Errors need no translation: a ProviderError is in
+ * no API's shape until the edge writes it.
+ */
+import { invalidBodyError, isObject, tryParse, type Json } from '../providers/common.ts';
+import type { EndpointKind, ParsedResponse, ProviderAdapter, ProviderTarget, SseEvent, StreamDecoder, StreamStep, Usage } from '../providers/types.ts';
+import type { ChatChunkEncoder, FramedStream, StreamErrorFields, SurfaceTranslation, TranslationContext } from './types.ts';
+
+export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAdapter, ctx: TranslationContext): ProviderAdapter {
+  const chatBodies = new WeakMap<Json, Json>();
+  const chatBodyOf = (body: Json): Json => {
+    let c = chatBodies.get(body);
+    if (c === undefined) {
+      c = translation.toChat(body, ctx);
+      chatBodies.set(body, c);
+    }
+    return c;
+  };
+  return {
+    name: chat.name,
+    buildRequest(_kind: EndpointKind, body, target, options) {
+      return chat.buildRequest('chat', chatBodyOf(body), target, options);
+    },
+    parseResponse(_kind, status, text, target, request): ParsedResponse {
+      const body = request ?? {};
+      const parsed = chat.parseResponse('chat', status, text, target, chatBodyOf(body));
+      if (!parsed.ok) return parsed;
+      const completion = tryParse(parsed.body);
+      if (!isObject(completion)) return { ok: false, error: invalidBodyError('response') };
+      return { ok: true, body: translation.fromChat(completion, body, ctx), usage: parsed.usage };
+    },
+    parseError: (status, text) => chat.parseError(status, text),
+    createStreamDecoder(target: ProviderTarget, request: Json): StreamDecoder {
+      return new BridgedStreamDecoder(chat.createStreamDecoder(target, chatBodyOf(request)), translation.streamEncoder(request, ctx));
+    },
+  };
+}
+
+/** Chat chunks from the target's decoder, re-encoded as the client's frames. */
+class BridgedStreamDecoder implements StreamDecoder, FramedStream {
+  readonly #inner: StreamDecoder;
+  readonly #encoder: ChatChunkEncoder;
+  #usage: Usage | undefined;
+  readonly framed: FramedStream = this;
+  readonly end = '';
+
+  constructor(inner: StreamDecoder, encoder: ChatChunkEncoder) {
+    this.#inner = inner;
+    this.#encoder = encoder;
+  }
+
+  push(event: SseEvent): StreamStep {
+    const step = this.#inner.push(event);
+    if (step.usage) this.#usage = step.usage;
+    if (step.error) return step;
+    const out: string[] = [];
+    for (const s of step.out) {
+      const chunk = tryParse(s);
+      if (isObject(chunk)) for (const f of this.#encoder.chunk(chunk)) out.push(f);
+    }
+    if (step.finished) for (const f of this.#encoder.finish(this.#usage)) out.push(f);
+    return { ...step, out };
+  }
+
+  error(e: StreamErrorFields): string {
+    return this.#encoder.error(e);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * How one request reaches each target of its route, for an API beyond Chat:
+ * natively when the target speaks the client's API, else through Chat
+ * Completions (chat-bridge.ts) unless the request uses something Chat
+ * cannot express; then the target is skipped (the failover loop records the
+ * attempt as `unsupported`). Decided once per target per request.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Target } from '../config/runtime-config.ts';
+import type { Json } from '../providers/common.ts';
+import type { ProviderAdapter, ProviderName } from '../providers/types.ts';
+import { bridgedAdapter } from './chat-bridge.ts';
+import type { SurfaceTranslation, TranslationContext } from './types.ts';
+
+export type Reach = { adapter: ProviderAdapter; body: Json } | { unsupported: string };
+export type TargetReach = (target: Target) => Reach;
+
+/** What a surface offers its targets. */
+export interface SurfaceCodecs {
+  translation: SurfaceTranslation;
+  /** The codec of a target that speaks the surface's API itself; undefined: through Chat. */
+  native(target: Target): ProviderAdapter | undefined;
+}
+
+/**
+ * A request's body as one target gets it (the Responses API's
+ * previous_response_id expanded from the local store for a target that
+ * cannot resolve it), or why that target cannot serve it.
+ */
+export type PrepareBody = (target: Target, native: boolean) => { body: Json } | { unsupported: string };
+
+export const TRANSLATION_CONTEXT: TranslationContext = {
+  newId: (prefix) => `${prefix}_${randomBytes(16).toString('hex')}`,
+  nowSeconds: () => Math.floor(Date.now() / 1000),
+};
+
+const bridges = new WeakMap<SurfaceTranslation, Map<ProviderName, ProviderAdapter>>();
+
+function bridgeFor(translation: SurfaceTranslation, chat: ProviderAdapter): ProviderAdapter {
+  let byProvider = bridges.get(translation);
+  if (!byProvider) bridges.set(translation, (byProvider = new Map()));
+  let b = byProvider.get(chat.name);
+  if (!b) byProvider.set(chat.name, (b = bridgedAdapter(translation, chat, TRANSLATION_CONTEXT)));
+  return b;
+}
+
+export function reachFor(codecs: SurfaceCodecs, body: Json, adapterFor: (p: ProviderName) => ProviderAdapter, prepare?: PrepareBody): TargetReach {
+  let lacking: string | undefined | null = null;
+  const cache = new Map<Target, Reach>();
+  return (target) => {
+    let r = cache.get(target);
+    if (r) return r;
+    const native = codecs.native(target);
+    if (!native) {
+      // What the translation lacks depends on the body only: asked once per request.
+      if (lacking === null) lacking = codecs.translation.unsupported(body);
+      if (lacking !== undefined) r = { unsupported: lacking };
+    }
+    if (!r) {
+      const prepared = prepare ? prepare(target, native !== undefined) : { body };
+      r = 'unsupported' in prepared ? prepared : { adapter: native ?? bridgeFor(codecs.translation, adapterFor(target.provider)), body: prepared.body };
+    }
+    cache.set(target, r);
+    return r;
+  };
+}
