@@ -98,6 +98,12 @@ export interface StreamDecoder {
 
 export interface BuildOptions {
   stream: boolean;
+  /**
+   * The client's request headers, names lower-cased. A native codec passes
+   * on the few its API defines for the client to set (Messages: `anthropic-beta`);
+   * no adapter copies them wholesale (the client's key must never go upstream).
+   */
+  clientHeaders?: Record<string, string> | undefined;
 }
 
 export interface ProviderAdapter {
