@@ -98,7 +98,11 @@ export interface StreamDecoder {
 
 export interface BuildOptions {
   stream: boolean;
-  /** Headers of the client's request that a native codec may pass on (lower-cased names; e.g. anthropic-beta). */
+  /**
+   * The client's request headers, names lower-cased. A native codec passes
+   * on the few its API defines for the client to set (Messages: `anthropic-beta`);
+   * no adapter copies them wholesale (the client's key must never go upstream).
+   */
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
 }
 

@@ -1,0 +1,60 @@
+/**
+ * The Messages API to `anthropic` targets, natively (`messagesNative`, a
+ * ProviderAdapter taking kinds `messages` and `count-tokens`): the client's
+ * body goes out as it came with only its `model` rewritten to the target's
+ * (thinking blocks and their signatures, cache_control, tool_use and
+ * tool_result, images, documents all untouched), under the target's key and
+ * the same base URL forms and headers as the chat anthropic adapter. The
+ * client's `anthropic-beta` header is passed on (betas change what the body
+ * may hold); no other client header is.
+ */
+import { BadRequestError } from '../../errors.ts';
+import { ANTHROPIC_VERSION, messagesURL } from '../../providers/anthropic.ts';
+import { anthropicError, parseAnthropicError, promptTokens } from '../../providers/anthropic-response.ts';
+import { count, invalidBodyError, isObject, tryParse } from '../../providers/common.ts';
+import type { ProviderAdapter, Usage } from '../../providers/types.ts';
+import { MessagesPassThroughDecoder } from './native-stream.ts';
+
+/** The count_tokens endpoint under a base URL (either convention, as messagesURL). */
+export function countTokensURL(baseURL: string): string {
+  return `${messagesURL(baseURL)}/count_tokens`;
+}
+
+export const messagesNative: ProviderAdapter = {
+  name: 'anthropic',
+
+  buildRequest(kind, body, target, options) {
+    if (kind !== 'messages' && kind !== 'count-tokens') {
+      throw new BadRequestError(`the Messages API codec does not serve ${kind} requests`, null);
+    }
+    const stream = kind === 'messages' && options.stream;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+      'anthropic-version': ANTHROPIC_VERSION,
+    };
+    const key = target.apiKey?.reveal();
+    if (key) headers['x-api-key'] = key;
+    const beta = options.clientHeaders?.['anthropic-beta'];
+    if (beta) headers['anthropic-beta'] = beta;
+    const out: Record<string, unknown> = { ...body, model: target.model };
+    if (stream) out.stream = true;
+    return { url: kind === 'messages' ? messagesURL(target.baseURL) : countTokensURL(target.baseURL), headers, body: JSON.stringify(out) };
+  },
+
+  /** The body goes on as received; read for the error it may carry and for usage (messages only: a count is no use of tokens). */
+  parseResponse(kind, _status, text) {
+    const msg = tryParse(text);
+    if (!isObject(msg)) return { ok: false, error: invalidBodyError('response body') };
+    if (msg.type === 'error' || isObject(msg.error)) return { ok: false, error: anthropicError(msg.error, undefined) };
+    if (kind !== 'messages' || !isObject(msg.usage)) return { ok: true, body: text };
+    const usage: Usage = { prompt: promptTokens(msg.usage), completion: count(msg.usage.output_tokens) };
+    return { ok: true, body: text, usage };
+  },
+
+  parseError: parseAnthropicError,
+
+  createStreamDecoder() {
+    return new MessagesPassThroughDecoder();
+  },
+};
