@@ -4,13 +4,15 @@
  * then `response.failed` carrying the response with `status: 'failed'` and
  * `error {code, message}`, the terminal event of a failed response.
  *
- * What the SDKs make of it (read in their sources): neither openai-node's
- * `Stream` nor openai-python's raises on either event (they raise only on a
- * data object with a top-level `error` key, which these events do not have);
- * both hand the events to the caller. openai-node's `responses.stream()`
- * ends with the `response.failed` snapshot as its final response (status
- * `failed`); openai-python's `get_final_response()` raises "Didn't receive a
- * `response.completed` event.". So the end is never mistaken for a clean one.
+ * What the SDKs make of it (read in their sources): iterating
+ * `create({stream: true})` raises in neither openai-node nor openai-python
+ * (their `Stream` raises only on a data object with a top-level `error` key,
+ * which neither event has): both events reach the caller. openai-node's
+ * `responses.stream()` re-emits each event under its type, so the `error`
+ * event is emitted as the stream's 'error': `done()`/`finalResponse()` reject
+ * with it (the event object: code, message, param). openai-python's
+ * `get_final_response()` raises "Didn't receive a `response.completed`
+ * event.". Either way the end is never mistaken for a clean one.
  */
 import type { Json } from '../../providers/common.ts';
 import type { StreamErrorFields } from '../types.ts';

@@ -2,7 +2,7 @@
  * A TranslationContext for tests: ids numbered per prefix (resp_1, msg_1,
  * msg_2, …) and a fixed clock.
  */
-import type { TranslationContext } from '../types.ts';
+import type { TranslationContext } from '../surfaces/types.ts';
 
 export function fixedContext(nowSeconds = 1_700_000_000): TranslationContext {
   const counters = new Map<string, number>();
