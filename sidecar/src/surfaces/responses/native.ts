@@ -176,8 +176,13 @@ class NativeResponsesDecoder implements ResponsesStreamDecoder {
   }
 }
 
+/** A ProviderAdapter whose stream decoder is a ResponsesStreamDecoder. */
+export interface ResponsesCodec extends ProviderAdapter {
+  createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): ResponsesStreamDecoder;
+}
+
 /** The native Responses codec of an OpenAI-shaped target. */
-export function responsesNative(family: ResponsesFamily): ProviderAdapter & { createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): ResponsesStreamDecoder } {
+export function responsesNative(family: ResponsesFamily): ResponsesCodec {
   return {
     name: family,
     buildRequest: (kind, body, target, options) => buildRequest(family, kind, body, target, options.stream),
