@@ -180,6 +180,15 @@ export function parseOpenAIError(status: number, text: string): ProviderError {
   return errorFromFields(f, status, fallback);
 }
 
+/**
+ * The error a 2xx body or a stream event carries (`{error: {...}}` and the
+ * other shapes readErrorFields takes), its status implied by what it says.
+ */
+export function carriedError(body: unknown, fallbackStatus: number, fallbackMessage: string): ProviderError {
+  const f = readErrorFields(body) ?? { message: undefined, type: undefined, code: null, param: null, status: undefined };
+  return errorFromFields(f, impliedStatus(f, fallbackStatus), fallbackMessage);
+}
+
 // --------------------------------------------------------------- responses
 
 function readUsage(u: unknown, kind: EndpointKind): Usage | undefined {
@@ -190,10 +199,7 @@ function readUsage(u: unknown, kind: EndpointKind): Usage | undefined {
 function parseResponse(kind: EndpointKind, _status: number, text: string): ParsedResponse {
   const parsed = tryParse(text);
   if (!isObject(parsed)) return { ok: false, error: invalidBodyError('response body') };
-  if (parsed.error) {
-    const f = readErrorFields(parsed) as ErrorFields;
-    return { ok: false, error: errorFromFields(f, impliedStatus(f, 500), 'the provider answered 2xx with an error') };
-  }
+  if (parsed.error) return { ok: false, error: carriedError(parsed, 500, 'the provider answered 2xx with an error') };
   // The hot path: the upstream text goes back as it is.
   return { ok: true, body: text, usage: readUsage(parsed.usage, kind) };
 }
@@ -259,10 +265,7 @@ class OpenAIStreamDecoder implements StreamDecoder {
     if (data.trim() === '') return emptyStep();
     const parsed = tryParse(data);
     if (!isObject(parsed)) return errorStep(invalidStreamEventError());
-    if (parsed.error || event.event === 'error') {
-      const f = readErrorFields(parsed) as ErrorFields;
-      return errorStep(errorFromFields(f, impliedStatus(f, 500), 'the provider reported an error in the stream'));
-    }
+    if (parsed.error || event.event === 'error') return errorStep(carriedError(parsed, 500, 'the provider reported an error in the stream'));
     const usage = readUsage(parsed.usage, 'chat');
     const choices = parsed.choices;
     if (usage && Array.isArray(choices) && choices.length === 0) {
