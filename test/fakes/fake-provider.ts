@@ -39,7 +39,7 @@ import * as an from './wire-anthropic.ts';
 export type Flavor = 'openai' | 'anthropic';
 /** Which wire format a request was served in: OpenAI flavor serves both `openai` and `azure` paths. */
 export type Dialect = 'openai' | 'azure' | 'anthropic';
-export type Endpoint = 'chat' | 'embeddings' | 'completions' | 'messages' | 'models' | 'unknown';
+export type Endpoint = 'chat' | 'embeddings' | 'completions' | 'messages' | 'count_tokens' | 'models' | 'unknown';
 
 /** The tool call a reply makes. Unset fields come from the request's first tool (or the one named). */
 export interface ToolCallSpec {
@@ -415,6 +415,7 @@ function routeOf(flavor: Flavor, method: string, pathname: string): Route | unde
   });
   if (flavor === 'anthropic') {
     if (method === 'POST' && pathname === '/v1/messages') return r('messages', 'anthropic');
+    if (method === 'POST' && pathname === '/v1/messages/count_tokens') return r('count_tokens', 'anthropic');
     if (method === 'GET' && pathname === '/v1/models') return r('models', 'anthropic');
     return undefined;
   }
@@ -535,6 +536,10 @@ class FakeProviderServer implements FakeProvider {
   private readonly maxRecords: number;
   private readonly defaultText: string;
   private lastModel = '';
+  /** Anthropic: the thinking signatures this fake has issued (a thinking block sent back must carry one). */
+  private readonly issuedSignatures = new Set<string>();
+  /** Anthropic: the cache_control prefixes seen (a repeat is a cache read). */
+  private readonly cachedPrefixes = new Set<string>();
   private lastModelJson = '""';
 
   constructor(opts: FakeProviderOptions) {
@@ -598,6 +603,8 @@ class FakeProviderServer implements FakeProvider {
     this.counts.byOutcome = {};
     this.counts.byEndpoint = {};
     this.selections = 0;
+    this.issuedSignatures.clear();
+    this.cachedPrefixes.clear();
     this.queue = [...(this.opts.script ?? [])];
     this.fallback = this.opts.behaviour;
   }
@@ -758,8 +765,10 @@ class FakeProviderServer implements FakeProvider {
     const b0 = obj as Record<string, unknown>;
     if (this.opts.validate !== false) {
       const e =
-        dialect === 'anthropic'
-          ? an.validate(b0)
+        endpoint === 'count_tokens'
+          ? an.validateCountTokens(b0)
+          : dialect === 'anthropic'
+          ? (an.validate(b0) ?? an.invalidSignature(b0, this.issuedSignatures))
           : endpoint === 'completions'
             ? oa.validateCompletion(b0, dialect === 'azure')
             : (oa.validate(endpoint === 'embeddings' ? 'embeddings' : 'chat', b0, dialect === 'azure') ??
@@ -781,6 +790,11 @@ class FakeProviderServer implements FakeProvider {
     if (missing) {
       this.outcome(rec, 'model-not-found');
       return this.sendError(res, missing, dialect);
+    }
+
+    if (endpoint === 'count_tokens') {
+      this.outcome(rec, 'count-tokens');
+      return this.send(res, 200, dialect, false, an.countTokensBody(this.anthropicPromptTokens(b0)), undefined);
     }
 
     const behaviour = this.select(rec);
@@ -919,13 +933,38 @@ class FakeProviderServer implements FakeProvider {
       text: pieces.full,
       toolCall,
       argPiecesEscaped,
-      promptTokens: estimateTokens(anthropic ? [body['system'], body['messages']] : (body['messages'] ?? body['prompt'])),
+      promptTokens: anthropic ? this.anthropicPromptTokens(body) : estimateTokens(body['messages'] ?? body['prompt']),
       completionTokens: Math.max(1, pieces.pieces.length + argPiecesEscaped.length),
       finishReason: b.finishReason,
       includeUsage: !anthropic && streamOptions?.include_usage === true,
       obfuscation: streamOptions?.include_obfuscation !== false,
       thinking: anthropic ? thinkingReply(body) : undefined,
+      ...(anthropic ? this.anthropicExtras(body) : {}),
     };
+  }
+
+  private anthropicPromptTokens(body: Record<string, unknown>): number {
+    return estimateTokens([body['system'], body['messages']]);
+  }
+
+  /** Anthropic: a signature issued for the thinking block, and the prompt cache's share of the prompt. */
+  private anthropicExtras(body: Record<string, unknown>): Pick<ReplyContext, 'signature' | 'cacheReadTokens' | 'cacheCreationTokens'> {
+    const extras: Pick<ReplyContext, 'signature' | 'cacheReadTokens' | 'cacheCreationTokens'> = {};
+    if (thinkingReply(body)) {
+      extras.signature = an.thinkingSignature();
+      this.issuedSignatures.add(extras.signature);
+    }
+    const prefix = an.cachedPrefix(body);
+    if (prefix) {
+      const key = JSON.stringify(prefix);
+      const tokens = Math.min(estimateTokens(prefix), this.anthropicPromptTokens(body));
+      if (this.cachedPrefixes.has(key)) extras.cacheReadTokens = tokens;
+      else {
+        this.cachedPrefixes.add(key);
+        extras.cacheCreationTokens = tokens;
+      }
+    }
+    return extras;
   }
 
   /** The full non-stream body of a successful reply for this endpoint. */

@@ -19,16 +19,25 @@ function stopReason(ctx: ReplyContext): string {
   return ctx.finishReason ?? (ctx.toolCall ? 'tool_use' : 'end_turn');
 }
 
-function usageJson(input: number, output: number): string {
+/** A thinking signature (opaque to clients; the fake keeps the ones it issued). */
+export function thinkingSignature(): string {
+  return 'EqQBCgIYAh' + randomAlnum(40);
+}
+
+/** Usage as Anthropic counts it: input_tokens without the cached prompt tokens, which are reported apart. */
+function usageJson(ctx: ReplyContext, output: number): string {
+  const read = ctx.cacheReadTokens ?? 0;
+  const created = ctx.cacheCreationTokens ?? 0;
+  const input = Math.max(0, ctx.promptTokens - read - created);
   return (
-    '{"input_tokens":' + input + ',"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":' + output + ',"service_tier":"standard"}'
+    '{"input_tokens":' + input + ',"cache_creation_input_tokens":' + created + ',"cache_read_input_tokens":' + read + ',"output_tokens":' + output + ',"service_tier":"standard"}'
   );
 }
 
 /** A non-stream message. */
 export function messageBody(ctx: ReplyContext): string {
   const content: unknown[] = [];
-  if (ctx.thinking) content.push({ type: 'thinking', thinking: ctx.thinking, signature: 'EqQBCgIYAh' + randomAlnum(40) });
+  if (ctx.thinking) content.push({ type: 'thinking', thinking: ctx.thinking, signature: ctx.signature ?? thinkingSignature() });
   if (ctx.text !== '' || !ctx.toolCall) content.push({ type: 'text', text: ctx.text });
   if (ctx.toolCall) content.push({ type: 'tool_use', id: ctx.toolCall.id, name: ctx.toolCall.name, input: JSON.parse(ctx.toolCall.arguments) });
   return (
@@ -41,7 +50,7 @@ export function messageBody(ctx: ReplyContext): string {
     ',"stop_reason":"' +
     stopReason(ctx) +
     '","stop_sequence":null,"usage":' +
-    usageJson(ctx.promptTokens, ctx.completionTokens) +
+    usageJson(ctx, ctx.completionTokens) +
     '}'
   );
 }
@@ -62,7 +71,7 @@ export function messageFrames(ctx: ReplyContext): StreamFrames {
       '","type":"message","role":"assistant","model":' +
       ctx.modelJson +
       ',"content":[],"stop_reason":null,"stop_sequence":null,"usage":' +
-      usageJson(ctx.promptTokens, 1) +
+      usageJson(ctx, 1) +
       '}}',
   );
   const toolStart = (index: number): string =>
@@ -76,7 +85,7 @@ export function messageFrames(ctx: ReplyContext): StreamFrames {
         JSON.stringify(ctx.toolCall?.name) +
         ',"input":{}}}',
     );
-  if (ctx.thinking) pre += thinkingFrames(ctx.thinking);
+  if (ctx.thinking) pre += thinkingFrames(ctx.thinking, ctx.signature ?? thinkingSignature());
   if (hasText) pre += ev('content_block_start', '{"type":"content_block_start","index":' + base + ',"content_block":{"type":"text","text":""}}');
   else pre += toolStart(base);
   pre += ev('ping', '{"type": "ping"}');
@@ -109,14 +118,14 @@ export function messageFrames(ctx: ReplyContext): StreamFrames {
 }
 
 /** A thinking block as stream events (index 0): the thought in two deltas, then its signature. */
-function thinkingFrames(thinking: string): string {
+function thinkingFrames(thinking: string, signature: string): string {
   const half = Math.ceil(thinking.length / 2);
   const delta = (d: string): string => ev('content_block_delta', '{"type":"content_block_delta","index":0,"delta":' + d + '}');
   return (
     ev('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}') +
     delta('{"type":"thinking_delta","thinking":' + JSON.stringify(thinking.slice(0, half)) + '}') +
     delta('{"type":"thinking_delta","thinking":' + JSON.stringify(thinking.slice(half)) + '}') +
-    delta('{"type":"signature_delta","signature":"EqQBCgIYAh' + randomAlnum(40) + '"}') +
+    delta('{"type":"signature_delta","signature":' + JSON.stringify(signature) + '}') +
     ev('content_block_stop', '{"type":"content_block_stop","index":0}')
   );
 }
@@ -418,6 +427,59 @@ function validateParameters(body: Record<string, unknown>): string | undefined {
   }
   if (config?.['effort'] !== undefined && facts && !facts.effort) return `output_config.effort: effort is not supported for ${model}`;
   return undefined;
+}
+
+/**
+ * A thinking block whose signature the fake did not issue (edited, or from
+ * another model): the real API checks signatures and refuses it.
+ */
+export function invalidSignature(body: Record<string, unknown>, issued: ReadonlySet<string>): WireError | undefined {
+  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<Record<string, unknown>>) : [];
+  for (const [i, m] of messages.entries()) {
+    if (m?.['role'] !== 'assistant' || !Array.isArray(m['content'])) continue;
+    for (const [j, b] of (m['content'] as Array<Record<string, unknown>>).entries()) {
+      if (b?.['type'] === 'thinking' && !issued.has(String(b['signature'] ?? ''))) {
+        return { status: 400, body: errorJson('invalid_request_error', `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`, true) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The prompt prefix a request marks for caching: everything (tools, then
+ * system, then messages, as Anthropic orders the prompt) up to and including
+ * the last block with cache_control; undefined when nothing is marked.
+ */
+export function cachedPrefix(body: Record<string, unknown>): unknown[] | undefined {
+  const parts: unknown[] = [];
+  let end = 0;
+  const add = (b: unknown): void => {
+    parts.push(b);
+    if (b && typeof b === 'object' && (b as Record<string, unknown>)['cache_control']) end = parts.length;
+  };
+  if (Array.isArray(body['tools'])) (body['tools'] as unknown[]).forEach(add);
+  if (Array.isArray(body['system'])) (body['system'] as unknown[]).forEach(add);
+  else if (body['system'] !== undefined) parts.push(body['system']);
+  for (const m of Array.isArray(body['messages']) ? (body['messages'] as Array<Record<string, unknown>>) : []) {
+    if (Array.isArray(m?.['content'])) (m['content'] as unknown[]).forEach(add);
+    else parts.push(m?.['content']);
+  }
+  return end === 0 ? undefined : parts.slice(0, end);
+}
+
+/** POST /v1/messages/count_tokens: what the real API requires and refuses (it takes no max_tokens or stream). */
+export function validateCountTokens(body: Record<string, unknown>): WireError | undefined {
+  const bad = (message: string): WireError => ({ status: 400, body: errorJson('invalid_request_error', message, true) });
+  if (typeof body['model'] !== 'string') return bad('model: Field required');
+  if (!Array.isArray(body['messages'])) return bad('messages: Field required');
+  for (const extra of ['max_tokens', 'stream']) if (extra in body) return bad(`${extra}: Extra inputs are not permitted`);
+  const e = validateConversation(body['messages'] as Array<Record<string, unknown>>);
+  return e ? bad(e) : undefined;
+}
+
+export function countTokensBody(inputTokens: number): string {
+  return '{"input_tokens":' + inputTokens + '}';
 }
 
 /** The models list. */

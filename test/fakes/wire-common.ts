@@ -195,6 +195,12 @@ export interface ReplyContext {
   obfuscation: boolean;
   /** Anthropic: the thinking block that comes first when the request asked for thinking. */
   thinking?: string | undefined;
+  /** Anthropic: the thinking block's signature (one the fake has issued and will take back). */
+  signature?: string | undefined;
+  /** Anthropic: prompt tokens read from the prompt cache (a cache_control prefix seen before); part of promptTokens. */
+  cacheReadTokens?: number | undefined;
+  /** Anthropic: prompt tokens written to the prompt cache (a cache_control prefix seen first); part of promptTokens. */
+  cacheCreationTokens?: number | undefined;
 }
 
 /**
