@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RuntimeConfig, Route } from './config/runtime-config.ts';
-import { BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, ModelNotFoundError, NotFoundError } from './errors.ts';
+import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosedError, DrainingError, ModelNotFoundError, NotFoundError, UnsupportedRequestError } from './errors.ts';
 import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
 import { decideAfterStreamFailure } from './failover-policy.ts';
 import { errorResponse } from './http-errors.ts';
@@ -19,6 +19,11 @@ import { checkRequest, parseJsonBody } from './request-checks.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { relayStream } from './stream-relay.ts';
 import { pathOf, routePath } from './url-path.ts';
+import { anthropicErrorResponse, estimateInputTokens, messagesReach } from './surfaces/messages-surface.ts';
+import { responsesRequest } from './surfaces/responses-surface.ts';
+import type { ResponseStores } from './surfaces/response-stores.ts';
+import { answerStoredResponse, type StoredAction } from './surfaces/stored-responses.ts';
+import type { ApiName } from './surfaces/types.ts';
 
 /** A declared body larger than this is read into one buffer of its size (see readBody). */
 const PREALLOCATE_FROM_BYTES = 256 * 1024;
@@ -30,6 +35,8 @@ export interface ApiServerDeps extends FailoverDeps {
   /** Where every request's metrics and log lines go (the failover loop reports to it too). */
   observer: RequestObserver;
   isDraining: () => boolean;
+  /** The routes' stores of served Responses API answers (previous_response_id, GET /v1/responses/{id}). */
+  responseStores: ResponseStores;
   /** How long a client may take to send its request headers (node:http's headersTimeout). Default 20 s. */
   headersTimeoutMs?: number | undefined;
   /**
@@ -55,7 +62,7 @@ interface Endpoint {
   /** Unset: GET /v1/models (with `modelId`: /v1/models/{id}), or a stored response (`stored`). */
   kind?: EndpointKind;
   /** /v1/responses/{id}[/input_items|/cancel]: the response id and what is asked of it. */
-  stored?: { id: string; action: StoredAction };
+  stored?: { id: string; action: 'get' | 'input_items' | 'cancel' };
   /** Azure's path shape: the deployment in the path names the route. */
   deployment?: string;
   modelId?: string;
@@ -182,7 +189,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   const config = deps.config();
   if (entry.stored) {
     req.resume();
-    await answerStored(res, deps, config, entry.stored.id, storedAction(entry.stored.action, req.method));
+    const action: StoredAction = entry.stored.action === 'get' && req.method === 'DELETE' ? 'delete' : entry.stored.action;
+    const q = new URLSearchParams(req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '');
+    const a = answerStoredResponse(deps.responseStores, entry.stored.id, action, { limit: q.get('limit'), order: q.get('order'), after: q.get('after') });
+    if (a.status === 200) sendJson(res, a.body);
+    else sendError(res, a.status === 404 ? new NotFoundError('GET', path, undefined, a.message) : new BadRequestError(a.message, a.param), {}, api);
     return;
   }
   if (!entry.kind) {
@@ -221,7 +232,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   };
   res.once('close', onClose);
   const deadlineTimer = setTimeout(() => controller.abort('deadline'), route.timeouts.totalMs);
-  const responses = api === 'responses' ? responsesRequest(body, route, deps.responseStores) : undefined;
+  const responses = api === 'responses' ? responsesRequest(body, route, deps.responseStores.for(route)) : undefined;
   const freq: FailoverRequest = {
     route,
     kind,
@@ -247,7 +258,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
       if (kind === 'count-tokens' && (err instanceof UnsupportedRequestError || err instanceof AllTargetsFailedError)) {
         // No anthropic target could count: the documented estimate, said to be one.
         sendJson(res, { input_tokens: estimateInputTokens(body) }, { ...routeHeaders(route.name, undefined, freq), 'x-llmroute-estimated': 'true' });
-        deps.observer.served(route, ESTIMATE_TARGET, freq, undefined, started);
+        deps.observer.answeredLocally(route, freq, started);
         return;
       }
       deps.observer.failed(route, freq, sendError(res, err, routeHeaders(route.name, undefined, freq), api), err, started);

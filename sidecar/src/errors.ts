@@ -89,9 +89,9 @@ export class NotFoundError extends LlmrouteError<'not_found' | 'method_not_allow
   readonly method: string;
   readonly path: string;
   readonly allowed: string | undefined;
-  constructor(method: string, path: string, allowed?: string) {
+  constructor(method: string, path: string, allowed?: string, message?: string) {
     const p = path.slice(0, 200);
-    super(allowed ? 'method_not_allowed' : 'not_found', allowed ? `${method} is not allowed on ${p}; use ${allowed}` : `no endpoint ${method} ${p}`);
+    super(allowed ? 'method_not_allowed' : 'not_found', message ?? (allowed ? `${method} is not allowed on ${p}; use ${allowed}` : `no endpoint ${method} ${p}`));
     this.method = method;
     this.path = path;
     this.allowed = allowed;

@@ -38,6 +38,8 @@ export interface RequestObserver {
   circuitChanged(target: Target, state: CircuitState): void;
   /** Answered with an error before a route ran (a bad body, an unknown model); `route` is '' when none was found. */
   refused(route: string, status: number, api?: ApiName): void;
+  /** The sidecar answered itself, no target could (count_tokens' estimate). */
+  answeredLocally(route: Route, progress: RequestProgress, started: number): void;
   /** A whole JSON answer went out. `started` is the request's performance.now(). */
   served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void;
   /** A stream committed: its head went out; its first content came at `firstContentAt` (performance.now()). */
@@ -63,6 +65,7 @@ export const SILENT_OBSERVER: RequestObserver = Object.freeze({
   paramRefused: noop,
   circuitChanged: noop,
   refused: noop,
+  answeredLocally: noop,
   served: noop,
   streamCommitted: noop,
   streamBroke: noop,
@@ -125,6 +128,11 @@ export class MetricsLogObserver implements RequestObserver {
 
   refused(route: string, status: number, api?: ApiName): void {
     this.metrics.request(route, '', status, api);
+  }
+
+  answeredLocally(route: Route, progress: RequestProgress, started: number): void {
+    this.metrics.request(route.name, '', 200, progress.api);
+    this.metrics.observeDuration(route.name, '', since(started), progress.api);
   }
 
   served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void {

@@ -5,6 +5,8 @@
  * `drain` is the SIGTERM path: fail /readyz, stop accepting, let requests
  * in flight finish (up to the drain timeout), then close.
  */
+import { realClock } from '../../common/clock.ts';
+import { ResponseStores } from './surfaces/response-stores.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -55,6 +57,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const health = new HealthRegistry();
   const weights = new RoundRobinWeights();
   const observer = new MetricsLogObserver(metrics, log);
+  const responseStores = new ResponseStores(realClock);
   let config = o.initial.config;
   let draining = false;
 
@@ -70,6 +73,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
       }
     }
     metrics.forgetTargets(live);
+    responseStores.retain(c.routes.map((r) => r.name));
     if (c.logLevel) log.level = c.logLevel;
   };
   adopt(config);
@@ -84,6 +88,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     health,
     weights,
     adapterFor,
+    responseStores,
   });
   metrics.countInflightWith(api.inflight);
   const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });

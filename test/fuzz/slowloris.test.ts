@@ -10,6 +10,8 @@
  * 30 s connection-check interval, the same cut took up to 55 s to see. The
  * defaults themselves are pinned by the first test.
  */
+import { ResponseStores } from '../../sidecar/src/surfaces/response-stores.ts';
+import { realClock } from '../../common/clock.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -67,7 +69,7 @@ const chat = (): Promise<{ status: number }> => send(`${api}/v1/chat/completions
 
 describe('slowloris', () => {
   it("the sidecar's defaults: 20 s for the headers, checked every 30 s (Node's), 120 s for the whole request", () => {
-    const deps = { config: () => sidecar.current(), observer: SILENT_OBSERVER, isDraining: () => false, health: new HealthRegistry(), adapterFor };
+    const deps = { config: () => sidecar.current(), observer: SILENT_OBSERVER, isDraining: () => false, health: new HealthRegistry(), adapterFor, responseStores: new ResponseStores(realClock) };
     // (node:http keeps connectionsCheckingInterval on the server; @types/node does not declare it)
     const timeouts = (s: Server & { connectionsCheckingInterval?: number }) => [s.headersTimeout, s.connectionsCheckingInterval, s.requestTimeout];
     const byDefault = timeouts(createApiServer(deps).server);

@@ -71,4 +71,8 @@ class BridgedStreamDecoder implements StreamDecoder, FramedStream {
   error(e: StreamErrorFields): string {
     return this.#encoder.error(e);
   }
+
+  result(): Json | undefined {
+    return this.#encoder.result?.();
+  }
 }

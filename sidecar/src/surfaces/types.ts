@@ -76,6 +76,8 @@ export interface ChatChunkEncoder {
   finish(usage: Usage | undefined): string[];
   /** The frame(s) that end a stream broken after its commit point, in the client's protocol. */
   error(e: StreamErrorFields): string;
+  /** After `finish`: the whole answer it described (Responses: the response object), for the response store. */
+  result?(): Json | undefined;
 }
 
 /**
@@ -89,4 +91,6 @@ export interface FramedStream {
   readonly end: string;
   /** The frame(s) that end a stream broken after its commit point. */
   error(e: StreamErrorFields): string;
+  /** After a clean end: the whole answer the stream described (Responses: the final response object), if the decoder keeps it. */
+  result?(): Json | undefined;
 }

@@ -36,7 +36,8 @@ export const messagesNative: ProviderAdapter = {
     const key = target.apiKey?.reveal();
     if (key) headers['x-api-key'] = key;
     const beta = options.clientHeaders?.['anthropic-beta'];
-    if (beta) headers['anthropic-beta'] = beta;
+    // node:http joins a repeated header into one value; an array only comes from a hand-made object.
+    if (beta) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
     const out: Record<string, unknown> = { ...body, model: target.model };
     if (stream) out.stream = true;
     return { url: kind === 'messages' ? messagesURL(target.baseURL) : countTokensURL(target.baseURL), headers, body: JSON.stringify(out) };

@@ -116,7 +116,7 @@ class NativeResponsesDecoder implements ResponsesStreamDecoder {
   #response: Json | undefined;
 
   constructor() {
-    this.framed = { end: '', error: (e) => this.#error(e) };
+    this.framed = { end: '', error: (e) => this.#error(e), result: () => this.completed };
   }
 
   push(event: SseEvent): StreamStep {

@@ -73,6 +73,8 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
   readonly #calls = new Map<number, CallState>();
   #finishReason: unknown;
   #chatUsage: Json | undefined;
+  /** The response of response.completed/incomplete, once finish has run. */
+  #final: Json | undefined;
 
   constructor(request: Json, ctx: TranslationContext) {
     this.#request = request;
@@ -108,8 +110,13 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     this.#closeMessage(out, itemStatus);
     this.#closeCalls(out);
     const response = this.#response(reason ? 'incomplete' : 'completed', this.#done.slice(), responsesUsage(this.#chatUsage, usage), reason);
+    this.#final = response;
     this.#emit(out, reason ? 'response.incomplete' : 'response.completed', { response });
     return out;
+  }
+
+  result(): Json | undefined {
+    return this.#final;
   }
 
   error(e: StreamErrorFields): string {
