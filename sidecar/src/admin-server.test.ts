@@ -47,7 +47,7 @@ describe('the admin server', () => {
     const res = await fetch(`${base}/metrics?x=1`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await res.text()).toContain('llmroute_requests_total{route="chat",target="primary",status="200"} 1');
+    expect(await res.text()).toContain('llmroute_requests_total{route="chat",target="primary",status="200",api="chat"} 1');
   });
 
   it('a failing registry is a 500 with a plain message, not a crash', async () => {

@@ -1,6 +1,6 @@
 import { LlmrouteError } from '../../common/errors.ts';
 import { ERROR_TABLE } from './error-table.ts';
-import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosedError, ConfigError, DrainingError, ModelNotFoundError, NotFoundError, StreamFailedError, StreamIdleError, UpstreamAbortedError, UpstreamRejectedError, type SidecarError, type SidecarErrorCode } from './errors.ts';
+import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosedError, ConfigError, DrainingError, ModelNotFoundError, NotFoundError, StreamFailedError, StreamIdleError, UnsupportedRequestError, UpstreamAbortedError, UpstreamRejectedError, type SidecarError, type SidecarErrorCode } from './errors.ts';
 import { errorResponse, sseErrorEvent } from './http-errors.ts';
 
 const attempts = [{ target: 'a', class: 'server-error' as const, status: 500 }];
@@ -17,6 +17,7 @@ const ROWS: Array<[SidecarErrorCode, SidecarError, number, string, { code?: stri
   ['method_not_allowed', new NotFoundError('GET', '/v1/chat/completions', 'POST'), 405, 'invalid_request_error', { headers: { allow: 'POST', 'x-should-retry': 'false' } }],
   ['draining', new DrainingError(), 503, 'llmroute_unavailable', { headers: { 'retry-after': '1', connection: 'close', 'x-should-retry': 'true' } }],
   ['upstream_rejected', new UpstreamRejectedError(400, 'invalid_request_error', 'context_length_exceeded', 'too long', 'messages', attempts), 400, 'invalid_request_error', { code: 'context_length_exceeded', param: 'messages', attempts: true, headers: { 'x-should-retry': 'false' } }],
+  ['unsupported_request', new UnsupportedRequestError('chat', attempts), 400, 'invalid_request_error', { code: 'unsupported_request', attempts: true, headers: { 'x-should-retry': 'false' } }],
   ['all_targets_failed', new AllTargetsFailedError('chat', attempts, 'failed'), 502, 'llmroute_all_targets_failed', { code: 'all_targets_failed', attempts: true, headers: { 'x-should-retry': 'false' } }],
   ['stream_error', new StreamFailedError('connection-error', 'the provider ended the stream early'), 502, 'llmroute_stream_error', { code: 'connection-error' }],
   ['stream_timeout', new StreamFailedError('timeout', 'the total deadline ran out'), 504, 'llmroute_stream_timeout', { code: 'timeout' }],

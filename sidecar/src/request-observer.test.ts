@@ -53,8 +53,8 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
     observer.refused('', 400);
     observer.failed(route, progress, 502, new Error('every target failed'), performance.now());
     observer.clientClosed(route, progress);
-    expect(await values('llmroute_requests_total')).toEqual(['route=,target=,status=400 1', 'route=r,target=,status=502 1', 'route=r,target=,status=499 1']);
-    expect(await values('llmroute_request_duration_seconds')).toEqual(['route=r,target= 1']);
+    expect(await values('llmroute_requests_total')).toEqual(['route=,target=,status=400,api=chat 1', 'route=r,target=,status=502,api=chat 1', 'route=r,target=,status=499,api=chat 1']);
+    expect(await values('llmroute_request_duration_seconds')).toEqual(['route=r,target=,api=chat 1']);
     expect(logged()).toEqual([
       { level: 'warn', msg: 'request failed', route: 'r', status: 502, attempts: progress.attempts, fallbacks: 1, error: 'every target failed' },
       { level: 'info', msg: 'client closed the request before an answer', route: 'r', attempts: 1 },
@@ -65,8 +65,8 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
     const { observer, values, logged } = setup();
     observer.served(route, a, progress, { prompt: 3, completion: 5 }, performance.now());
     expect(await values('llmroute_tokens_total')).toEqual(['route=r,target=a,kind=prompt 3', 'route=r,target=a,kind=completion 5']);
-    expect(await values('llmroute_requests_total')).toEqual(['route=r,target=a,status=200 1']);
-    expect(await values('llmroute_request_duration_seconds')).toEqual(['route=r,target=a 1']);
+    expect(await values('llmroute_requests_total')).toEqual(['route=r,target=a,status=200,api=chat 1']);
+    expect(await values('llmroute_request_duration_seconds')).toEqual(['route=r,target=a,api=chat 1']);
     expect(logged()).toEqual([{ level: 'debug', msg: 'request served', route: 'r', target: 'a', attempts: 1, fallbacks: 1 }]);
   });
 
@@ -78,10 +78,10 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
     observer.streamBroke(route, a, { errorClass: 'connection-error', message: 'the provider ended the stream early' });
     observer.streamEnded(route, a, progress, { prompt: 1, completion: 0 }, false, started);
     observer.streamEnded(route, a, progress, undefined, true, started);
-    expect(await values('llmroute_time_to_first_token_seconds')).toEqual(['route=r,target=a 1']);
+    expect(await values('llmroute_time_to_first_token_seconds')).toEqual(['route=r,target=a,api=messages 1']);
     expect(await values('llmroute_stream_errors_total')).toEqual(['route=r,target=a,class=connection-error 1']);
     expect(await values('llmroute_tokens_total')).toEqual(['route=r,target=a,kind=prompt 1']);
-    expect(await values('llmroute_requests_total')).toEqual(['route=r,target=a,status=200 1', 'route=r,target=a,status=499 1']);
+    expect(await values('llmroute_requests_total')).toEqual(['route=r,target=a,status=200,api=messages 1', 'route=r,target=a,status=499,api=messages 1']);
     expect(logged()).toEqual([{ level: 'warn', msg: 'stream failed after it started', route: 'r', target: 'a', class: 'connection-error', error: 'the provider ended the stream early' }]);
   });
 
