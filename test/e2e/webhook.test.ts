@@ -160,6 +160,7 @@ describe('injection webhook, through the API server', () => {
       expect(p.spec!.containers[0]!.env).toEqual([
         { name: 'MODE', value: 'e2e' },
         { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' },
+        { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' },
       ]);
       expect(p.metadata!.annotations).toMatchObject({ 'llmroute.dev/status': 'injected', 'prometheus.io/port': '4001' });
     }
@@ -173,6 +174,7 @@ describe('injection webhook, through the API server', () => {
     expect(p.spec!.initContainers![0]!.args).toEqual(['--config', '/etc/llmroute/config.yaml', '--port', '5000', '--log-level', 'debug']);
     expect(p.spec!.initContainers![0]!.resources?.limits).toEqual({ memory: '512Mi' });
     expect(p.spec!.containers[0]!.env).toContainEqual({ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:5000/v1' });
+    expect(p.spec!.containers[0]!.env).toContainEqual({ name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:5000' });
   });
 
   it('a bad annotation is denied with the webhook’s message', async () => {

@@ -31,6 +31,8 @@ export const CONFIG_MAP_NAME = 'llmroute-config';
 export const CREDENTIALS_SECRET_NAME = 'llmroute-credentials';
 export const ADMIN_PORT_NAME = 'llmroute-admin';
 export const BASE_URL_ENV = 'OPENAI_BASE_URL';
+/** The Anthropic SDKs' (and Claude Code's) base URL variable: the sidecar's origin, as they add /v1/messages themselves. */
+export const ANTHROPIC_BASE_URL_ENV = 'ANTHROPIC_BASE_URL';
 
 /** The user (and group) the sidecar runs as: "nonroot" in distroless images. */
 export const SIDECAR_UID = 65532;

@@ -65,6 +65,7 @@ describe('llmroute-inject', () => {
     expect(web.spec.containers[0].env).toEqual([
       { name: 'DATE', value: '2024-10-21' },
       { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' },
+      { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' },
     ]);
     expect(r.stdout).toContain("value: '2024-10-21'");
     expect(initNames(docs[2]!.spec.jobTemplate.spec.template.spec)).toEqual(['llmroute-sidecar']);

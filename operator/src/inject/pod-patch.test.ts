@@ -63,7 +63,7 @@ describe('buildPodPatch', () => {
         projected: { sources: [{ configMap: { name: 'llmroute-config' } }, { secret: { name: 'llmroute-credentials', optional: true } }] },
       },
     ]);
-    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' }]);
     expect(out.metadata!.annotations).toEqual({
       'llmroute.dev/status': 'injected',
       'prometheus.io/scrape': 'true',
@@ -94,6 +94,7 @@ describe('buildPodPatch', () => {
     expect(out.spec!.containers[0]!.env).toEqual([
       { name: 'MODE', value: 'prod' },
       { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' },
+      { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' },
     ]);
     expect(out.metadata!.annotations).toMatchObject({ 'team.example.com/owner~x': 'ai', 'llmroute.dev/status': 'injected' });
   });
@@ -102,23 +103,25 @@ describe('buildPodPatch', () => {
     const p = pod({ spec: { containers: [{ name: 'web', image: 'w:1' }, { name: 'worker', image: 'k:1' }] } });
     const { result, pod: out } = patched(p);
     expect(result.patch).toMatchSnapshot();
-    for (const c of out.spec!.containers) expect(c.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+    for (const c of out.spec!.containers) expect(c.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' }]);
   });
 
-  it('OPENAI_BASE_URL already set: left as it is', () => {
+  it('OPENAI_BASE_URL or ANTHROPIC_BASE_URL already set: left as it is, the other one added', () => {
     const p = pod({
       spec: {
         containers: [
           { name: 'web', image: 'w:1', env: [{ name: 'OPENAI_BASE_URL', value: 'http://elsewhere/v1' }] },
           { name: 'worker', image: 'k:1', envFrom: [{ configMapRef: { name: 'settings' } }] },
+          { name: 'claude', image: 'c:1', env: [{ name: 'ANTHROPIC_BASE_URL', value: 'https://api.anthropic.com' }] },
         ],
       },
     });
     const { result, pod: out } = patched(p);
     expect(result.patch).toMatchSnapshot();
-    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://elsewhere/v1' }]);
-    expect(out.spec!.containers[1]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
-    expect(result.warnings).toEqual([expect.stringContaining('container worker: OPENAI_BASE_URL')]);
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://elsewhere/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' }]);
+    expect(out.spec!.containers[2]!.env).toEqual([{ name: 'ANTHROPIC_BASE_URL', value: 'https://api.anthropic.com' }, { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]);
+    expect(out.spec!.containers[1]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' }]);
+    expect(result.warnings).toEqual([expect.stringContaining('container worker: OPENAI_BASE_URL'), expect.stringContaining('container worker: ANTHROPIC_BASE_URL')]);
   });
 
   it('custom annotations: ports, image, log level and resources', () => {
@@ -140,7 +143,7 @@ describe('buildPodPatch', () => {
     expect(sidecar.args).toEqual(['--config', '/etc/llmroute/config.yaml', '--port', '5000', '--admin-port', '5001', '--log-level', 'debug']);
     expect(sidecar.ports).toEqual([{ name: 'llmroute-admin', containerPort: 5001, protocol: 'TCP' }]);
     expect(sidecar.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
-    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:5000/v1' }]);
+    expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:5000/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:5000' }]);
     // The pod's own prometheus.io/* annotations win: none are added.
     expect(out.metadata!.annotations!['prometheus.io/port']).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  *
  * Adds the native sidecar FIRST in initContainers (so it starts before every
  * other init container and the app), the projected volume `llmroute`,
- * OPENAI_BASE_URL on each app container that does not set it, the status
+ * OPENAI_BASE_URL and ANTHROPIC_BASE_URL on each app container that does not set them, the status
  * annotation and, when the pod has none of them, Prometheus' scrape
  * annotations. A pod that is not opted in, or is already injected (status
  * annotation or a container named llmroute-sidecar), gets no patch.
@@ -16,6 +16,7 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import {
+  ANTHROPIC_BASE_URL_ENV,
   BASE_URL_ENV,
   INJECT_LABEL,
   PROMETHEUS_ANNOTATIONS,
@@ -72,14 +73,18 @@ export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResul
   if (spec.volumes) patch.push({ op: 'add', path: pointer('spec', 'volumes', '-'), value: sidecarVolume() });
   else patch.push({ op: 'add', path: pointer('spec', 'volumes'), value: [sidecarVolume()] });
 
-  // OPENAI_BASE_URL on every app container that does not set it.
-  const baseUrl = { name: BASE_URL_ENV, value: `http://127.0.0.1:${settings.port}/v1` };
+  // OPENAI_BASE_URL and ANTHROPIC_BASE_URL on every app container, each where the container does not set it.
+  const baseUrls = [
+    { name: BASE_URL_ENV, value: `http://127.0.0.1:${settings.port}/v1` },
+    { name: ANTHROPIC_BASE_URL_ENV, value: `http://127.0.0.1:${settings.port}` },
+  ];
   spec.containers.forEach((c: V1Container, i) => {
-    if (c.env?.some((e) => e.name === BASE_URL_ENV)) return;
-    if (c.env) patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env', '-'), value: baseUrl });
-    else patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env'), value: [baseUrl] });
+    const missing = baseUrls.filter((b) => !c.env?.some((e) => e.name === b.name));
+    if (missing.length === 0) return;
+    if (c.env) for (const b of missing) patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env', '-'), value: b });
+    else patch.push({ op: 'add', path: pointer('spec', 'containers', i, 'env'), value: missing });
     if (c.envFrom?.length) {
-      warnings.push(`container ${c.name}: ${BASE_URL_ENV} was set to ${baseUrl.value}; it overrides a value from envFrom, if any`);
+      for (const b of missing) warnings.push(`container ${c.name}: ${b.name} was set to ${b.value}; it overrides a value from envFrom, if any`);
     }
   });
 

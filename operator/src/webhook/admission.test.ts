@@ -72,7 +72,7 @@ describe('admitPod', () => {
     const pod = labelled();
     (pod.spec.containers[0] as Record<string, unknown>).envFrom = [{ configMapRef: { name: 'x' } }];
     const out = admitPod(review(pod), options);
-    expect((out.body as { response: { warnings: string[] } }).response.warnings).toEqual([expect.stringMatching(/^llmroute: container web: OPENAI_BASE_URL/)]);
+    expect((out.body as { response: { warnings: string[] } }).response.warnings).toEqual([expect.stringMatching(/^llmroute: container web: OPENAI_BASE_URL/), expect.stringMatching(/^llmroute: container web: ANTHROPIC_BASE_URL/)]);
   });
 
   it.each([
