@@ -35,6 +35,20 @@ describe('messagesNative.buildRequest', () => {
     expect(JSON.parse(req.body)).toEqual({ ...body, model: target.model, stream: true });
   });
 
+  it("drops thinking blocks without a signature (another provider's reasoning, from a translated turn) and keeps Anthropic's own", () => {
+    const messages = [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'elsewhere', signature: '' }, { type: 'text', text: 'a' }] },
+      { role: 'user', content: 'more' },
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'mine', signature: 'EqQB' }, { type: 'text', text: 'b' }] },
+      { role: 'user', content: 'again' },
+    ];
+    const sent = JSON.parse(messagesNative.buildRequest('messages', { ...body, messages }, target, { stream: false }).body);
+    expect(sent.messages[1].content).toEqual([{ type: 'text', text: 'a' }]);
+    expect(sent.messages[3]).toEqual(messages[3]);
+    expect(messages[1]!.content).toHaveLength(2);
+  });
+
   it('takes both base URL conventions and serves count_tokens', () => {
     for (const baseURL of ['https://api.anthropic.com', 'https://api.anthropic.com/', 'https://api.anthropic.com/v1/']) {
       expect(messagesNative.buildRequest('count-tokens', body, { ...target, baseURL }, { stream: false }).url).toBe('https://api.anthropic.com/v1/messages/count_tokens');

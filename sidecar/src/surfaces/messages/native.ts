@@ -20,6 +20,30 @@ export function countTokensURL(baseURL: string): string {
   return `${messagesURL(baseURL)}/count_tokens`;
 }
 
+/**
+ * The messages without thinking blocks that carry no signature, or undefined when there are none.
+ * Such blocks come from an earlier turn another provider answered (through Chat, from-chat.ts gives
+ * reasoning an empty signature): Anthropic refuses a thinking block whose signature it did not make,
+ * so a conversation that fails over to it would turn into a 400. Anthropic ignores earlier turns'
+ * thinking anyway; a block with a signature, Anthropic's own, is kept.
+ */
+export function withoutUnsignedThinking(messages: unknown): unknown[] | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  let out: unknown[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!isObject(m) || m.role !== 'assistant' || !Array.isArray(m.content)) continue;
+    if (!m.content.some(isUnsignedThinking)) continue;
+    out ??= messages.slice();
+    out[i] = { ...m, content: m.content.filter((b) => !isUnsignedThinking(b)) };
+  }
+  return out;
+}
+
+function isUnsignedThinking(b: unknown): boolean {
+  return isObject(b) && b.type === 'thinking' && (b.signature === '' || b.signature === undefined || b.signature === null);
+}
+
 export const messagesNative: ProviderAdapter = {
   name: 'anthropic',
 
@@ -40,6 +64,8 @@ export const messagesNative: ProviderAdapter = {
     if (beta) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta;
     const out: Record<string, unknown> = { ...body, model: target.model };
     if (stream) out.stream = true;
+    const messages = withoutUnsignedThinking(body.messages);
+    if (messages) out.messages = messages;
     return { url: kind === 'messages' ? messagesURL(target.baseURL) : countTokensURL(target.baseURL), headers, body: JSON.stringify(out) };
   },
 
