@@ -1,7 +1,10 @@
 /**
  * Fake LLM providers for integration tests, chaos tests and benchmarks: a
  * local HTTP server that speaks OpenAI's (and Azure OpenAI's) or Anthropic's
- * wire format, and misbehaves on purpose when a test asks it to.
+ * wire format, and misbehaves on purpose when a test asks it to. The OpenAI
+ * flavor serves the Responses API too (POST /v1/responses, and the stored
+ * responses it answered: GET and DELETE /v1/responses/{id}, GET
+ * …/input_items, POST …/cancel; `previous_response_id` resolves against them).
  *
  *   const fake = await startFakeProvider({ flavor: 'openai', name: 'primary' });
  *   fake.script({ kind: 'status', status: 503 }, { kind: 'cut', afterChunks: 2 });
@@ -33,13 +36,26 @@ import {
 } from './wire-common.ts';
 import * as oa from './wire-openai.ts';
 import * as an from './wire-anthropic.ts';
+import * as rs from './wire-openai-responses.ts';
 
 // ---------------------------------------------------------------- types
 
 export type Flavor = 'openai' | 'anthropic';
 /** Which wire format a request was served in: OpenAI flavor serves both `openai` and `azure` paths. */
 export type Dialect = 'openai' | 'azure' | 'anthropic';
-export type Endpoint = 'chat' | 'embeddings' | 'completions' | 'messages' | 'count_tokens' | 'models' | 'unknown';
+export type Endpoint =
+  | 'chat'
+  | 'embeddings'
+  | 'completions'
+  | 'responses'
+  | 'response-get'
+  | 'response-delete'
+  | 'response-input-items'
+  | 'response-cancel'
+  | 'messages'
+  | 'count_tokens'
+  | 'models'
+  | 'unknown';
 
 /** The tool call a reply makes. Unset fields come from the request's first tool (or the one named). */
 export interface ToolCallSpec {
@@ -401,7 +417,12 @@ interface Route {
   needsApiVersion: boolean;
   /** Azure's /openai/v1 paths take `api-key` or a bearer key. */
   bearerToo: boolean;
+  /** The stored response a /v1/responses/{id} path names. */
+  responseId?: string | undefined;
 }
+
+/** /v1/responses/{id}, …/input_items and …/cancel (also under Azure's /openai/v1). */
+const STORED_RESPONSE_PATH = /^(\/openai)?(?:\/v1)?\/responses\/([^/]+)(\/input_items|\/cancel)?$/;
 
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|completions)$/;
 
@@ -434,11 +455,30 @@ function routeOf(flavor: Flavor, method: string, pathname: string): Route | unde
         return r('chat', 'azure', undefined, false, true);
       case '/openai/v1/embeddings':
         return r('embeddings', 'azure', undefined, false, true);
+      case '/v1/responses':
+      case '/responses':
+        return r('responses', 'openai');
+      case '/openai/v1/responses':
+        return r('responses', 'azure', undefined, false, true);
+      case '/openai/responses':
+        // Azure's preview Responses path: the deployment is the body's model.
+        return r('responses', 'azure', undefined, true);
     }
     const m = AZURE_PATH.exec(pathname);
     if (m) return r(m[2] === 'embeddings' ? 'embeddings' : m[2] === 'completions' ? 'completions' : 'chat', 'azure', decodeURIComponent(m[1] as string), true);
   }
   if (method === 'GET' && (pathname === '/v1/models' || pathname === '/models')) return r('models', 'openai');
+  const stored = STORED_RESPONSE_PATH.exec(pathname);
+  if (stored) {
+    const [, azurePrefix, id, tail] = stored;
+    const endpoint: Endpoint | undefined =
+      tail === '/input_items' ? (method === 'GET' ? 'response-input-items' : undefined)
+      : tail === '/cancel' ? (method === 'POST' ? 'response-cancel' : undefined)
+      : method === 'GET' ? 'response-get'
+      : method === 'DELETE' ? 'response-delete'
+      : undefined;
+    if (endpoint) return { ...r(endpoint, azurePrefix ? 'azure' : 'openai', undefined, false, azurePrefix !== undefined), responseId: decodeURIComponent(id as string) };
+  }
   return undefined;
 }
 
@@ -535,6 +575,8 @@ class FakeProviderServer implements FakeProvider {
   private closing: Promise<void> | undefined;
   private readonly maxRecords: number;
   private readonly defaultText: string;
+  /** The Responses this fake answered with `store` on: what GET /v1/responses/{id} and previous_response_id find. */
+  private readonly stored = new Map<string, { response: Record<string, unknown>; input: Record<string, unknown>[] }>();
   private lastModel = '';
   /** Anthropic: the thinking signatures this fake has issued (a thinking block sent back must carry one). */
   private readonly issuedSignatures = new Set<string>();
@@ -607,6 +649,7 @@ class FakeProviderServer implements FakeProvider {
     this.cachedPrefixes.clear();
     this.queue = [...(this.opts.script ?? [])];
     this.fallback = this.opts.behaviour;
+    this.stored.clear();
   }
 
   waitForRequests(count: number, timeoutMs = 5000): Promise<RecordedRequest[]> {
@@ -731,7 +774,7 @@ class FakeProviderServer implements FakeProvider {
       endpoint,
       dialect,
       deployment: route?.deployment,
-      stream: (endpoint === 'chat' || endpoint === 'messages' || endpoint === 'completions') && obj?.['stream'] === true,
+      stream: (endpoint === 'chat' || endpoint === 'messages' || endpoint === 'completions' || endpoint === 'responses') && obj?.['stream'] === true,
       behaviour: undefined,
       outcome: '',
     };
@@ -753,6 +796,10 @@ class FakeProviderServer implements FakeProvider {
       this.outcome(rec, 'not-found');
       return this.sendError(res, oa.azureNotFound(), dialect);
     }
+    if (route.responseId !== undefined) {
+      this.outcome(rec, 'stored-response');
+      return this.storedResponse(res, route, route.responseId, query);
+    }
     if (endpoint === 'models') {
       this.outcome(rec, 'models');
       const models = this.opts.models ?? [this.opts.model ?? (this.flavor === 'anthropic' ? 'claude-sonnet-4-5-20250929' : 'gpt-4o-mini')];
@@ -771,6 +818,8 @@ class FakeProviderServer implements FakeProvider {
           ? (an.validate(b0) ?? an.invalidSignature(b0, this.issuedSignatures))
           : endpoint === 'completions'
             ? oa.validateCompletion(b0, dialect === 'azure')
+            : endpoint === 'responses'
+            ? this.validateResponses(b0, dialect === 'azure')
             : (oa.validate(endpoint === 'embeddings' ? 'embeddings' : 'chat', b0, dialect === 'azure') ??
               (route.needsApiVersion ? oa.azureRefusedForVersion(b0, query['api-version'] as string) : undefined));
       if (e) {
@@ -907,10 +956,16 @@ class FakeProviderServer implements FakeProvider {
     const tools = body['tools'];
     if (wantTool && Array.isArray(tools) && tools.length > 0) {
       const spec: ToolCallSpec = typeof wantTool === 'object' ? wantTool : {};
+      // Anthropic and the Responses API have flat tools ({name, input_schema | parameters}); Chat nests them under `function`.
+      const flat = anthropic || route.endpoint === 'responses';
       const nameOf = (t: unknown): string | undefined =>
-        anthropic ? (t as { name?: string } | null)?.name : (t as { function?: { name?: string } } | null)?.function?.name;
+        flat ? (t as { name?: string } | null)?.name : (t as { function?: { name?: string } } | null)?.function?.name;
       const def = (spec.name !== undefined ? tools.find((t) => nameOf(t) === spec.name) : undefined) ?? tools[0];
-      const schema = anthropic ? (def as { input_schema?: unknown })?.input_schema : (def as { function?: { parameters?: unknown } })?.function?.parameters;
+      const schema = anthropic
+        ? (def as { input_schema?: unknown })?.input_schema
+        : flat
+          ? (def as { parameters?: unknown })?.parameters
+          : (def as { function?: { parameters?: unknown } })?.function?.parameters;
       const args = typeof spec.arguments === 'string' ? spec.arguments : JSON.stringify(spec.arguments ?? exampleArguments(schema));
       toolCall = {
         id: spec.id ?? (anthropic ? an.toolUseId() : oa.toolCallId()),
@@ -933,7 +988,9 @@ class FakeProviderServer implements FakeProvider {
       text: pieces.full,
       toolCall,
       argPiecesEscaped,
-      promptTokens: anthropic ? this.anthropicPromptTokens(body) : estimateTokens(body['messages'] ?? body['prompt']),
+      promptTokens: anthropic
+        ? this.anthropicPromptTokens(body)
+        : estimateTokens(route.endpoint === 'responses' ? [body['instructions'], body['input']] : (body['messages'] ?? body['prompt'])),
       completionTokens: Math.max(1, pieces.pieces.length + argPiecesEscaped.length),
       finishReason: b.finishReason,
       includeUsage: !anthropic && streamOptions?.include_usage === true,
@@ -976,15 +1033,69 @@ class FakeProviderServer implements FakeProvider {
       const model = this.requestModel(route, body, b);
       return oa.embeddingsBody(this.modelJson(model), inputs.length, dims, body['encoding_format'] === 'base64', estimateTokens(inputs));
     }
+    if (route.endpoint === 'responses') return rs.responseBody(this.responsesReply(route, body, b));
     const ctx = this.replyContext(route, body, b);
     if (route.endpoint === 'completions') return oa.completionBody(ctx);
     return route.dialect === 'anthropic' ? an.messageBody(ctx) : oa.chatCompletionBody(ctx, route.dialect === 'azure');
   }
 
   private frames(route: Route, body: Record<string, unknown>, b: ReplyOverrides): StreamFrames {
+    if (route.endpoint === 'responses') return rs.responseFrames(this.responsesReply(route, body, b));
     const ctx = this.replyContext(route, body, b);
     if (route.endpoint === 'completions') return oa.completionFrames(ctx);
     return route.dialect === 'anthropic' ? an.messageFrames(ctx) : oa.chatCompletionFrames(ctx, route.dialect === 'azure');
+  }
+
+  /**
+   * A Responses reply, kept for GET /v1/responses/{id} and previous_response_id
+   * unless the request says `store: false` or the behaviour fails the response.
+   */
+  private responsesReply(route: Route, body: Record<string, unknown>, b: ReplyOverrides & { kind?: string }): rs.ResponsesReply {
+    const ctx = this.replyContext(route, body, b);
+    const reasoning = body['reasoning'] as { summary?: unknown } | undefined;
+    const reply: rs.ResponsesReply = {
+      ctx: { ...ctx, id: rs.responseId() },
+      request: body,
+      id: '',
+      messageId: rs.messageItemId(),
+      functionCallId: rs.functionCallItemId(),
+      reasoningId: rs.reasoningItemId(),
+      reasoningSummary: typeof reasoning?.summary === 'string' && reasoning.summary !== 'none' ? 'The user asked a question; answering it directly.' : undefined,
+    };
+    reply.id = reply.ctx.id;
+    if (body['store'] !== false && b.kind !== 'stream-error') {
+      this.stored.set(reply.id, { response: rs.responseObject(reply), input: rs.storedInputItems(body['input']) });
+    }
+    return reply;
+  }
+
+  /** What the real API checks of a Responses request, previous_response_id included. */
+  private validateResponses(body: Record<string, unknown>, azure: boolean): WireError | undefined {
+    const prev = body['previous_response_id'];
+    let previousCalls = new Set<string>();
+    if (typeof prev === 'string') {
+      const stored = this.stored.get(prev);
+      if (!stored) return rs.previousNotFound(prev);
+      previousCalls = rs.callIdsOf(stored.response['output']);
+    }
+    return rs.validateResponses(body, azure, previousCalls);
+  }
+
+  /** GET and DELETE /v1/responses/{id}, GET …/input_items, POST …/cancel. */
+  private storedResponse(res: ServerResponse, route: Route, id: string, query: Record<string, string>): void {
+    const stored = this.stored.get(id);
+    if (!stored) return this.sendError(res, rs.responseNotFound(id), route.dialect);
+    switch (route.endpoint) {
+      case 'response-get':
+        return this.send(res, 200, route.dialect, false, JSON.stringify(stored.response), undefined);
+      case 'response-delete':
+        this.stored.delete(id);
+        return this.send(res, 200, route.dialect, false, rs.deletedBody(id), undefined);
+      case 'response-input-items':
+        return this.send(res, 200, route.dialect, false, rs.inputItemsBody(stored.input, query), undefined);
+      default:
+        return this.sendError(res, rs.notCancellable(), route.dialect);
+    }
   }
 
   private streamErrorFrame(dialect: Dialect, spec: ErrorSpec): string {
@@ -1170,7 +1281,7 @@ class FakeProviderServer implements FakeProvider {
         this.sseHead(res, dialect, extra);
         await this.writeUpTo(job, res, f, b.afterChunks, b.chunkDelayMs ?? this.opts.chunkDelayMs ?? 0);
         if (job.dead) return;
-        res.end(this.streamErrorFrame(dialect, spec));
+        res.end(route.endpoint === 'responses' ? (f as rs.ResponsesFrames).errorAfter(b.afterChunks, spec) : this.streamErrorFrame(dialect, spec));
         return;
       }
 

@@ -80,21 +80,8 @@ describe('responsesTranslation.fromChat', () => {
       store: false,
       truncation: 'auto',
     };
-    expect(fromChat(completion({ content: 'x' }), req)).toMatchObject({
-      instructions: 'Be brief.',
-      tools: req.tools,
-      tool_choice: 'required',
-      parallel_tool_calls: false,
-      text: { format: { type: 'json_object' } },
-      reasoning: { effort: 'high', summary: null },
-      temperature: 0.3,
-      top_p: 0.5,
-      max_output_tokens: 99,
-      metadata: { k: 'v' },
-      previous_response_id: 'resp_0',
-      store: false,
-      truncation: 'auto',
-    });
+    const { model: _model, input: _input, reasoning: _reasoning, ...echoed } = req;
+    expect(fromChat(completion({ content: 'x' }), req)).toMatchObject({ ...echoed, reasoning: { effort: 'high', summary: null } });
   });
 
   it('puts reasoning first, then the text, then one function_call item per tool call (call_id = the chat id)', () => {
