@@ -91,6 +91,8 @@ export class Metrics {
   /** Client requests being served now, as the API server counts them: read by a scrape, not kept twice. */
   private inflightCount: () => number = () => 0;
   readonly inflight = new Gauge({ name: 'llmroute_inflight_requests', help: 'Client requests being served now.', registers: [this.registry], collect: (): void => this.inflight.set(this.inflightCount()) });
+  private storeBytes: () => number = () => 0;
+  readonly responseStoreBytes = new Gauge({ name: 'llmroute_response_store_bytes', help: "Bytes held by the routes' stores of served Responses API answers (previous_response_id across a failover); bounded by each route's responseStore.maxBytes.", registers: [this.registry], collect: (): void => this.responseStoreBytes.set(this.storeBytes()) });
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
   readonly skips = new Counter({ name: 'llmroute_skipped_targets_total', help: 'Targets passed over without a try, by reason: unsupported (the target cannot serve the request, e.g. a feature its API lacks).', labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
@@ -158,6 +160,11 @@ export class Metrics {
   circuitState(route: string, target: string, state: CircuitState): void {
     this.circuitSeries.add(`${route}\0${target}`);
     this.circuit.labels(route, target).set(CIRCUIT_STATE_VALUE[state]);
+  }
+
+  /** Where llmroute_response_store_bytes reads its value (the response stores' own count). */
+  countStoreBytesWith(count: () => number): void {
+    this.storeBytes = count;
   }
 
   /** Where llmroute_inflight_requests reads its value (the API server's own count). */

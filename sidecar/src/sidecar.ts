@@ -91,6 +91,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     responseStores,
   });
   metrics.countInflightWith(api.inflight);
+  metrics.countStoreBytesWith(() => responseStores.bytes);
   const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });
 
   const watcher = new ConfigWatcher(
