@@ -70,6 +70,7 @@ describe('renderNamespace', () => {
           maxRequestBody: '32Mi',
           timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
           circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
+          responseStore: { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' },
         },
       ],
     });
@@ -89,6 +90,7 @@ describe('renderNamespace', () => {
           baseURL: 'http://127.0.0.1:11434/v1',
           params: { drop: ['temperature', 'top_p'], set: { seed: 7, reasoning_effort: 'low', thinking: { type: 'disabled' } } },
           maxTokens: 1000,
+          servesResponses: true,
         },
       ],
       retry: { attempts: 3, backoff: { initial: '50ms', max: '1s' }, retryAfterCap: '3s' },
@@ -96,6 +98,7 @@ describe('renderNamespace', () => {
       maxRequestBody: '64Mi',
       timeouts: { connect: '1s', firstByte: '5s', firstContent: '3m', idle: '6s', total: '1m' },
       circuitBreaker: { consecutiveFailures: 2, openFor: '10s' },
+      responseStore: { maxEntries: 0, maxBytes: '1Mi', ttl: '5m' },
     };
     const r = renderNamespace([llmRoute('r1', spec, { namespace: 'ns1' })], secretsOf({ k: { a: 'key-a' } }), { now: NOW });
     const route = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes[0]!;
@@ -113,6 +116,7 @@ describe('renderNamespace', () => {
           weight: 1,
           params: { drop: ['temperature', 'top_p'], set: { seed: 7, reasoning_effort: 'low', thinking: { type: 'disabled' } } },
           maxTokens: 1000,
+          servesResponses: true,
         },
       ],
       retry: spec.retry,
@@ -120,6 +124,7 @@ describe('renderNamespace', () => {
       maxRequestBody: '64Mi',
       timeouts: spec.timeouts,
       circuitBreaker: spec.circuitBreaker,
+      responseStore: spec.responseStore,
     });
     // The date-like apiVersion stays a string for any YAML reader.
     expect(r.configYaml).toContain(`apiVersion: '2024-10-21'`);
