@@ -28,6 +28,8 @@ export interface Failure {
   cause?: 'deadline' | 'client-closed' | undefined;
   /** A 400 refusing a parameter this try sent ("`temperature` is deprecated for this model"): request-params.ts. */
   refusedParam?: string | undefined;
+  /** The adapter could not express the request for this target: nothing was sent, the target is skipped. */
+  unsupported?: boolean | undefined;
 }
 
 export type AttemptResult =
@@ -62,12 +64,17 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     upstream = adapter.buildRequest(kind, body, target, input.clientHeaders ? { stream, clientHeaders: input.clientHeaders } : { stream });
   } catch (err) {
-    // The adapter cannot express this request for this provider: a bad request for this target.
+    // The adapter cannot express this request for this provider (n > 1 on anthropic, say): this
+    // target cannot serve it, which is no reason to answer the client's request with a 400 while
+    // another target could. The failover loop skips it (attempt class `unsupported`).
     const message = err instanceof Error ? err.message : String(err);
-    return fail('bad-request', 400, message, {
-      errorClass: 'bad-request', status: 400, message, type: 'invalid_request_error', code: (err as { code?: string }).code ?? null,
-      param: (err as { param?: string | null }).param ?? null,
-    });
+    return {
+      ok: false,
+      failure: {
+        errorClass: 'bad-request', status: 400, message, unsupported: true,
+        providerError: { errorClass: 'bad-request', status: 400, message, type: 'invalid_request_error', code: (err as { code?: string }).code ?? null, param: (err as { param?: string | null }).param ?? null },
+      },
+    };
   }
 
   if (shapes(target, input.refused)) upstream.body = shapeBody(upstream.body, target, input.refused);

@@ -74,6 +74,14 @@ export class CircuitBreaker implements BreakerView {
     return true;
   }
 
+  /**
+   * Gives back a probe slot that was taken and not used (the request could not be sent to this
+   * target at all): the next request may probe at once.
+   */
+  release(now: number): void {
+    if (this.state === 'half-open') this.until = Math.min(this.until, now);
+  }
+
   /** Milliseconds until a request may pass (0 when it may now). */
   waitMs(now: number): number {
     return this.state === 'closed' ? 0 : Math.max(0, this.until - now);

@@ -1,6 +1,6 @@
 import type { AttemptInput, AttemptResult, Failure } from './attempt.ts';
 import type { Route } from './config/runtime-config.ts';
-import { AllTargetsFailedError, UpstreamRejectedError } from './errors.ts';
+import { AllTargetsFailedError, UnsupportedRequestError, UpstreamRejectedError } from './errors.ts';
 import { runFailover, type FailoverRequest } from './failover.ts';
 import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
@@ -276,5 +276,47 @@ describe('runFailover: a target that refuses a parameter (issue 10)', () => {
     const { req, promise } = h.run();
     expect((await promise).target.name).toBe('a');
     expect(req.attempts.map((x) => x.class)).toEqual(['bad-request', 'server-error', 'ok']);
+  });
+});
+
+describe('runFailover: targets that cannot serve the request are skipped, not answered with a 400', () => {
+  const cannot = { errorClass: 'bad-request' as const, status: 400, message: 'n > 1 is not supported by anthropic targets (one choice per request)', unsupported: true };
+
+  it('a backup whose adapter cannot express the request is skipped: the outage stays an all_targets_failed with both named', async () => {
+    const h = harness(routeWith(two, 'retry: {attempts: 0}'), { a: [{ status: 503 }], b: [cannot] });
+    const { req, promise } = h.run();
+    await expect(promise).rejects.toBeInstanceOf(AllTargetsFailedError);
+    expect(req.attempts).toEqual([
+      { target: 'a', class: 'server-error', status: 503 },
+      { target: 'b', class: 'unsupported', status: null, detail: cannot.message },
+    ]);
+    // Nothing was sent to b: its breaker is untouched.
+    expect(h.health.get(h.target('b')).breaker.failures).toBe(0);
+  });
+
+  it('a primary that cannot is skipped and the backup serves, with no fallback counted', async () => {
+    const h = harness(routeWith(['{name: a, provider: anthropic, model: m}', '{name: b, provider: openai, model: m, priority: 1}'], 'retry: {attempts: 0}'), { a: [cannot] });
+    const { req, promise } = h.run();
+    expect((await promise).target.name).toBe('b');
+    expect(req.fallbacks).toBe(0);
+    expect(req.attempts.map((a) => a.class)).toEqual(['unsupported', 'ok']);
+  });
+
+  it('when no target of the route can: the 400 names what and which targets', async () => {
+    const h = harness(routeWith(['{name: a, provider: anthropic, model: m}', '{name: b, provider: anthropic, model: m, priority: 1}'], 'retry: {attempts: 0}'), { a: [cannot], b: [cannot] });
+    const err = await h.run().promise.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedRequestError);
+    expect((err as UnsupportedRequestError).message).toBe(`route 'r' has no target that can serve this request: ${cannot.message} (targets: a, b)`);
+  });
+
+  it('a skipped half-open target gives its probe back', async () => {
+    const h = harness(routeWith(two, 'retry: {attempts: 0}\n  circuitBreaker: {consecutiveFailures: 1, openFor: 1s}'), { a: [{ status: 503 }, cannot] });
+    await h.run().promise;
+    expect(h.health.get(h.target('a')).breaker.state).toBe('open');
+    h.advance(1_000);
+    await h.run().promise;
+    const b = h.health.get(h.target('a')).breaker;
+    expect(b.state).toBe('half-open');
+    expect(b.canPass(h.advance(0))).toBe(true);
   });
 });

@@ -99,6 +99,13 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
         return { ...result, target };
       }
       const f = result.failure;
+      if (f.unsupported) {
+        req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: f.message });
+        observer.skipped(route, target, f.message);
+        // Nothing was sent: the target's health stands, and the half-open probe it may hold is given back.
+        health.release(h, now());
+        break;
+      }
       const t = now();
       const d = decide(f, route, retry, h, t, req.deadlineAt, random);
       if (d.action === 'abandon') throw new ClientClosedError();
@@ -129,7 +136,8 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     }
   }
 
-  if (req.reach && req.attempts.length > 0 && req.attempts.every((a) => a.class === 'unsupported') && everyTargetUnsupported(route, req.reach)) {
+  // Only when no target of the route could serve it is the request the client's to fix (400).
+  if (req.attempts.length > 0 && req.attempts.every((a) => a.class === 'unsupported') && (plan.length === route.targets.length || (req.reach !== undefined && everyTargetUnsupported(route, req.reach)))) {
     throw new UnsupportedRequestError(route.name, req.attempts);
   }
   const end = decideExhausted(route, req.attempts, health, now(), req.deadlineAt);

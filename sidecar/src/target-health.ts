@@ -79,6 +79,11 @@ export class HealthRegistry implements HealthReader {
     return h.breaker.acquire(now);
   }
 
+  /** Gives back what admit() took when the try was never sent (the target could not express the request). */
+  release(h: TargetHealth, now: number): void {
+    h.breaker.release(now);
+  }
+
   /** Carries out a change the failover policy decided; the clock is read only for a failure or a trip. */
   apply(h: TargetHealth, change: HealthChange, now: () => number): void {
     switch (change.breaker) {
