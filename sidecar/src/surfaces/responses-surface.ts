@@ -18,7 +18,7 @@ import type { Route, Target } from '../config/runtime-config.ts';
 import { isObject, tryParse, type Json } from '../providers/common.ts';
 import type { ProviderAdapter, ProviderName } from '../providers/types.ts';
 import { responsesNative, type ResponsesFamily } from './responses/native.ts';
-import { conversationOf, expand, inputAsItems } from './responses/previous-response.ts';
+import { conversationOf, expand, inputAsItems, resolveItemReferences, type Expansion } from './responses/previous-response.ts';
 import type { ResponseStore } from './responses/response-store.ts';
 import { responsesTranslation } from './responses/translation.ts';
 import { reachFor, type PrepareBody, type SurfaceCodecs, type TargetReach } from './target-reach.ts';
@@ -44,30 +44,56 @@ export interface ResponsesRequest {
   streamed(target: Target, framed: FramedStream | undefined): void;
 }
 
+/**
+ * Whether every item_reference of the body names an item the store holds from a response this
+ * target served, or one the store does not hold at all (then only the provider can know it).
+ */
+function referencesServedBy(body: Json, store: ResponseStore | undefined, target: string): boolean {
+  const input = body.input;
+  if (!Array.isArray(input)) return true;
+  for (const x of input as Json[]) {
+    if (!x || x.type !== 'item_reference' || typeof x.id !== 'string') continue;
+    const held = store?.item(x.id);
+    if (held && held.stored.servedBy.target !== target) return false;
+  }
+  return true;
+}
+
 export function responsesRequest(body: Json, route: Route, store: ResponseStore | undefined): ResponsesRequest {
   const previous = typeof body.previous_response_id === 'string' ? body.previous_response_id : undefined;
   const held = previous !== undefined ? store?.get(previous) : undefined;
   let expanded: Json | undefined;
+  const storeNote = `route '${route.name}' keeps at most ${route.responseStore.maxEntries} responses for ${Math.round(route.responseStore.ttlMs / 1000)} s`;
+  let resolved: Expansion | undefined;
   const prepare: PrepareBody = (target, native) => {
-    if (previous === undefined) return { body };
-    // The target that served the id resolves it itself; so may a native one when the store never saw it.
-    if (native && (held === undefined || held.servedBy.target === target.name)) return { body };
-    if (held && store) {
-      if (!expanded) {
-        const e = expand(body, store);
-        expanded = e.ok ? e.body : undefined;
+    let b = body;
+    if (previous !== undefined) {
+      // The target that served the id resolves it itself; so may a native one when the store never saw it.
+      if (!(native && (held === undefined || held.servedBy.target === target.name))) {
+        if (held && store && !expanded) {
+          const e = expand(body, store);
+          expanded = e.ok ? e.body : undefined;
+        }
+        if (!expanded) {
+          return { unsupported: `previous_response_id '${previous}' is not in this sidecar's response store (served elsewhere, evicted or expired; ${storeNote}), and this target cannot resolve it` };
+        }
+        b = expanded;
       }
-      if (expanded) return { body: expanded };
     }
-    return {
-      unsupported: `previous_response_id '${previous}' is not in this sidecar's response store (served elsewhere, evicted or expired; route '${route.name}' keeps at most ${route.responseStore.maxEntries} responses for ${Math.round(route.responseStore.ttlMs / 1000)} s), and this target cannot resolve it`,
-    };
+    // item_reference items: left for a native target that holds them (or that may: the store does not know them), else resolved from the store.
+    if (native && referencesServedBy(b, store, target.name)) return { body: b };
+    const r = b === body ? (resolved ??= resolveItemReferences(body, store)) : resolveItemReferences(b, store);
+    if (r.ok) return { body: r.body };
+    if (native) return { body: b };
+    return { unsupported: `item_reference '${r.missing}' is not in this sidecar's response store (served elsewhere, evicted or expired; ${storeNote}), and this target cannot resolve it` };
   };
   const keep = (target: Target, response: Json | undefined): void => {
     if (!store || body.store === false || !response || typeof response.id !== 'string') return;
     // Continuing a response the store does not hold (the provider resolved it): the conversation is not known whole, so it is not kept.
     if (previous !== undefined && !held) return;
-    const items = held ? [...conversationOf(held), ...inputAsItems(body.input)] : inputAsItems(body.input);
+    // The input as the store can replay it: item_reference items resolved where the store held them.
+    const input = resolved?.ok ? resolved.body.input : body.input;
+    const items = held ? [...conversationOf(held), ...inputAsItems(input)] : inputAsItems(input);
     store.put(response.id, { items, servedBy: { target: target.name, provider: target.provider, baseURL: target.baseURL }, response });
   };
   return {

@@ -45,20 +45,23 @@ function bridgeFor(translation: SurfaceTranslation, chat: ProviderAdapter): Prov
 }
 
 export function reachFor(codecs: SurfaceCodecs, body: Json, adapterFor: (p: ProviderName) => ProviderAdapter, prepare?: PrepareBody): TargetReach {
-  let lacking: string | undefined | null = null;
+  // What the translation lacks depends on the body only: asked once per body a target gets.
+  const lacking = new Map<Json, string | undefined>();
+  const lacks = (b: Json): string | undefined => {
+    if (!lacking.has(b)) lacking.set(b, codecs.translation.unsupported(b));
+    return lacking.get(b);
+  };
   const cache = new Map<Target, Reach>();
   return (target) => {
     let r = cache.get(target);
     if (r) return r;
     const native = codecs.native(target);
-    if (!native) {
-      // What the translation lacks depends on the body only: asked once per request.
-      if (lacking === null) lacking = codecs.translation.unsupported(body);
-      if (lacking !== undefined) r = { unsupported: lacking };
-    }
-    if (!r) {
-      const prepared = prepare ? prepare(target, native !== undefined) : { body };
-      r = 'unsupported' in prepared ? prepared : { adapter: native ?? bridgeFor(codecs.translation, adapterFor(target.provider)), body: prepared.body };
+    const prepared = prepare ? prepare(target, native !== undefined) : { body };
+    if ('unsupported' in prepared) r = prepared;
+    else if (native) r = { adapter: native, body: prepared.body };
+    else {
+      const why = lacks(prepared.body);
+      r = why !== undefined ? { unsupported: why } : { adapter: bridgeFor(codecs.translation, adapterFor(target.provider)), body: prepared.body };
     }
     cache.set(target, r);
     return r;

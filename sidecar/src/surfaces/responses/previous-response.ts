@@ -24,7 +24,7 @@ export function inputAsItems(input: unknown): Json[] {
 }
 
 /** An earlier output item as the next turn's input item. */
-function carriedItem(item: Json): Json | undefined {
+export function carriedItem(item: Json): Json | undefined {
   switch (item.type) {
     case 'message':
       return { type: 'message', role: item.role ?? 'assistant', content: item.content };
@@ -59,4 +59,32 @@ export function expand(body: Json, store: { get(id: string): StoredResponse | un
   const out: Json = { ...body, input: [...conversationOf(stored), ...inputAsItems(body.input)] };
   delete out.previous_response_id;
   return { ok: true, body: out };
+}
+
+/**
+ * The request with its `item_reference` input items (the AI SDK sends earlier
+ * answers as `{type: "item_reference", id: "msg_…"}` when the provider stores
+ * them) replaced by the items they name, from the store; `missing` names an
+ * id the store does not hold. A request without references comes back as it is.
+ */
+export function resolveItemReferences(body: Json, store: { item(id: string): { item: Json } | undefined } | undefined): Expansion {
+  const input = body.input;
+  if (!Array.isArray(input) || !input.some(isReference)) return { ok: true, body };
+  const out: Json[] = [];
+  for (const x of input) {
+    if (!isReference(x)) {
+      out.push(x as Json);
+      continue;
+    }
+    const id = String((x as Json).id);
+    const held = store?.item(id);
+    if (!held) return { ok: false, missing: id };
+    const carried = carriedItem(held.item);
+    if (carried) out.push(carried);
+  }
+  return { ok: true, body: { ...body, input: out } };
+}
+
+function isReference(x: unknown): boolean {
+  return isObject(x) && x.type === 'item_reference' && typeof x.id === 'string';
 }

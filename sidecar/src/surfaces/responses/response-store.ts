@@ -47,8 +47,16 @@ export function entryBytes(id: string, value: StoredResponse): number {
   return id.length + JSON.stringify(value.items).length + JSON.stringify(value.response).length + value.servedBy.target.length + value.servedBy.baseURL.length + 64;
 }
 
+function* outputItemIds(value: StoredResponse): Iterable<string> {
+  const output = value.response.output;
+  if (!Array.isArray(output)) return;
+  for (const x of output as Json[]) if (x && typeof x.id === 'string') yield x.id;
+}
+
 export class ResponseStore {
   readonly #slots = new Map<string, Slot>();
+  /** The id of every output item a stored response holds → that response's id (for item_reference). */
+  readonly #items = new Map<string, string>();
   readonly #opts: Required<ResponseStoreOptions>;
   #bytes = 0;
 
@@ -73,6 +81,7 @@ export class ResponseStore {
     this.#sweep(now);
     this.#slots.set(id, { value, bytes, expiresAt: now + this.#opts.ttlMs });
     this.#bytes += bytes;
+    for (const itemId of outputItemIds(value)) this.#items.set(itemId, id);
     for (const oldest of this.#slots.keys()) {
       if (this.#slots.size <= this.#opts.maxEntries && this.#bytes <= this.#opts.maxBytes) break;
       this.delete(oldest);
@@ -104,7 +113,18 @@ export class ResponseStore {
     if (!slot) return false;
     this.#slots.delete(id);
     this.#bytes -= slot.bytes;
+    for (const itemId of outputItemIds(slot.value)) if (this.#items.get(itemId) === id) this.#items.delete(itemId);
     return true;
+  }
+
+  /** An output item of a stored response by its id, with the response that holds it; undefined when not held. */
+  item(itemId: string): { item: Json; stored: StoredResponse } | undefined {
+    const id = this.#items.get(itemId);
+    const stored = id === undefined ? undefined : this.get(id);
+    if (!stored) return undefined;
+    const output = stored.response.output;
+    const item = Array.isArray(output) ? (output as Json[]).find((x) => x?.id === itemId) : undefined;
+    return item ? { item, stored } : undefined;
   }
 
   #sweep(now: number): void {
