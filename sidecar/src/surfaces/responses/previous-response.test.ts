@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { expand } from './previous-response.ts';
+import { expand, resolveItemReferences } from './previous-response.ts';
 import { ResponseStore } from './response-store.ts';
 
 const servedBy = { target: 'primary', provider: 'openai', baseURL: 'https://api.openai.com/v1' };
@@ -52,5 +52,36 @@ describe('expand', () => {
 
   it('names the id the store does not have', () => {
     expect(expand({ model: 'm', previous_response_id: 'resp_gone', input: 'x' }, storeWithTurn())).toEqual({ ok: false, missing: 'resp_gone' });
+  });
+});
+
+describe('resolveItemReferences', () => {
+  it('replaces each item_reference by the stored item it names, without its id', () => {
+    const body = { model: 'm', input: [{ role: 'user', content: 'Weather in Paris?' }, { type: 'item_reference', id: 'msg_1' }, { type: 'item_reference', id: 'fc_1' }, { type: 'function_call_output', call_id: 'call_a', output: '18 C' }] };
+    expect(resolveItemReferences(body, storeWithTurn())).toEqual({
+      ok: true,
+      body: {
+        model: 'm',
+        input: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
+          { type: 'function_call', call_id: 'call_a', name: 'weather', arguments: '{"city":"Paris"}' },
+          { type: 'function_call_output', call_id: 'call_a', output: '18 C' },
+        ],
+      },
+    });
+  });
+
+  it('names an id the store does not hold, and leaves a body without references untouched', () => {
+    expect(resolveItemReferences({ model: 'm', input: [{ type: 'item_reference', id: 'msg_gone' }] }, storeWithTurn())).toEqual({ ok: false, missing: 'msg_gone' });
+    const plain = { model: 'm', input: 'hi' };
+    expect(resolveItemReferences(plain, storeWithTurn()).ok && resolveItemReferences(plain, storeWithTurn())).toEqual({ ok: true, body: plain });
+  });
+
+  it('forgets the items of a response deleted or evicted from the store', () => {
+    const s = storeWithTurn();
+    expect(s.item('msg_1')?.item.id).toBe('msg_1');
+    s.delete('resp_1');
+    expect(s.item('msg_1')).toBeUndefined();
   });
 });
