@@ -6,9 +6,9 @@
  * and litellm (test/python/litellm_chat.py) run in the venv of
  * `bash hack/python-env.sh`.
  *
- * The sidecar serves Chat Completions only (not the Responses API), so the
- * SDKs that default to Responses are told to use Chat Completions: the AI
- * SDK's `.chat(model)`, the Agents SDK's set_default_openai_api("chat_completions").
+ * These are the SDKs in Chat Completions mode (the AI SDK's `.chat(model)`,
+ * the Agents SDK's set_default_openai_api("chat_completions")); their
+ * defaults, the Responses API, are driven in clients-new-apis.test.ts.
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
