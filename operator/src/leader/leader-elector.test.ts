@@ -7,26 +7,58 @@ import { KubeClient } from '../kube/kube-client.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { LeaderElector } from './leader-elector.ts';
 
-/** A Lease endpoint with resourceVersion checks, like the API server's. */
+/**
+ * A Lease endpoint with resourceVersion checks, like the API server's: GET,
+ * POST and a resourceVersion-guarded PUT of the one Lease, and on the
+ * collection a list and a watch, both only with the fieldSelector
+ * metadata.name=llmroute-operator (anything else is refused, 400), the
+ * watch replaying every change after the resourceVersion it is opened at.
+ */
 async function leaseServer() {
   let lease: any;
   let rv = 0;
   let failing = false;
+  let watchRefused = false;
+  const history: Array<{ rv: number; line: string }> = [];
+  const watchers = new Set<{ res: http.ServerResponse; from: number }>();
+  const changed = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: any) => {
+    const line = JSON.stringify({ type, object: obj }) + '\n';
+    history.push({ rv, line });
+    for (const w of watchers) w.res.write(line);
+  };
   const server = http.createServer(async (req, res) => {
     let body = '';
     for await (const c of req) body += c;
     const send = (code: number, obj: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
     if (failing) return send(503, { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'down' });
+    const url = new URL(req.url!, 'http://x');
+    if (req.method === 'GET' && url.pathname === '/apis/coordination.k8s.io/v1/namespaces/ns/leases') {
+      if (watchRefused) return send(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'cannot list leases' });
+      if (url.searchParams.get('fieldSelector') !== 'metadata.name=llmroute-operator') {
+        return send(400, { kind: 'Status', code: 400, reason: 'BadRequest', message: 'this fake serves only the one Lease' });
+      }
+      if (url.searchParams.get('watch') !== 'true') return send(200, { kind: 'LeaseList', metadata: { resourceVersion: String(rv) }, items: lease ? [lease] : [] });
+      const from = Number(url.searchParams.get('resourceVersion'));
+      if (!Number.isInteger(from)) return send(400, { kind: 'Status', code: 400, reason: 'BadRequest', message: 'a watch needs a resourceVersion' });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (const h of history) if (h.rv > from) res.write(h.line);
+      const w = { res, from };
+      watchers.add(w);
+      res.on('close', () => watchers.delete(w));
+      return;
+    }
     if (req.method === 'GET') return lease ? send(200, lease) : send(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
     const obj = JSON.parse(body);
     if (req.method === 'POST') {
       if (lease) return send(409, { kind: 'Status', code: 409, reason: 'AlreadyExists', message: 'exists' });
       lease = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+      changed('ADDED', lease);
       return send(201, lease);
     }
     if (req.method === 'PUT') {
       if (obj.metadata.resourceVersion !== lease?.metadata.resourceVersion) return send(409, { kind: 'Status', code: 409, reason: 'Conflict', message: 'modified' });
       lease = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+      changed('MODIFIED', lease);
       return send(200, lease);
     }
     send(405, {});
@@ -43,13 +75,42 @@ async function leaseServer() {
   return {
     kc,
     lease: () => lease,
-    set: (spec: object) => (lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'llmroute-operator', namespace: 'ns', resourceVersion: String(++rv) }, spec }),
-    failAll: (on: boolean) => (failing = on),
+    /** Someone else writes the Lease (a MODIFIED event, or ADDED when there was none). */
+    set: (spec: object) => {
+      const type = lease ? 'MODIFIED' : 'ADDED';
+      lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'llmroute-operator', namespace: 'ns', resourceVersion: String(++rv) }, spec };
+      changed(type, lease);
+    },
+    /** Every request fails with 503 and open watches drop, as when the API server is unreachable. */
+    failAll: (on: boolean) => {
+      failing = on;
+      if (on) for (const w of watchers) w.res.destroy();
+    },
+    /** Lists and watches of Leases are forbidden (RBAC without list/watch): only the polling is left. */
+    refuseWatch: () => {
+      watchRefused = true;
+      for (const w of watchers) w.res.destroy();
+    },
+    watchers: () => watchers.size,
     close: () => (server.closeAllConnections(), server.close()),
   };
 }
 
-function elector(kc: KubeConfig, clock: FakeClock, identity: string, events: string[]) {
+/** What the electors did, in order; when(e) resolves once e has happened. */
+class EventLog {
+  readonly list: string[] = [];
+  readonly #waiters: Array<{ e: string; resolve: () => void }> = [];
+  push(e: string): void {
+    this.list.push(e);
+    for (const w of this.#waiters.filter((w) => w.e === e)) w.resolve();
+  }
+  when(e: string): Promise<void> {
+    if (this.list.includes(e)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ e, resolve }));
+  }
+}
+
+function elector(kc: KubeConfig, clock: FakeClock, identity: string, events: EventLog, timing: { leaseDurationMs?: number; retryPeriodMs?: number } = {}) {
   const client = new KubeClient(kc);
   const e = new LeaderElector({
     client,
@@ -60,6 +121,7 @@ function elector(kc: KubeConfig, clock: FakeClock, identity: string, events: str
     leaseDurationMs: 1000,
     renewDeadlineMs: 600,
     retryPeriodMs: 50,
+    ...timing,
     onStartedLeading: () => events.push(`${identity} leads`),
     onStoppedLeading: () => events.push(`${identity} stops`),
     clock,
@@ -89,9 +151,9 @@ async function until(clock: FakeClock, loops: number, cond: () => boolean, ms = 
 }
 
 describe('LeaderElector', () => {
-  it('elects one of two, and hands over at once when the leader stops', async () => {
+  it('elects one of two, and the standby takes over the moment the leader releases the Lease (its watch, no time passing)', async () => {
     const srv = await leaseServer();
-    const events: string[] = [];
+    const events = new EventLog();
     const clock = new FakeClock();
     const a = elector(srv.kc, clock, 'a', events);
     const b = elector(srv.kc, clock, 'b', events);
@@ -105,11 +167,11 @@ describe('LeaderElector', () => {
       const t0 = clock.now();
       await a.e.stop();
       expect(srv.lease().spec.holderIdentity).toBeNull();
-      await until(clock, 1, () => b.e.isLeader);
-      // Released: no need to wait out the 1 s Lease.
-      expect(clock.now() - t0).toBeLessThan(500);
+      // No tick of the clock: no retry period, no Lease expiry; the watch event alone wakes b.
+      await events.when('b leads');
+      expect(clock.now()).toBe(t0);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
-      expect(events).toEqual(['a leads', 'a stops', 'b leads']);
+      expect(events.list).toEqual(['a leads', 'a stops', 'b leads']);
     } finally {
       await a.e.stop();
       await b.e.stop();
@@ -119,19 +181,44 @@ describe('LeaderElector', () => {
     }
   });
 
-  it('waits out the Lease of a holder that stopped renewing, then takes it', async () => {
+  it('takes a Lease someone else released or deleted at once, however long its retry period', async () => {
     const srv = await leaseServer();
-    const events: string[] = [];
+    const events = new EventLog();
     const clock = new FakeClock();
-    const b = elector(srv.kc, clock, 'b', events);
+    srv.set({ holderIdentity: 'other', leaseDurationSeconds: 60, renewTime: '2025-06-01T12:00:00.000000Z', leaseTransitions: 2 });
+    const b = elector(srv.kc, clock, 'b', events, { leaseDurationMs: 60_000, retryPeriodMs: 60_000 });
+    try {
+      b.e.start();
+      await clock.whenPending(1);
+      while (srv.watchers() < 1) await clock.tick(clock.now());
+      expect(b.e.isLeader).toBe(false);
+      const t0 = clock.now();
+      srv.set({ holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 2 });
+      await events.when('b leads');
+      expect(clock.now()).toBe(t0);
+      expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 3 });
+    } finally {
+      await b.e.stop();
+      b.client.close();
+      srv.close();
+    }
+  });
+
+  it('waits out the Lease of a holder that stopped renewing, then takes it when it runs out, not a retry period later', async () => {
+    const srv = await leaseServer();
+    const events = new EventLog();
+    const clock = new FakeClock();
+    // retryPeriod 10 s, the Lease 1 s: the round is timed to the Lease's expiry.
+    const b = elector(srv.kc, clock, 'b', events, { retryPeriodMs: 10_000 });
     srv.set({ holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: '2025-01-01T00:00:00.000000Z', leaseTransitions: 7 });
     try {
       const t0 = clock.now();
       b.e.start();
       await runFor(clock, 1, 300);
       expect(b.e.isLeader).toBe(false);
-      await until(clock, 1, () => b.e.isLeader);
+      await until(clock, 1, () => b.e.isLeader, 20_000);
       expect(clock.now() - t0).toBeGreaterThanOrEqual(1000);
+      expect(clock.now() - t0).toBeLessThan(2000);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 8 });
     } finally {
       await b.e.stop();
@@ -140,9 +227,82 @@ describe('LeaderElector', () => {
     }
   });
 
+  it('does not take a Lease whose holder keeps renewing, polled rarely or not', async () => {
+    const srv = await leaseServer();
+    const events = new EventLog();
+    const clock = new FakeClock();
+    const b = elector(srv.kc, clock, 'b', events, { retryPeriodMs: 10_000 });
+    const renew = (i: number) => srv.set({ holderIdentity: 'busy', leaseDurationSeconds: 1, renewTime: `2025-06-01T12:00:0${i}.000000Z`, leaseTransitions: 1 });
+    renew(0);
+    try {
+      b.e.start();
+      for (let i = 1; i < 8; i++) {
+        await clock.whenPending(1);
+        while (srv.watchers() < 1) await clock.tick(clock.now());
+        await clock.advance(700);
+        renew(i);
+      }
+      await runFor(clock, 1, 500);
+      expect(b.e.isLeader).toBe(false);
+      expect(events.list).toEqual([]);
+    } finally {
+      await b.e.stop();
+      b.client.close();
+      srv.close();
+    }
+  });
+
+  it('steps down at once when its watch shows someone else holding the Lease', async () => {
+    const srv = await leaseServer();
+    const events = new EventLog();
+    const clock = new FakeClock();
+    const a = elector(srv.kc, clock, 'a', events, { leaseDurationMs: 60_000, retryPeriodMs: 30_000 });
+    try {
+      a.e.start();
+      await until(clock, 1, () => a.e.isLeader);
+      while (srv.watchers() < 1) await clock.tick(clock.now());
+      const t0 = clock.now();
+      srv.set({ ...srv.lease().spec, holderIdentity: 'usurper' });
+      await events.when('a stops');
+      expect(clock.now()).toBe(t0);
+    } finally {
+      await a.e.stop();
+      a.client.close();
+      srv.close();
+    }
+  });
+
+  it('still hands over by polling when it may not watch the Lease', async () => {
+    const srv = await leaseServer();
+    srv.refuseWatch();
+    const events = new EventLog();
+    const clock = new FakeClock();
+    const a = elector(srv.kc, clock, 'a', events);
+    const b = elector(srv.kc, clock, 'b', events);
+    try {
+      a.e.start();
+      b.e.start();
+      // Four loops wait on the clock: two electors, and two Lease watches in their backoff.
+      await until(clock, 4, () => a.e.isLeader || b.e.isLeader);
+      const [leader, standby, name] = a.e.isLeader ? [a, b, 'b'] : [b, a, 'a'];
+      const t0 = clock.now();
+      await leader.e.stop();
+      await until(clock, 2, () => standby.e.isLeader);
+      // Within a retry period (50 ms) or so, the watch's backoff notwithstanding; not the Lease's 1 s.
+      expect(clock.now() - t0).toBeLessThan(500);
+      expect(events.list.at(-1)).toBe(`${name} leads`);
+    } finally {
+      await a.e.stop();
+      await b.e.stop();
+      a.client.close();
+      b.client.close();
+      srv.close();
+    }
+  });
+
   it('steps down when it cannot renew within the deadline', async () => {
     const srv = await leaseServer();
-    const events: string[] = [];
+    const events = new EventLog();
     const clock = new FakeClock();
     const a = elector(srv.kc, clock, 'a', events);
     try {
@@ -150,7 +310,7 @@ describe('LeaderElector', () => {
       await until(clock, 1, () => a.e.isLeader);
       srv.failAll(true);
       await until(clock, 1, () => !a.e.isLeader);
-      expect(events).toEqual(['a leads', 'a stops']);
+      expect(events.list).toEqual(['a leads', 'a stops']);
       srv.failAll(false);
       await until(clock, 1, () => a.e.isLeader);
     } finally {
