@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     peakRssMb: mb(Math.max(rssA.peakMb, hwmMb(a.proc.pid!) ?? 0)),
     settledRssMb: mb(settledA),
     listCalls: listsAtReady,
-    listCallsByResource: Object.fromEntries(['llmroutes', 'secrets'].map((r) => [r, metricSum(mA, 'llmroute_operator_kube_requests_total', { verb: 'list', resource: r })])),
+    listCallsByResource: Object.fromEntries(['llmroutes', 'secrets', 'configmaps', 'leases'].map((r) => [r, metricSum(mA, 'llmroute_operator_kube_requests_total', { verb: 'list', resource: r })])),
     listCallsSeenByApiserver: listsApiserver,
     writesToReady: writesAtReady,
   };
