@@ -150,173 +150,152 @@ async function until(clock: FakeClock, loops: number, cond: () => boolean, ms = 
   }
 }
 
+/** Yields to I/O until n Lease watches are open on the server (time stands still). */
+async function watching(srv: { watchers(): number }, clock: FakeClock, n = 1): Promise<void> {
+  while (srv.watchers() < n) await clock.tick(clock.now());
+}
+
+type Scenario = {
+  srv: Awaited<ReturnType<typeof leaseServer>>;
+  clock: FakeClock;
+  events: EventLog;
+  /** An elector on the scenario's server and clock, stopped and closed at the end. */
+  elector: (identity: string, timing?: { leaseDurationMs?: number; retryPeriodMs?: number }) => LeaderElector;
+};
+
+/** Runs fn against a fresh Lease server, fake clock and event log; stops every elector it made and the server after. */
+async function scenario(fn: (s: Scenario) => Promise<void>): Promise<void> {
+  const srv = await leaseServer();
+  const clock = new FakeClock();
+  const events = new EventLog();
+  const made: Array<ReturnType<typeof elector>> = [];
+  try {
+    await fn({
+      srv,
+      clock,
+      events,
+      elector: (identity, timing) => {
+        const x = elector(srv.kc, clock, identity, events, timing);
+        made.push(x);
+        return x.e;
+      },
+    });
+  } finally {
+    for (const x of made) {
+      await x.e.stop();
+      x.client.close();
+    }
+    srv.close();
+  }
+}
+
 describe('LeaderElector', () => {
-  it('elects one of two, and the standby takes over the moment the leader releases the Lease (its watch, no time passing)', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    const a = elector(srv.kc, clock, 'a', events);
-    const b = elector(srv.kc, clock, 'b', events);
-    try {
-      a.e.start();
-      await until(clock, 1, () => a.e.isLeader);
-      b.e.start();
+  it('elects one of two, and the standby takes over the moment the leader releases the Lease (its watch, no time passing)', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      const a = elector('a');
+      const b = elector('b');
+      a.start();
+      await until(clock, 1, () => a.isLeader);
+      b.start();
       await runFor(clock, 2, 200);
-      expect(b.e.isLeader).toBe(false);
-      expect(b.e.holder).toBe('a');
+      expect(b.isLeader).toBe(false);
+      expect(b.holder).toBe('a');
       const t0 = clock.now();
-      await a.e.stop();
+      await a.stop();
       expect(srv.lease().spec.holderIdentity).toBeNull();
       // No tick of the clock: no retry period, no Lease expiry; the watch event alone wakes b.
       await events.when('b leads');
       expect(clock.now()).toBe(t0);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
       expect(events.list).toEqual(['a leads', 'a stops', 'b leads']);
-    } finally {
-      await a.e.stop();
-      await b.e.stop();
-      a.client.close();
-      b.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('takes a Lease someone else released or deleted at once, however long its retry period', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    srv.set({ holderIdentity: 'other', leaseDurationSeconds: 60, renewTime: '2025-06-01T12:00:00.000000Z', leaseTransitions: 2 });
-    const b = elector(srv.kc, clock, 'b', events, { leaseDurationMs: 60_000, retryPeriodMs: 60_000 });
-    try {
-      b.e.start();
+  it('takes a Lease someone else released at once, however long its retry period', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      srv.set({ holderIdentity: 'other', leaseDurationSeconds: 60, renewTime: '2025-06-01T12:00:00.000000Z', leaseTransitions: 2 });
+      const b = elector('b', { leaseDurationMs: 60_000, retryPeriodMs: 60_000 });
+      b.start();
       await clock.whenPending(1);
-      while (srv.watchers() < 1) await clock.tick(clock.now());
-      expect(b.e.isLeader).toBe(false);
+      await watching(srv, clock);
+      expect(b.isLeader).toBe(false);
       const t0 = clock.now();
       srv.set({ holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 2 });
       await events.when('b leads');
       expect(clock.now()).toBe(t0);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 3 });
-    } finally {
-      await b.e.stop();
-      b.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('waits out the Lease of a holder that stopped renewing, then takes it when it runs out, not a retry period later', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    // retryPeriod 10 s, the Lease 1 s: the round is timed to the Lease's expiry.
-    const b = elector(srv.kc, clock, 'b', events, { retryPeriodMs: 10_000 });
-    srv.set({ holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: '2025-01-01T00:00:00.000000Z', leaseTransitions: 7 });
-    try {
+  it('waits out the Lease of a holder that stopped renewing, then takes it when it runs out, not a retry period later', () =>
+    scenario(async ({ srv, clock, elector }) => {
+      // retryPeriod 10 s, the Lease 1 s: the round is timed to the Lease's expiry.
+      const b = elector('b', { retryPeriodMs: 10_000 });
+      srv.set({ holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: '2025-01-01T00:00:00.000000Z', leaseTransitions: 7 });
       const t0 = clock.now();
-      b.e.start();
+      b.start();
       await runFor(clock, 1, 300);
-      expect(b.e.isLeader).toBe(false);
-      await until(clock, 1, () => b.e.isLeader, 20_000);
+      expect(b.isLeader).toBe(false);
+      await until(clock, 1, () => b.isLeader, 20_000);
       expect(clock.now() - t0).toBeGreaterThanOrEqual(1000);
       expect(clock.now() - t0).toBeLessThan(2000);
       expect(srv.lease().spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 8 });
-    } finally {
-      await b.e.stop();
-      b.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('does not take a Lease whose holder keeps renewing, polled rarely or not', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    const b = elector(srv.kc, clock, 'b', events, { retryPeriodMs: 10_000 });
-    const renew = (i: number) => srv.set({ holderIdentity: 'busy', leaseDurationSeconds: 1, renewTime: `2025-06-01T12:00:0${i}.000000Z`, leaseTransitions: 1 });
-    renew(0);
-    try {
-      b.e.start();
+  it('does not take a Lease whose holder keeps renewing, polled rarely or not', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      const b = elector('b', { retryPeriodMs: 10_000 });
+      const renew = (i: number) => srv.set({ holderIdentity: 'busy', leaseDurationSeconds: 1, renewTime: `2025-06-01T12:00:0${i}.000000Z`, leaseTransitions: 1 });
+      renew(0);
+      b.start();
       for (let i = 1; i < 8; i++) {
         await clock.whenPending(1);
-        while (srv.watchers() < 1) await clock.tick(clock.now());
+        await watching(srv, clock);
         await clock.advance(700);
         renew(i);
       }
       await runFor(clock, 1, 500);
-      expect(b.e.isLeader).toBe(false);
+      expect(b.isLeader).toBe(false);
       expect(events.list).toEqual([]);
-    } finally {
-      await b.e.stop();
-      b.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('steps down at once when its watch shows someone else holding the Lease', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    const a = elector(srv.kc, clock, 'a', events, { leaseDurationMs: 60_000, retryPeriodMs: 30_000 });
-    try {
-      a.e.start();
-      await until(clock, 1, () => a.e.isLeader);
-      while (srv.watchers() < 1) await clock.tick(clock.now());
+  it('steps down at once when its watch shows someone else holding the Lease', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      const a = elector('a', { leaseDurationMs: 60_000, retryPeriodMs: 30_000 });
+      a.start();
+      await until(clock, 1, () => a.isLeader);
+      await watching(srv, clock);
       const t0 = clock.now();
       srv.set({ ...srv.lease().spec, holderIdentity: 'usurper' });
       await events.when('a stops');
       expect(clock.now()).toBe(t0);
-    } finally {
-      await a.e.stop();
-      a.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('still hands over by polling when it may not watch the Lease', async () => {
-    const srv = await leaseServer();
-    srv.refuseWatch();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    const a = elector(srv.kc, clock, 'a', events);
-    const b = elector(srv.kc, clock, 'b', events);
-    try {
-      a.e.start();
-      b.e.start();
+  it('still hands over by polling when it may not watch the Lease', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      srv.refuseWatch();
+      const a = elector('a');
+      const b = elector('b');
+      a.start();
+      b.start();
       // Four loops wait on the clock: two electors, and two Lease watches in their backoff.
-      await until(clock, 4, () => a.e.isLeader || b.e.isLeader);
-      const [leader, standby, name] = a.e.isLeader ? [a, b, 'b'] : [b, a, 'a'];
+      await until(clock, 4, () => a.isLeader || b.isLeader);
+      const [leader, standby, name] = a.isLeader ? [a, b, 'b'] : [b, a, 'a'];
       const t0 = clock.now();
-      await leader.e.stop();
-      await until(clock, 2, () => standby.e.isLeader);
+      await leader.stop();
+      await until(clock, 2, () => standby.isLeader);
       // Within a retry period (50 ms) or so, the watch's backoff notwithstanding; not the Lease's 1 s.
       expect(clock.now() - t0).toBeLessThan(500);
       expect(events.list.at(-1)).toBe(`${name} leads`);
-    } finally {
-      await a.e.stop();
-      await b.e.stop();
-      a.client.close();
-      b.client.close();
-      srv.close();
-    }
-  });
+    }));
 
-  it('steps down when it cannot renew within the deadline', async () => {
-    const srv = await leaseServer();
-    const events = new EventLog();
-    const clock = new FakeClock();
-    const a = elector(srv.kc, clock, 'a', events);
-    try {
-      a.e.start();
-      await until(clock, 1, () => a.e.isLeader);
+  it('steps down when it cannot renew within the deadline', () =>
+    scenario(async ({ srv, clock, events, elector }) => {
+      const a = elector('a');
+      a.start();
+      await until(clock, 1, () => a.isLeader);
       srv.failAll(true);
-      await until(clock, 1, () => !a.e.isLeader);
+      await until(clock, 1, () => !a.isLeader);
       expect(events.list).toEqual(['a leads', 'a stops']);
       srv.failAll(false);
-      await until(clock, 1, () => a.e.isLeader);
-    } finally {
-      await a.e.stop();
-      a.client.close();
-      srv.close();
-    }
-  });
+      await until(clock, 1, () => a.isLeader);
+    }));
 });
