@@ -108,8 +108,8 @@ export class LLMRouteController {
     this.rendered = new ObjectStore<LiveRendered>(onSecret);
     this.renderedConfigMaps = new ObjectStore<LiveRendered>((before, after) => {
       const ns = (after ?? before)!.metadata.namespace;
-      if (!ns || !this.synced || !this.#liveRoutes(ns).length || this.reconciler.isLastConfigMapWrite(ns, after)) return;
-      log.info('the rendered ConfigMap differs from the last one written; rendering again', { namespace: ns });
+      if (!ns || !this.synced || !this.#liveRoutes(ns).length || this.reconciler.isOwnConfigMapWrite(ns, after)) return;
+      log.info('the rendered ConfigMap was changed by someone else; writing it again', { namespace: ns });
       this.reconciler.forgetApplied(ns);
       this.#changed(ns);
     });

@@ -18,10 +18,10 @@ function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>>
   // The rendered objects as the caches hold them: each write shows up there, as its watch event would.
   const live = new Map<'ConfigMap' | 'Secret', LiveRendered>();
   let failApply: Error | undefined;
-  let beforeApply: (() => void) | undefined;
+  let beforeApply: ((m: AppliedManifest) => void) | undefined;
   const writer: ClusterWriter = {
     async apply(m) {
-      beforeApply?.();
+      beforeApply?.(m);
       if (failApply) throw failApply;
       calls.push(`apply ${m.kind}${m.kind === 'Secret' ? ` [${Object.keys((m as any).data).sort().join(',')}]` : ''}`);
       applied.push(m);
@@ -63,7 +63,7 @@ function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>>
     /** Someone else edits a rendered object (its data), as the cache would then show it. */
     tamper: (kind: 'ConfigMap' | 'Secret') => live.set(kind, { ...live.get(kind)!, dataHash: 'edited', ...(kind === 'Secret' ? { data: { foreign: 'eA==' } } : {}) }),
     failWith: (e: Error | undefined) => (failApply = e),
-    onApply: (f: (() => void) | undefined) => (beforeApply = f),
+    onApply: (f: ((m: AppliedManifest) => void) | undefined) => (beforeApply = f),
   };
 }
 
@@ -113,13 +113,28 @@ describe('NamespaceReconciler', () => {
     expect(t.calls).toEqual(['apply ConfigMap']);
   });
 
-  it('tells the ConfigMap it last wrote from one someone else edited or deleted', async () => {
+  it('tells its own ConfigMap writes (the latest, or one overtaken) from one someone else edited or deleted', async () => {
     const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    // Recorded before the write goes: an event that beats the response is known too.
+    let checked = false;
+    t.onApply((m) => {
+      if (m.kind !== 'ConfigMap') return;
+      expect(t.r.isOwnConfigMapWrite('shop', slimRendered(m as any, false))).toBe(true);
+      checked = true;
+    });
     await t.r.reconcile('shop');
-    expect(t.r.isLastConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(true);
+    expect(checked).toBe(true);
+    t.onApply(undefined);
+    const first = t.live.get('ConfigMap');
+    expect(t.r.isOwnConfigMapWrite('shop', first)).toBe(true);
+    t.state.routes = [llmRoute('chat', { aliases: ['x'], targets: [openaiTarget('a', 'k')] }, { generation: 2 })];
+    await t.r.reconcile('shop');
+    expect(t.r.isOwnConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(true);
+    // The first write's event arriving late is still this replica's own.
+    expect(t.r.isOwnConfigMapWrite('shop', first)).toBe(true);
     t.tamper('ConfigMap');
-    expect(t.r.isLastConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(false);
-    expect(t.r.isLastConfigMapWrite('shop', undefined)).toBe(false);
+    expect(t.r.isOwnConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(false);
+    expect(t.r.isOwnConfigMapWrite('shop', undefined)).toBe(false);
   });
 
   it('writes only the ConfigMap for a change that leaves the credentials alone', async () => {

@@ -70,8 +70,6 @@ interface Applied {
   /** Of the credentials Secret alone: a change that leaves it alone writes only the ConfigMap. */
   secretHash: string;
   credentials: Record<string, string>;
-  /** The ConfigMap written, as the cache would hold it: a watch event unlike it is someone else's edit. */
-  configMap: LiveRendered;
 }
 
 export class NamespaceReconciler {
@@ -80,6 +78,8 @@ export class NamespaceReconciler {
   readonly #applied = new Map<string, Applied>();
   /** Fingerprints of the credentials data this replica wrote lately, per namespace. */
   readonly #written = new Map<string, string[]>();
+  /** The ConfigMaps this replica wrote lately, per namespace, as the cache would hold them. */
+  readonly #writtenConfigMaps = new Map<string, LiveRendered[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -103,12 +103,12 @@ export class NamespaceReconciler {
 
   /**
    * Whether the ConfigMap as a watch event shows it (undefined: deleted) is
-   * the one this replica last wrote; false also when it wrote none since it
-   * last forgot (then the next reconcile compares anyway).
+   * one this replica wrote lately (its own write coming back, maybe behind
+   * a newer one), not someone else's edit. Recorded before the write is
+   * sent, so an event that beats the write's response counts too.
    */
-  isLastConfigMapWrite(namespace: string, live: LiveRendered | undefined): boolean {
-    const last = this.#applied.get(namespace);
-    return !!last && isUpToDate(live, last.configMap);
+  isOwnConfigMapWrite(namespace: string, live: LiveRendered | undefined): boolean {
+    return !!live && (this.#writtenConfigMaps.get(namespace) ?? []).some((w) => isUpToDate(live, w));
   }
 
   /** Whether credentials data seen in a watch event is one this replica wrote (recently). */
@@ -135,6 +135,7 @@ export class NamespaceReconciler {
         await writer.remove('Secret', namespace, CREDENTIALS_SECRET_NAME);
         this.#applied.delete(namespace);
         this.#written.delete(namespace);
+        this.#writtenConfigMaps.delete(namespace);
         result.deleted = true;
         log.info('no LLMRoutes left: removed the rendered config', { namespace });
         return result;
@@ -163,6 +164,7 @@ export class NamespaceReconciler {
         if (writes) {
           this.#rememberWrite(namespace, before);
           this.#rememberWrite(namespace, render.credentials);
+          if (!cmCurrent) this.#writtenConfigMaps.set(namespace, [...(this.#writtenConfigMaps.get(namespace) ?? []), cmShape].slice(-16));
         }
         try {
           if (twoSteps) await writer.apply(credentialsSecretManifest(namespace, before, owners));
@@ -174,7 +176,7 @@ export class NamespaceReconciler {
           throw scrub(err, [...Object.values(before)]);
         }
         // Something may have undone the write meanwhile (forgetApplied): then the next reconcile writes again.
-        if (epoch === this.#epoch) this.#applied.set(namespace, { hash, secretHash, credentials: { ...render.credentials }, configMap: cmShape });
+        if (epoch === this.#epoch) this.#applied.set(namespace, { hash, secretHash, credentials: { ...render.credentials } });
         if (writes) {
           result.applied = true;
           log.info('rendered', { namespace, routes: routes.length, rendered: render.rendered, keys: Object.keys(render.credentials).length });
