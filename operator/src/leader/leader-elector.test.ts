@@ -19,6 +19,7 @@ async function leaseServer() {
   let rv = 0;
   let failing = false;
   let watchRefused = false;
+  let leaseGets = 0;
   const history: Array<{ rv: number; line: string }> = [];
   const watchers = new Set<{ res: http.ServerResponse; from: number }>();
   const changed = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: any) => {
@@ -30,6 +31,7 @@ async function leaseServer() {
     let body = '';
     for await (const c of req) body += c;
     const send = (code: number, obj: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(obj));
+    if (req.method === 'GET' && req.url?.startsWith('/apis/coordination.k8s.io/v1/namespaces/ns/leases/')) leaseGets++;
     if (failing) return send(503, { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'down' });
     const url = new URL(req.url!, 'http://x');
     if (req.method === 'GET' && url.pathname === '/apis/coordination.k8s.io/v1/namespaces/ns/leases') {
@@ -92,6 +94,8 @@ async function leaseServer() {
       for (const w of watchers) w.res.destroy();
     },
     watchers: () => watchers.size,
+    /** GETs of the Lease by name (the election rounds), failed ones included. */
+    leaseGets: () => leaseGets,
     close: () => (server.closeAllConnections(), server.close()),
   };
 }
@@ -285,6 +289,20 @@ describe('LeaderElector', () => {
       // Within a retry period (50 ms) or so, the watch's backoff notwithstanding; not the Lease's 1 s.
       expect(clock.now() - t0).toBeLessThan(500);
       expect(events.list.at(-1)).toBe(`${name} leads`);
+    }));
+
+  it('does not spin when the API server is away and the Lease it last saw has run out', () =>
+    scenario(async ({ srv, clock, elector }) => {
+      const b = elector('b', { retryPeriodMs: 1000 });
+      srv.set({ holderIdentity: 'ghost', leaseDurationSeconds: 5, renewTime: '2025-01-01T00:00:00.000000Z', leaseTransitions: 1 });
+      b.start();
+      await runFor(clock, 1, 300);
+      srv.failAll(true);
+      const before = srv.leaseGets();
+      // Past the Lease's expiry, ten retry periods of failures: a round each, not a busy loop.
+      await runFor(clock, 1, 15_000);
+      expect(srv.leaseGets() - before).toBeLessThanOrEqual(16);
+      expect(b.isLeader).toBe(false);
     }));
 
   it('steps down when it cannot renew within the deadline', () =>

@@ -101,9 +101,11 @@ export class LeaderElector {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let renewed = false;
+      let failed = false;
       try {
         renewed = await this.#tryAcquireOrRenew();
       } catch (err) {
+        failed = true;
         this.#o.log.warn('leader election: cannot read or write the Lease', { lease: `${this.#o.namespace}/${this.#o.name}`, error: (err as Error).message });
       }
       if (signal.aborted) break;
@@ -113,7 +115,10 @@ export class LeaderElector {
       } else if (this.#leader && (this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs || this.#heldByOther())) {
         this.#setLeader(false);
       }
-      const delay = nextRoundDelay({
+      // A failed round waits a whole retry period: a Lease that ran out while the API server is away is no reason to spin.
+      const delay = failed
+        ? this.#o.retryPeriodMs
+        : nextRoundDelay({
         leader: this.#leader,
         current: this.#lease?.spec,
         observedAt: this.#observed.at,
