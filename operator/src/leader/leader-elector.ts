@@ -116,19 +116,21 @@ export class LeaderElector {
         this.#setLeader(false);
       }
       // A failed round waits a whole retry period: a Lease that ran out while the API server is away is no reason to spin.
-      const delay = failed
-        ? this.#o.retryPeriodMs
-        : nextRoundDelay({
-        leader: this.#leader,
-        current: this.#lease?.spec,
-        observedAt: this.#observed.at,
-        now: this.#o.clock.now(),
-        identity: this.#o.identity,
-        leaseDurationSeconds: Math.round(this.#o.leaseDurationMs / 1000),
-        retryPeriodMs: this.#o.retryPeriodMs,
-      });
+      const delay = failed ? this.#o.retryPeriodMs : this.#nextRoundDelay();
       if (!(await this.#pause(delay, signal))) break;
     }
+  }
+
+  #nextRoundDelay(): number {
+    return nextRoundDelay({
+      leader: this.#leader,
+      current: this.#lease?.spec,
+      observedAt: this.#observed.at,
+      now: this.#o.clock.now(),
+      identity: this.#o.identity,
+      leaseDurationSeconds: Math.round(this.#o.leaseDurationMs / 1000),
+      retryPeriodMs: this.#o.retryPeriodMs,
+    });
   }
 
   /** Waits ms, or less when the watch wakes it; false once stopped. */
