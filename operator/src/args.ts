@@ -54,7 +54,7 @@ export const USAGE = `usage: llmroute-operator [--namespace NS]... [--webhook-po
   --leader-elect BOOL              run leader election (true) or reconcile unconditionally (false); default true
   --leader-election-namespace NS   namespace of the Lease; default $POD_NAMESPACE, else llmroute-system
   --leader-election-id NAME        name of the Lease; default llmroute-operator
-  --resync-period D                write every namespace again this often (e.g. 5m); default 5m
+  --resync-period D                render every namespace again this often, writing what differs (e.g. 5m); default 5m
   --kube-write-qps N               writes to the API server a second, at most (a token bucket; 0: no limit); default 50
   --kube-write-burst N             writes that may go at once after a quiet spell; default 100
   --kubeconfig PATH                default $KUBECONFIG, in-cluster, ~/.kube/config

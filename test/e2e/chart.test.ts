@@ -49,7 +49,7 @@ describe('helm chart', () => {
   });
 
   it('values.schema.json refuses unknown keys at every level and bad values', () => {
-    for (const set of ['bogus=1', 'webhook.bogus=1', 'certManager.issuerRef.bogus=1', 'resources.requests.gpu=1', 'webhook.failurePolicy=Sometimes', 'watchNamespaces={Not_A_Name}', 'replicaCount=0']) {
+    for (const set of ['bogus=1', 'webhook.bogus=1', 'certManager.issuerRef.bogus=1', 'resources.requests.gpu=1', 'webhook.failurePolicy=Sometimes', 'watchNamespaces={Not_A_Name}', 'replicaCount=0', 'kubeWrites.qps=-1', 'kubeWrites.burst=0', 'kubeWrites.burst=1.5']) {
       expect(() => helm(['template', 'x', CHART, '--set', set])).toThrow(/values don't meet the specifications|additional properties|value must be|must be/);
     }
     const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
@@ -147,6 +147,8 @@ describe('helm chart', () => {
       '--leader-elect=true',
       '--leader-election-id=llmroute-operator',
       '--log-level=info',
+      '--kube-write-qps=50',
+      '--kube-write-burst=100',
       '--allowed-base-url-hosts=anthropic=api.anthropic.com,azure-openai=*.openai.azure.com,azure-openai=*.cognitiveservices.azure.com,openai=api.openai.com',
       '--sidecar-image=ghcr.io/llmroute/sidecar:0.1.0',
       '--sidecar-image-pull-policy=IfNotPresent',
@@ -170,8 +172,16 @@ describe('helm chart', () => {
 
     // and the operator's own command line takes every one of those args
     const env = { POD_NAMESPACE: 'llmroute-system' };
-    expect(parseArgs(c.args, env)).toMatchObject({ sidecarImage: 'ghcr.io/llmroute/sidecar:0.1.0', webhookSecret: 'llmroute-webhook-tls', leaseName: 'llmroute-operator' });
+    expect(parseArgs(c.args, env)).toMatchObject({ sidecarImage: 'ghcr.io/llmroute/sidecar:0.1.0', webhookSecret: 'llmroute-webhook-tls', leaseName: 'llmroute-operator', writeQps: 50, writeBurst: 100 });
     expect(parseArgs(v.containers[0].args, env)).toMatchObject({ namespaces: ['shop', 'blog'], webhookCertDir: '/var/run/llmroute/webhook-certs' });
+  });
+
+  it('kubeWrites: the write limits reach the operator’s flags (0: no limit)', () => {
+    const args = (values: object) => one(renderChart('llmroute', 'llmroute-system', values), 'Deployment').spec.template.spec.containers[0].args as string[];
+    const limits = (values: object) => args(values).filter((a) => a.startsWith('--kube-write-'));
+    expect(limits({ kubeWrites: { qps: 200, burst: 400 } })).toEqual(['--kube-write-qps=200', '--kube-write-burst=400']);
+    expect(limits({ kubeWrites: { qps: 0.5 } })).toEqual(['--kube-write-qps=0.5', '--kube-write-burst=100']);
+    expect(parseArgs(args({ kubeWrites: { qps: 0, burst: 1 } }), { POD_NAMESPACE: 'x' })).toMatchObject({ writeQps: 0, writeBurst: 1 });
   });
 
   it('keyDestinations: one list for the operator’s flag and the admission policy; the binding follows watchNamespaces; the policy can be left out', () => {

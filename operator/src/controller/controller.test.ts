@@ -28,4 +28,11 @@ describe('LLMRouteController', () => {
     // Every Secret source has a selector that the API server applies: none reads Secrets unfiltered.
     expect(scoped.every((c) => c.labelSelector && c.fieldSelector)).toBe(true);
   });
+
+  it('lists and watches its rendered ConfigMaps by name and label only', () => {
+    expect(opened([]).filter((c) => c.path.endsWith('/configmaps'))).toEqual([
+      { path: '/api/v1/configmaps', labelSelector: 'app.kubernetes.io/managed-by=llmroute', fieldSelector: 'metadata.name=llmroute-config' },
+    ]);
+    expect(opened(['a']).filter((c) => c.path.endsWith('/configmaps')).map((c) => c.path)).toEqual(['/api/v1/namespaces/a/configmaps']);
+  });
 });

@@ -13,7 +13,7 @@ import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import type { ListWatchFactory } from '../kube/kube-list-watch.ts';
 import { ObjectStore } from '../kube/object-store.ts';
-import { llmRoutesPath, secretsPath } from '../kube/paths.ts';
+import { configMapsPath, llmRoutesPath, secretsPath } from '../kube/paths.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import type { KeyDestinations } from '../render/key-destinations.ts';
@@ -21,7 +21,8 @@ import type { SecretData } from '../render/types.ts';
 import type { OperatorMetrics } from '../server/metrics.ts';
 import { secretChangeVerdict, slimRoute, slimSecret, type CachedSecret } from './change-filter.ts';
 import type { ClusterWriter } from './cluster-writer.ts';
-import { CREDENTIALS_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './manifests.ts';
+import { slimRenderedConfigMap, slimRenderedSecret, type LiveRendered } from './live-state.ts';
+import { CONFIGMAP_NAME, CREDENTIALS_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './manifests.ts';
 import { NamespaceReconciler } from './reconciler.ts';
 
 /** The Secrets apiKeySecretRefs may name. */
@@ -33,6 +34,11 @@ export const SOURCE_SECRETS = {
 export const RENDERED_SECRET = {
   labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
   fieldSelector: `metadata.name=${CREDENTIALS_SECRET_NAME}`,
+};
+/** The operator's rendered ConfigMap: compared before a resync writes it, repaired when edited. */
+export const RENDERED_CONFIGMAP = {
+  labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+  fieldSelector: `metadata.name=${CONFIGMAP_NAME}`,
 };
 /** On a takeover, changes seen this recently keep their place ahead of the resync. */
 const RECENT_CHANGE_MS = 30_000;
@@ -48,7 +54,7 @@ export interface ControllerOptions {
   metrics: OperatorMetrics;
   /** This replica's name (events' reportingInstance). */
   identity: string;
-  /** Every this often every namespace is rendered and written again. */
+  /** Every this often every namespace is rendered again and what differs from the cluster written. */
   resyncMs: number;
   /** Namespaces reconciled at once; default 2. */
   workers?: number;
@@ -63,7 +69,9 @@ export class LLMRouteController {
   /** The Secrets routes may name: those labelled llmroute.dev/credentials=true (the API server filters). */
   readonly secrets: ObjectStore<CachedSecret>;
   /** The rendered llmroute-credentials Secrets, watched by name to repair tampering; never a source. */
-  readonly rendered: ObjectStore<CachedSecret>;
+  readonly rendered: ObjectStore<LiveRendered>;
+  /** The rendered llmroute-config ConfigMaps (their data as a hash), watched by name: compared before writing, repaired when edited. */
+  readonly renderedConfigMaps: ObjectStore<LiveRendered>;
   readonly queue: WorkQueue;
   readonly reconciler: NamespaceReconciler;
   readonly #o: ControllerOptions;
@@ -97,11 +105,18 @@ export class LLMRouteController {
       this.#changed(ns);
     };
     this.secrets = new ObjectStore<CachedSecret>(onSecret);
-    this.rendered = new ObjectStore<CachedSecret>(onSecret);
+    this.rendered = new ObjectStore<LiveRendered>(onSecret);
+    this.renderedConfigMaps = new ObjectStore<LiveRendered>((before, after) => {
+      const ns = (after ?? before)!.metadata.namespace;
+      if (!ns || !this.synced || !this.#liveRoutes(ns).length || this.reconciler.isOwnConfigMapWrite(ns, after)) return;
+      log.info('the rendered ConfigMap was changed by someone else; writing it again', { namespace: ns });
+      this.reconciler.forgetApplied(ns);
+      this.#changed(ns);
+    });
     this.reconciler = new NamespaceReconciler({
       routes: (ns) => this.#liveRoutes(ns),
       secrets: (ns) => this.#secretsOf(ns),
-      currentCredentials: (ns) => this.rendered.get(ns, CREDENTIALS_SECRET_NAME)?.data,
+      live: (ns, kind) => (kind === 'Secret' ? this.rendered.get(ns, CREDENTIALS_SECRET_NAME) : this.renderedConfigMaps.get(ns, CONFIGMAP_NAME)),
       writer: o.writer,
       log,
       instance: o.identity,
@@ -116,7 +131,8 @@ export class LLMRouteController {
         // The rendered Secret is left out even if someone labels it: it is never a source.
         this.#reflector('secrets', ns, secretsPath(ns), this.secrets, slimSecret, SOURCE_SECRETS),
         // The rendered Secret, by name and with its managed-by label (someone removing the label reads as a deletion: repaired).
-        this.#reflector('rendered-secrets', ns, secretsPath(ns), this.rendered, slimSecret, RENDERED_SECRET),
+        this.#reflector('rendered-secrets', ns, secretsPath(ns), this.rendered, slimRenderedSecret, RENDERED_SECRET),
+        this.#reflector('rendered-configmaps', ns, configMapsPath(ns), this.renderedConfigMaps, slimRenderedConfigMap, RENDERED_CONFIGMAP),
       );
     }
   }
@@ -172,8 +188,9 @@ export class LLMRouteController {
   }
 
   /**
-   * Queues every namespace that has LLMRoutes, to be written again even if
-   * unchanged; behind any namespace a change queued (a new leader's first
+   * Queues every namespace that has LLMRoutes, to be rendered again and
+   * compared with the cluster's objects (the caches): only what differs is
+   * written. Behind any namespace a change queued (a new leader's first
    * pass over a thousand namespaces does not hold up a change made meanwhile).
    */
   resync(): void {

@@ -4,6 +4,7 @@ import { KubeApiError } from '../errors.ts';
 import { llmRoute, openaiTarget, secretsOf } from '../testing/fixtures.ts';
 import type { RouteStatus } from '../render/types.ts';
 import type { AppliedManifest, ClusterWriter } from './cluster-writer.ts';
+import { slimRendered, type LiveRendered } from './live-state.ts';
 import { NamespaceReconciler } from './reconciler.ts';
 
 const KEY = 'sk-unit-0123456789';
@@ -14,16 +15,17 @@ function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>>
   const statuses = new Map<string, RouteStatus>();
   const events: any[] = [];
   const logs: string[] = [];
-  let current: Record<string, string> | undefined;
+  // The rendered objects as the caches hold them: each write shows up there, as its watch event would.
+  const live = new Map<'ConfigMap' | 'Secret', LiveRendered>();
   let failApply: Error | undefined;
-  let beforeApply: (() => void) | undefined;
+  let beforeApply: ((m: AppliedManifest) => void) | undefined;
   const writer: ClusterWriter = {
     async apply(m) {
-      beforeApply?.();
+      beforeApply?.(m);
       if (failApply) throw failApply;
       calls.push(`apply ${m.kind}${m.kind === 'Secret' ? ` [${Object.keys((m as any).data).sort().join(',')}]` : ''}`);
       applied.push(m);
-      if (m.kind === 'Secret') current = { ...(m as any).data };
+      live.set(m.kind, slimRendered(m as any, m.kind === 'Secret'));
     },
     async remove(kind) {
       calls.push(`delete ${kind}`);
@@ -41,7 +43,7 @@ function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>>
   const r = new NamespaceReconciler({
     routes: () => state.routes,
     secrets: () => state.secrets,
-    currentCredentials: () => current,
+    live: (_ns, kind) => live.get(kind),
     writer,
     log: createLogger('debug', (l) => logs.push(l), 'operator'),
     instance: 'test',
@@ -57,8 +59,11 @@ function setup(routes: LLMRoute[], plain: Record<string, Record<string, string>>
     logs,
     state,
     settle,
+    live,
+    /** Someone else edits a rendered object (its data), as the cache would then show it. */
+    tamper: (kind: 'ConfigMap' | 'Secret') => live.set(kind, { ...live.get(kind)!, dataHash: 'edited', ...(kind === 'Secret' ? { data: { foreign: 'eA==' } } : {}) }),
     failWith: (e: Error | undefined) => (failApply = e),
-    onApply: (f: (() => void) | undefined) => (beforeApply = f),
+    onApply: (f: ((m: AppliedManifest) => void) | undefined) => (beforeApply = f),
   };
 }
 
@@ -79,10 +84,57 @@ describe('NamespaceReconciler', () => {
     const res = await t.r.reconcile('shop');
     expect(t.calls).toEqual([]);
     expect(res).toMatchObject({ applied: false, statuses: 0, events: 0 });
-    // A resync writes the objects again (drift repair), statuses still only when changed.
+    // A resync (or a new leader) has no memory of the writes: it compares with the cluster's objects, and they match.
+    t.r.forgetApplied();
+    await expect(t.r.reconcile('shop')).resolves.toMatchObject({ applied: false, statuses: 0 });
+    expect(t.calls).toEqual([]);
+  });
+
+  it('writes on a resync only the objects that drifted', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    await t.r.reconcile('shop');
+    t.settle();
+    t.calls.length = 0;
+    t.tamper('ConfigMap');
+    t.r.forgetApplied();
+    await expect(t.r.reconcile('shop')).resolves.toMatchObject({ applied: true });
+    expect(t.calls).toEqual(['apply ConfigMap']);
+    t.calls.length = 0;
+    t.tamper('Secret');
     t.r.forgetApplied();
     await t.r.reconcile('shop');
-    expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap']);
+    // The foreign key goes in a second write, after the ConfigMap (unchanged: not written).
+    expect(t.calls).toEqual(['apply Secret [foreign,shop.chat_a]', 'apply Secret [shop.chat_a]']);
+    t.calls.length = 0;
+    // An owner gone (a route deleted while this replica did not lead) is a difference too.
+    t.live.set('ConfigMap', { ...t.live.get('ConfigMap')!, ownerUids: [...t.live.get('ConfigMap')!.ownerUids, 'uid-of-a-deleted-route'] });
+    t.r.forgetApplied();
+    await t.r.reconcile('shop');
+    expect(t.calls).toEqual(['apply ConfigMap']);
+  });
+
+  it('tells its own ConfigMap writes (the latest, or one overtaken) from one someone else edited or deleted', async () => {
+    const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    // Recorded before the write goes: an event that beats the response is known too.
+    let checked = false;
+    t.onApply((m) => {
+      if (m.kind !== 'ConfigMap') return;
+      expect(t.r.isOwnConfigMapWrite('shop', slimRendered(m as any, false))).toBe(true);
+      checked = true;
+    });
+    await t.r.reconcile('shop');
+    expect(checked).toBe(true);
+    t.onApply(undefined);
+    const first = t.live.get('ConfigMap');
+    expect(t.r.isOwnConfigMapWrite('shop', first)).toBe(true);
+    t.state.routes = [llmRoute('chat', { aliases: ['x'], targets: [openaiTarget('a', 'k')] }, { generation: 2 })];
+    await t.r.reconcile('shop');
+    expect(t.r.isOwnConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(true);
+    // The first write's event arriving late is still this replica's own.
+    expect(t.r.isOwnConfigMapWrite('shop', first)).toBe(true);
+    t.tamper('ConfigMap');
+    expect(t.r.isOwnConfigMapWrite('shop', t.live.get('ConfigMap'))).toBe(false);
+    expect(t.r.isOwnConfigMapWrite('shop', undefined)).toBe(false);
   });
 
   it('writes only the ConfigMap for a change that leaves the credentials alone', async () => {
@@ -124,13 +176,15 @@ describe('NamespaceReconciler', () => {
 
   it('does not take a write as current when a repair was requested while it ran', async () => {
     const t = setup([llmRoute('chat', { targets: [openaiTarget('a', 'k')] })]);
+    // A repair requested mid-write: someone edited the ConfigMap meanwhile (the cache shows it after the write).
     t.onApply(() => t.r.forgetApplied('shop'));
     await t.r.reconcile('shop');
     t.onApply(undefined);
+    t.tamper('ConfigMap');
     t.settle();
     t.calls.length = 0;
     await t.r.reconcile('shop');
-    expect(t.calls).toEqual(['apply Secret [shop.chat_a]', 'apply ConfigMap']);
+    expect(t.calls).toEqual(['apply ConfigMap']);
   });
 
   it('takes a namespace being deleted in its stride', async () => {

@@ -8,6 +8,12 @@
  * that is not there: credentials (old ∪ new keys), ConfigMap, credentials
  * (new keys only). Statuses come after the config they describe; events
  * last, best effort.
+ *
+ * What it last wrote to a namespace is remembered: an unchanged render
+ * writes nothing. When that memory is gone (a resync, a new leader's first
+ * pass, a repair) the render is compared with the objects as they are in
+ * the cluster (the caches, live-state.ts), and only those that differ are
+ * written: a resync of a cluster where nothing drifted makes no write.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
@@ -19,6 +25,7 @@ import { routeEvents } from '../render/route-events.ts';
 import { statusChanged } from '../render/status-diff.ts';
 import type { NamespaceSecrets } from '../render/types.ts';
 import type { ClusterWriter } from './cluster-writer.ts';
+import { isUpToDate, slimRendered, type LiveRendered } from './live-state.ts';
 import {
   CONFIGMAP_NAME,
   CREDENTIALS_SECRET_NAME,
@@ -35,8 +42,8 @@ export interface ReconcilerDeps {
   /** The namespace's LLMRoutes (those being deleted left out by the caller or here). */
   routes(namespace: string): LLMRoute[];
   secrets(namespace: string): NamespaceSecrets;
-  /** The rendered credentials Secret's data as the cache has it, if it exists. */
-  currentCredentials(namespace: string): Readonly<Record<string, string>> | undefined;
+  /** The rendered ConfigMap or credentials Secret as the cache has it, if it exists. */
+  live(namespace: string, kind: 'ConfigMap' | 'Secret'): LiveRendered | undefined;
   writer: ClusterWriter;
   log: Logger;
   now?: () => Date;
@@ -71,6 +78,8 @@ export class NamespaceReconciler {
   readonly #applied = new Map<string, Applied>();
   /** Fingerprints of the credentials data this replica wrote lately, per namespace. */
   readonly #written = new Map<string, string[]>();
+  /** The ConfigMaps this replica wrote lately, per namespace, as the cache would hold them. */
+  readonly #writtenConfigMaps = new Map<string, LiveRendered[]>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -90,6 +99,16 @@ export class NamespaceReconciler {
   /** The credentials last written to a namespace, to tell our own writes from someone else's. */
   appliedCredentials(namespace: string): Readonly<Record<string, string>> | undefined {
     return this.#applied.get(namespace)?.credentials;
+  }
+
+  /**
+   * Whether the ConfigMap as a watch event shows it (undefined: deleted) is
+   * one this replica wrote lately (its own write coming back, maybe behind
+   * a newer one), not someone else's edit. Recorded before the write is
+   * sent, so an event that beats the write's response counts too.
+   */
+  isOwnConfigMapWrite(namespace: string, live: LiveRendered | undefined): boolean {
+    return !!live && (this.#writtenConfigMaps.get(namespace) ?? []).some((w) => isUpToDate(live, w));
   }
 
   /** Whether credentials data seen in a watch event is one this replica wrote (recently). */
@@ -116,6 +135,7 @@ export class NamespaceReconciler {
         await writer.remove('Secret', namespace, CREDENTIALS_SECRET_NAME);
         this.#applied.delete(namespace);
         this.#written.delete(namespace);
+        this.#writtenConfigMaps.delete(namespace);
         result.deleted = true;
         log.info('no LLMRoutes left: removed the rendered config', { namespace });
         return result;
@@ -133,15 +153,23 @@ export class NamespaceReconciler {
       const last = this.#applied.get(namespace);
 
       if (last?.hash !== hash) {
-        const current = this.#d.currentCredentials(namespace);
-        const before = credentialsBeforeConfig(current, render.credentials);
+        const liveSecret = this.#d.live(namespace, 'Secret');
+        const before = credentialsBeforeConfig(liveSecret?.data, render.credentials);
         const twoSteps = !sameData(before, render.credentials);
-        this.#rememberWrite(namespace, before);
-        this.#rememberWrite(namespace, render.credentials);
+        // Without a memory of the last write, the cluster's objects say what is current.
+        const secretCurrent = last ? last.secretHash === secretHash : isUpToDate(liveSecret, slimRendered(finalSecret, false));
+        const cmShape = slimRendered(cm, false);
+        const cmCurrent = !last && isUpToDate(this.#d.live(namespace, 'ConfigMap'), cmShape);
+        const writes = twoSteps || !secretCurrent || !cmCurrent;
+        if (writes) {
+          this.#rememberWrite(namespace, before);
+          this.#rememberWrite(namespace, render.credentials);
+          if (!cmCurrent) this.#writtenConfigMaps.set(namespace, [...(this.#writtenConfigMaps.get(namespace) ?? []), cmShape].slice(-16));
+        }
         try {
           if (twoSteps) await writer.apply(credentialsSecretManifest(namespace, before, owners));
-          else if (last?.secretHash !== secretHash) await writer.apply(finalSecret);
-          await writer.apply(cm);
+          else if (!secretCurrent) await writer.apply(finalSecret);
+          if (!cmCurrent) await writer.apply(cm);
           if (twoSteps) await writer.apply(finalSecret);
         } catch (err) {
           this.#applied.delete(namespace);
@@ -149,8 +177,10 @@ export class NamespaceReconciler {
         }
         // Something may have undone the write meanwhile (forgetApplied): then the next reconcile writes again.
         if (epoch === this.#epoch) this.#applied.set(namespace, { hash, secretHash, credentials: { ...render.credentials } });
-        result.applied = true;
-        log.info('rendered', { namespace, routes: routes.length, rendered: render.rendered, keys: Object.keys(render.credentials).length });
+        if (writes) {
+          result.applied = true;
+          log.info('rendered', { namespace, routes: routes.length, rendered: render.rendered, keys: Object.keys(render.credentials).length });
+        }
       }
 
       for (const route of routes) {

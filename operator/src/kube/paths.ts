@@ -24,8 +24,13 @@ export function secretPath(ns: string, name: string): string {
   return `${secretsPath(ns)}/${enc(name)}`;
 }
 
+/** ConfigMaps of one namespace, or of all when ns is undefined. */
+export function configMapsPath(ns?: string): string {
+  return ns === undefined ? '/api/v1/configmaps' : `/api/v1/namespaces/${enc(ns)}/configmaps`;
+}
+
 export function configMapPath(ns: string, name: string): string {
-  return `/api/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`;
+  return `${configMapsPath(ns)}/${enc(name)}`;
 }
 
 export function eventsPath(ns: string): string {

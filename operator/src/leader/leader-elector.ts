@@ -3,13 +3,21 @@
  * it every retryPeriod; once leader, renews it every retryPeriod and steps
  * down when it could not renew for renewDeadline (or someone else holds
  * it). stop() releases the Lease so another replica takes over at once.
+ *
+ * Every replica also watches the one Lease (fieldSelector metadata.name):
+ * a standby runs its round the moment the Lease is released or deleted,
+ * and otherwise at the latest when the holder's Lease runs out, not up to
+ * a retryPeriod later; a leader that sees someone else hold it steps down
+ * at once. The polling stays, as the fallback when the watch is down.
  */
 import { realClock, sleep, type Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
 import { KubeApiError } from '../errors.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
+import { kubeListWatch } from '../kube/kube-list-watch.ts';
 import { leasePath, leasesPath } from '../kube/paths.ts';
-import { decideLease, releasedLease, type LeaseSpec } from './lease-decision.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { decideLease, leaseChangeVerdict, nextRoundDelay, releasedLease, type LeaseSpec } from './lease-decision.ts';
 
 export interface LeaderElectorOptions {
   client: KubeClient;
@@ -24,6 +32,8 @@ export interface LeaderElectorOptions {
   onStoppedLeading: () => void;
   /** Times the rounds and judges the Lease's expiry; default realClock. */
   clock?: Clock;
+  /** The Lease watch's server-side timeout (it is reopened after); default 300 s. */
+  watchTimeoutSeconds?: number;
 }
 
 interface Lease {
@@ -34,16 +44,32 @@ interface Lease {
 }
 
 export class LeaderElector {
-  readonly #o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading'>> & Pick<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading'>;
+  readonly #o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'watchTimeoutSeconds'>> &
+    Pick<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading'>;
   readonly #abort = new AbortController();
   #running: Promise<void> | undefined;
   #leader = false;
   #lastRenew = 0;
   #lease: Lease | undefined;
   #observed: { record: string; at: number } = { record: '', at: 0 };
+  readonly #watch: Reflector<Lease>;
+  /** Ends the current wait between rounds (the watch saw something to act on). */
+  #wake: (() => void) | undefined;
+  /** Something to act on arrived mid-round: the next wait ends at once. */
+  #wakePending = false;
 
   constructor(o: LeaderElectorOptions) {
     this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...o, clock: o.clock ?? realClock };
+    const source = kubeListWatch<Lease>(o.client, leasesPath(o.namespace), {
+      fieldSelector: `metadata.name=${o.name}`,
+      ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
+    });
+    const seen = (lease: Lease | undefined) => this.#leaseSeen(lease);
+    this.#watch = new Reflector<Lease>(
+      source,
+      { replace: (items) => seen(items.find((l) => l.metadata.name === o.name)), upsert: seen, remove: () => seen(undefined) },
+      { name: `lease/${o.namespace}/${o.name}`, log: o.log, clock: this.#o.clock },
+    );
   }
 
   get isLeader(): boolean {
@@ -56,13 +82,15 @@ export class LeaderElector {
   }
 
   start(): void {
-    this.#running ??= this.#run();
+    if (this.#running) return;
+    this.#watch.start();
+    this.#running = this.#run();
   }
 
   /** Stops trying; a leader steps down and releases the Lease. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await this.#running;
+    await Promise.all([this.#running, this.#watch.stop()]);
     if (this.#leader) {
       this.#setLeader(false);
       await this.#release();
@@ -73,9 +101,11 @@ export class LeaderElector {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let renewed = false;
+      let failed = false;
       try {
         renewed = await this.#tryAcquireOrRenew();
       } catch (err) {
+        failed = true;
         this.#o.log.warn('leader election: cannot read or write the Lease', { lease: `${this.#o.namespace}/${this.#o.name}`, error: (err as Error).message });
       }
       if (signal.aborted) break;
@@ -85,8 +115,56 @@ export class LeaderElector {
       } else if (this.#leader && (this.#o.clock.now() - this.#lastRenew > this.#o.renewDeadlineMs || this.#heldByOther())) {
         this.#setLeader(false);
       }
-      if (!(await sleep(this.#o.clock, this.#o.retryPeriodMs, signal))) break;
+      // A failed round waits a whole retry period: a Lease that ran out while the API server is away is no reason to spin.
+      const delay = failed ? this.#o.retryPeriodMs : this.#nextRoundDelay();
+      if (!(await this.#pause(delay, signal))) break;
     }
+  }
+
+  #nextRoundDelay(): number {
+    return nextRoundDelay({
+      leader: this.#leader,
+      current: this.#lease?.spec,
+      observedAt: this.#observed.at,
+      now: this.#o.clock.now(),
+      identity: this.#o.identity,
+      leaseDurationSeconds: Math.round(this.#o.leaseDurationMs / 1000),
+      retryPeriodMs: this.#o.retryPeriodMs,
+    });
+  }
+
+  /** Waits ms, or less when the watch wakes it; false once stopped. */
+  async #pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return !signal.aborted;
+    }
+    const woken = new AbortController();
+    const wake = () => woken.abort();
+    this.#wake = wake;
+    signal.addEventListener('abort', wake, { once: true });
+    try {
+      await sleep(this.#o.clock, ms, woken.signal);
+    } finally {
+      signal.removeEventListener('abort', wake);
+      this.#wake = undefined;
+      this.#wakePending = false;
+    }
+    return !signal.aborted;
+  }
+
+  /** The Lease as the watch delivers it (undefined: deleted). */
+  #leaseSeen(lease: Lease | undefined): void {
+    this.#note(lease);
+    if (leaseChangeVerdict({ spec: lease?.spec, identity: this.#o.identity, leader: this.#leader }) === 'note') return;
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
+  }
+
+  /** Remembers when the Lease record last changed, as seen here (expiry is judged from that moment). */
+  #note(lease: Lease | undefined): void {
+    const record = JSON.stringify([lease?.spec?.holderIdentity, lease?.spec?.renewTime, lease?.metadata.resourceVersion]);
+    if (record !== this.#observed.record) this.#observed = { record, at: this.#o.clock.now() };
   }
 
   #heldByOther(): boolean {
@@ -110,9 +188,8 @@ export class LeaderElector {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;
     }
     this.#lease = current;
+    this.#note(current);
     const now = this.#o.clock.now();
-    const record = JSON.stringify([current?.spec?.holderIdentity, current?.spec?.renewTime, current?.metadata.resourceVersion]);
-    if (record !== this.#observed.record) this.#observed = { record, at: now };
 
     const decision = decideLease({
       current: current?.spec ?? (current ? {} : undefined),

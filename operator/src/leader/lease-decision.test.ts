@@ -1,4 +1,4 @@
-import { decideLease, microTime, releasedLease } from './lease-decision.ts';
+import { decideLease, leaseChangeVerdict, microTime, nextRoundDelay, releasedLease } from './lease-decision.ts';
 
 const NOW = Date.parse('2025-06-01T12:00:00.123Z');
 
@@ -33,5 +33,33 @@ describe('decideLease', () => {
 
   it('writes MicroTime with six fractional digits', () => {
     expect(microTime(Date.parse('2025-01-02T03:04:05.006Z'))).toBe('2025-01-02T03:04:05.006000Z');
+  });
+});
+
+describe('leaseChangeVerdict', () => {
+  it('acts on a released or deleted Lease, and a leader on someone else holding it; notes renewals', () => {
+    expect(leaseChangeVerdict({ spec: { holderIdentity: null }, identity: 'me', leader: false })).toBe('act');
+    expect(leaseChangeVerdict({ spec: { holderIdentity: '' }, identity: 'me', leader: false })).toBe('act');
+    expect(leaseChangeVerdict({ spec: undefined, identity: 'me', leader: true })).toBe('act');
+    expect(leaseChangeVerdict({ spec: { holderIdentity: 'other' }, identity: 'me', leader: true })).toBe('act');
+    expect(leaseChangeVerdict({ spec: { holderIdentity: 'other' }, identity: 'me', leader: false })).toBe('note');
+    expect(leaseChangeVerdict({ spec: { holderIdentity: 'me' }, identity: 'me', leader: true })).toBe('note');
+  });
+});
+
+describe('nextRoundDelay', () => {
+  const base = { now: NOW, observedAt: NOW, identity: 'me', leaseDurationSeconds: 15, retryPeriodMs: 2000 };
+
+  it('is the retry period for a leader, and for a standby while the Lease is fresh for longer', () => {
+    expect(nextRoundDelay({ ...base, leader: true, current: { holderIdentity: 'me' } })).toBe(2000);
+    expect(nextRoundDelay({ ...base, leader: false, current: { holderIdentity: 'other', leaseDurationSeconds: 15 } })).toBe(2000);
+    expect(nextRoundDelay({ ...base, leader: false, current: undefined })).toBe(2000);
+  });
+
+  it("ends a standby's wait when the holder's Lease runs out, judged from when it was last seen to change", () => {
+    const current = { holderIdentity: 'other', leaseDurationSeconds: 15 };
+    expect(nextRoundDelay({ ...base, leader: false, current, observedAt: NOW - 14_200 })).toBe(800);
+    expect(nextRoundDelay({ ...base, leader: false, current, observedAt: NOW - 20_000 })).toBe(0);
+    expect(nextRoundDelay({ ...base, leader: false, current: { holderIdentity: 'other' }, observedAt: NOW - 14_500 })).toBe(500);
   });
 });

@@ -62,3 +62,39 @@ export function releasedLease(current: LeaseSpec, nowMs: number): LeaseSpec {
   const now = microTime(nowMs);
   return { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.leaseTransitions ?? 0, holderIdentity: null };
 }
+
+/**
+ * What a replica does on seeing the Lease change through its watch (spec
+ * undefined: the Lease is gone): 'act' runs a round at once (it was
+ * released or deleted, so a standby may take it; or someone else holds it,
+ * so a leader steps down now), 'note' only records that the record changed
+ * (the holder renewed: its expiry moves).
+ */
+export function leaseChangeVerdict(o: { spec: LeaseSpec | undefined; identity: string; leader: boolean }): 'act' | 'note' {
+  const holder = o.spec?.holderIdentity ?? '';
+  if (!o.spec || !holder) return 'act';
+  if (o.leader && holder !== o.identity) return 'act';
+  return 'note';
+}
+
+/**
+ * How long to wait before the next round: a leader renews every
+ * retryPeriod; a standby waits at most until the holder's Lease would
+ * expire (judged, as in decideLease, from when it last saw the record
+ * change), so it takes over the moment the Lease runs out, not up to a
+ * retryPeriod later. A released Lease wakes the standby sooner (its watch).
+ */
+export function nextRoundDelay(o: {
+  leader: boolean;
+  current: LeaseSpec | undefined;
+  observedAt: number;
+  now: number;
+  identity: string;
+  leaseDurationSeconds: number;
+  retryPeriodMs: number;
+}): number {
+  const holder = o.current?.holderIdentity ?? '';
+  if (o.leader || !holder || holder === o.identity) return o.retryPeriodMs;
+  const expiresAt = o.observedAt + (o.current?.leaseDurationSeconds ?? o.leaseDurationSeconds) * 1000;
+  return Math.max(0, Math.min(o.retryPeriodMs, expiresAt - o.now));
+}
