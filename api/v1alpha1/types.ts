@@ -50,6 +50,10 @@ export interface TargetCommon {
   params?: ParamsSpec;
   /** The max_tokens sent when the client sets none (anthropic targets, where it is required). */
   maxTokens?: number;
+  /** bedrock only (required): the AWS region, e.g. us-east-1. */
+  region?: string;
+  /** bedrock only: a VPC (PrivateLink) endpoint URL to send to instead of the regional host; requests are still signed for bedrock-runtime.<region>.amazonaws.com. */
+  endpoint?: string;
 }
 
 export interface SecretKeyRef {

@@ -9,6 +9,7 @@ import type { FallbackOn } from '../error-classes.ts';
 import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
 import { DEFAULT_BASE_URLS } from '../providers/index.ts';
+import { bedrockRuntimeHost } from '../../../api/v1alpha1/enums.ts';
 import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
 import type { Secret } from '../secret.ts';
 
@@ -29,6 +30,14 @@ export interface Target {
   params: { drop: readonly string[]; set: Readonly<Record<string, unknown>> } | undefined;
   /** max_tokens when the client sets none; undefined: the adapter's default for the model. */
   maxTokens: number | undefined;
+  /** bedrock: the AWS region requests are signed for. */
+  region?: string | undefined;
+}
+
+/** Where a target's requests go: its baseURL, the provider's default, or for bedrock its endpoint or regional host. */
+function targetBaseURL(t: ConfigTarget): string {
+  if (t.provider === 'bedrock') return (t.endpoint ?? `https://${bedrockRuntimeHost(t.region ?? '')}`).replace(/\/+$/, '');
+  return (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, '');
 }
 
 export interface RetryPolicy {
@@ -101,13 +110,14 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       name: t.name,
       provider: t.provider,
       model: t.model,
-      baseURL: (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, ''),
+      baseURL: targetBaseURL(t),
       apiVersion: t.provider === 'azure-openai' ? (t.apiVersion ?? DEFAULT_AZURE_API_VERSION) : undefined,
       priority: t.priority ?? 0,
       weight: t.weight ?? 1,
       apiKey: resolveKey(r, t),
       params: t.params ? { drop: t.params.drop ?? [], set: t.params.set ?? {} } : undefined,
       maxTokens: t.maxTokens,
+      region: t.region,
     }));
     targets.sort((a, b) => a.priority - b.priority);
     const route: Route = {
