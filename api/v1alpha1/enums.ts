@@ -6,7 +6,7 @@
  * validation), types.ts, the sidecar and the operator cannot disagree.
  */
 
-export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible'] as const;
+export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible', 'gemini', 'bedrock'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /** The classes an upstream failure falls into (SPEC section 5); also the `outcome` label of llmroute_upstream_attempts_total. */
@@ -42,7 +42,20 @@ export const CONFIG_FORMAT_VERSION = 1;
 export const DEFAULT_BASE_URLS: Readonly<Partial<Record<Provider, string>>> = Object.freeze({
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com/v1',
+  gemini: 'https://generativelanguage.googleapis.com',
 });
+
+/**
+ * Providers whose targets may run without an apiKeySecretRef: openai-compatible (servers of the
+ * user's own), bedrock (credentials from the pod's workload identity: IRSA, EKS Pod Identity, an
+ * instance role).
+ */
+export const KEYLESS_PROVIDERS: readonly Provider[] = ['openai-compatible', 'bedrock'];
+
+/** Bedrock's runtime host in a region: where requests go (and what they are signed for) when the target names no endpoint. */
+export function bedrockRuntimeHost(region: string): string {
+  return `bedrock-runtime.${region}.amazonaws.com`;
+}
 
 /**
  * The label a Secret must carry for the operator to read it (an
@@ -71,4 +84,7 @@ export const DEFAULT_KEY_DESTINATIONS: Readonly<Record<Provider, readonly string
   anthropic: ['api.anthropic.com'],
   'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'],
   'openai-compatible': [],
+  gemini: ['generativelanguage.googleapis.com'],
+  // The regional runtime hosts and PrivateLink endpoints (vpce-….bedrock-runtime.<region>.vpce.amazonaws.com).
+  bedrock: ['*.amazonaws.com'],
 });

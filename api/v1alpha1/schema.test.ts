@@ -67,3 +67,30 @@ describe('maxTokens and timeouts', () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe('cloud providers: gemini and bedrock fields', () => {
+  const spec = (t: Record<string, unknown>) => ({ targets: [{ name: 't', model: 'm', ...t }] });
+  const problemsOf = (t: Record<string, unknown>): string[] => problems(spec(t)).map(String);
+  const key = { apiKeySecretRef: { name: 's', key: 'k' } };
+
+  it('bedrock needs a region, takes an endpoint, no baseURL, and may have no Secret (workload identity)', () => {
+    expect(problemsOf({ provider: 'bedrock', region: 'us-east-1' })).toEqual([]);
+    expect(problemsOf({ provider: 'bedrock', region: 'us-east-1', endpoint: 'https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com', ...key })).toEqual([]);
+    expect(problemsOf({ provider: 'bedrock' }).join()).toMatch(/region is required for bedrock/);
+    expect(problemsOf({ provider: 'bedrock', region: 'us-east-1', baseURL: 'https://x.example' }).join()).toMatch(/not baseURL/);
+    expect(problemsOf({ provider: 'bedrock', region: 'Mars' }).join()).toMatch(/region/);
+  });
+
+  it('region and endpoint belong to bedrock only; gemini needs its key', () => {
+    expect(problemsOf({ provider: 'gemini', ...key })).toEqual([]);
+    expect(problemsOf({ provider: 'gemini' }).join()).toMatch(/apiKeySecretRef is required/);
+    expect(problemsOf({ provider: 'gemini', region: 'us-east-1', ...key }).join()).toMatch(/only for them/);
+    expect(problemsOf({ provider: 'openai', endpoint: 'https://x.example', ...key }).join()).toMatch(/endpoint is only for bedrock/);
+  });
+
+  it('the CRD carries the same rules as CEL', () => {
+    const crd = JSON.stringify(toOpenApi(llmRouteSpecSchema));
+    expect(crd).toContain("has(self.region) == (self.provider == 'bedrock')");
+    expect(crd).toContain("self.provider in ['openai-compatible', 'bedrock']");
+  });
+});

@@ -20,7 +20,7 @@ import type {
   SecretKeyRef,
   TimeoutsSpec,
 } from './types.ts';
-import { CONFIG_FORMAT_VERSION, CREDENTIALS_SECRET_NAME, DEFAULT_ADMIN, DEFAULT_FALLBACK_ON, DEFAULT_LISTEN, FALLBACK_ON, LOG_LEVELS, PROVIDERS } from './enums.ts';
+import { CONFIG_FORMAT_VERSION, CREDENTIALS_SECRET_NAME, DEFAULT_ADMIN, DEFAULT_FALLBACK_ON, DEFAULT_LISTEN, FALLBACK_ON, KEYLESS_PROVIDERS, LOG_LEVELS, PROVIDERS } from './enums.ts';
 
 /** A cross-field rule: CEL for the API server, and the same check in TypeScript for the sidecar. */
 export interface Rule {
@@ -286,6 +286,19 @@ function targetCommonProps() {
       minimum: 1,
       maximum: 1_000_000,
     },
+    region: {
+      type: 'string',
+      description: 'bedrock only (required): the AWS region of the model, e.g. us-east-1. Requests are signed for it.',
+      pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$',
+      maxLength: 32,
+    },
+    endpoint: {
+      type: 'string',
+      description:
+        'bedrock only: a VPC interface (PrivateLink) endpoint to send to instead of https://bedrock-runtime.<region>.amazonaws.com. Requests are still signed for the regional host.',
+      pattern: '^https?://[^\\s/]+/?$',
+      maxLength: 2048,
+    },
   } satisfies Record<string, SchemaNode>;
 }
 
@@ -305,6 +318,21 @@ const targetRules: Rule[] = [
     message: 'apiVersion is only for azure-openai targets',
     check: (t) => t.apiVersion === undefined || t.provider === 'azure-openai',
   },
+  {
+    cel: "has(self.region) == (self.provider == 'bedrock')",
+    message: 'region is required for bedrock targets and only for them',
+    check: (t) => (t.region !== undefined) === (t.provider === 'bedrock'),
+  },
+  {
+    cel: "!has(self.endpoint) || self.provider == 'bedrock'",
+    message: 'endpoint is only for bedrock targets',
+    check: (t) => t.endpoint === undefined || t.provider === 'bedrock',
+  },
+  {
+    cel: "!has(self.baseURL) || self.provider != 'bedrock'",
+    message: 'bedrock targets take region (and endpoint for a VPC endpoint), not baseURL',
+    check: (t) => t.baseURL === undefined || t.provider !== 'bedrock',
+  },
 ];
 
 const uniqueTargetNames: Rule = {
@@ -322,7 +350,8 @@ const llmRouteTargetProps: Props<LLMRouteTarget> = {
   ...targetCommonProps(),
   apiKeySecretRef: {
     type: 'object',
-    description: "The Secret key that holds this target's API key. Optional for openai-compatible.",
+    description:
+      "The Secret key that holds this target's API key. Optional for openai-compatible, and for bedrock, where no Secret means the pod's AWS identity (IRSA, EKS Pod Identity, instance role); a bedrock Secret value is either a Bedrock API key or JSON {\"accessKeyId\",\"secretAccessKey\",\"sessionToken\"}.",
     properties: secretKeyRefProps,
     required: ['name', 'key'],
   },
@@ -335,9 +364,9 @@ export const llmRouteTargetSchema: SchemaNode = {
   rules: [
     ...targetRules,
     {
-      cel: "has(self.apiKeySecretRef) || self.provider == 'openai-compatible'",
-      message: 'apiKeySecretRef is required except for openai-compatible targets',
-      check: (t) => t.apiKeySecretRef !== undefined || t.provider === 'openai-compatible',
+      cel: `has(self.apiKeySecretRef) || self.provider in [${KEYLESS_PROVIDERS.map((p) => `'${p}'`).join(', ')}]`,
+      message: `apiKeySecretRef is required except for ${KEYLESS_PROVIDERS.join(' and ')} targets`,
+      check: (t) => t.apiKeySecretRef !== undefined || KEYLESS_PROVIDERS.includes(t.provider),
     },
     {
       // The rendered Secret holds every route's keys: naming it would lend one route's key to another.

@@ -62,6 +62,10 @@ export interface TargetCommon {
   maxTokens?: number;
   /** openai-compatible only: the server serves OpenAI's Responses API itself (else Responses requests are translated to Chat). */
   servesResponses?: boolean;
+  /** bedrock only (required): the AWS region, e.g. us-east-1. */
+  region?: string;
+  /** bedrock only: a VPC (PrivateLink) endpoint URL to send to instead of the regional host; requests are still signed for bedrock-runtime.<region>.amazonaws.com. */
+  endpoint?: string;
 }
 
 export interface SecretKeyRef {

@@ -7,6 +7,7 @@
 import type { ErrorClass } from './error-classes.ts';
 import { formatMs, StreamTimer, tryTimeouts, type TimeoutCause } from './attempt-timeouts.ts';
 import { classifyNetworkError } from './classify.ts';
+import { CredentialsError } from './errors.ts';
 import type { Route, Target, Timeouts } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { passthroughHeaders } from './passthrough-headers.ts';
@@ -78,6 +79,16 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   }
 
   if (shapes(target, input.refused)) upstream.body = shapeBody(upstream.body, target, input.refused);
+  if (adapter.prepare) {
+    // Asynchronous last step (bedrock: credentials and the SigV4 signature of the final body).
+    try {
+      upstream = await adapter.prepare(upstream, target, input.signal);
+    } catch (err) {
+      if (input.signal.aborted) return abortedFailure(input.signal.reason, t);
+      const message = err instanceof Error ? err.message : String(err);
+      return fail(err instanceof CredentialsError ? 'auth' : 'server-error', null, message);
+    }
+  }
 
   if (input.signal.aborted) return abortedFailure(input.signal.reason, t);
   const timeouts = tryTimeouts(t, stream, input.remainingMs);
@@ -152,7 +163,7 @@ function responseLimit(status: number): number {
 }
 
 function providerFailure(adapter: ProviderAdapter, status: number, text: string, headers: Record<string, string | string[] | undefined>): { ok: false; failure: Failure } {
-  const perr = adapter.parseError(status, text);
+  const perr = adapter.parseError(status, text, headers);
   return { ok: false, failure: { errorClass: perr.errorClass, status, message: perr.message, retryAfterMs: retryAfterMs(headers), providerError: perr } };
 }
 

@@ -27,6 +27,7 @@ export type SidecarErrorCode =
   | 'client_closed'
   | 'invalid_config'
   | 'stream_idle'
+  | 'credentials_unavailable'
   // undici's own code for an aborted request: ours stands in for it, and the transport's errors are read by code.
   | 'UND_ERR_ABORTED';
 
@@ -208,6 +209,17 @@ export class StreamIdleError extends LlmrouteError<'stream_idle'> {
   }
 }
 
+/**
+ * A target's credentials could not be had (bedrock: no Secret and nothing in the pod's AWS
+ * credential chain, or the chain's endpoint failed). The attempt counts it as an `auth` failure
+ * of that target. The message names the source, never a credential.
+ */
+export class CredentialsError extends LlmrouteError<'credentials_unavailable'> {
+  constructor(message: string, cause?: unknown) {
+    super('credentials_unavailable', message, cause === undefined ? undefined : { cause });
+  }
+}
+
 /** The config file is invalid (at start-up: exit 2; on reload: the last good one stays). */
 export class ConfigError extends LlmrouteError<'invalid_config'> {
   readonly problems: string[];
@@ -233,4 +245,5 @@ export type SidecarError =
   | ClientClosedError
   | UpstreamAbortedError
   | StreamIdleError
+  | CredentialsError
   | ConfigError;

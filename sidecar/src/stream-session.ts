@@ -85,13 +85,20 @@ export class StreamSession implements StreamSink {
     if (this.error) return;
     let steps: StreamStep[];
     try {
-      const events = this.parser.push(chunk);
-      if (events.length === 0) return;
-      steps = new Array(events.length);
-      for (let i = 0; i < events.length; i++) {
-        const step = this.decoder.push(events[i]!);
-        if (step.finished) this.ended = true;
-        steps[i] = step;
+      if (this.decoder.pushBytes) {
+        // A stream that is not SSE (Bedrock's event stream): the decoder reads its own frames.
+        steps = this.decoder.pushBytes(chunk);
+        if (steps.length === 0) return;
+        if (steps.some((st) => st.finished)) this.ended = true;
+      } else {
+        const events = this.parser.push(chunk);
+        if (events.length === 0) return;
+        steps = new Array(events.length);
+        for (let i = 0; i < events.length; i++) {
+          const step = this.decoder.push(events[i]!);
+          if (step.finished) this.ended = true;
+          steps[i] = step;
+        }
       }
     } catch (err) {
       // An event over the size limit, or a decoder bug: the stream cannot go on.

@@ -37,6 +37,18 @@ describe('key destinations', () => {
     expect(keyDestinationProblems([{ name: 'local', provider: 'openai-compatible', baseURL: 'http://10.0.0.7:8000/v1' }], DEFAULT_DESTINATIONS)).toEqual([]);
   });
 
+  it('gemini: its public host; bedrock: the regional host or the VPC endpoint, under amazonaws.com', () => {
+    const key = { name: 's', key: 'k' };
+    expect(keyDestinationProblems([{ name: 'g', provider: 'gemini', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toEqual([]);
+    expect(keyDestinationProblems([{ name: 'b', provider: 'bedrock', region: 'eu-west-1', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toEqual([]);
+    expect(
+      keyDestinationProblems([{ name: 'b', provider: 'bedrock', region: 'eu-west-1', endpoint: 'https://vpce-0a1b-x1y2.bedrock-runtime.eu-west-1.vpce.amazonaws.com', apiKeySecretRef: key }], DEFAULT_DESTINATIONS),
+    ).toEqual([]);
+    expect(keyDestinationProblems([{ name: 'b', provider: 'bedrock', region: 'eu-west-1', endpoint: 'https://bedrock.evil.example', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toHaveLength(1);
+    // Without a Secret, nothing is sent but what the pod's identity signs: any endpoint.
+    expect(keyDestinationProblems([{ name: 'b', provider: 'bedrock', region: 'eu-west-1', endpoint: 'http://10.0.0.9' }], DEFAULT_DESTINATIONS)).toEqual([]);
+  });
+
   it('compares case-insensitively and ignores a trailing dot', () => {
     expect(allowed('openai', 'https://API.OpenAI.com/v1')).toBe(true);
     expect(allowed('openai', 'https://api.openai.com./v1')).toBe(true);
@@ -121,7 +133,7 @@ describe('key destinations', () => {
   it('the flag: provider=host pairs, repeatable per provider; bad entries and providers are refused', () => {
     expect(parseAllowedHostsFlag('openai=api.openai.com, openai=proxy.corp:8443,openai-compatible=*')).toEqual({ openai: ['api.openai.com', 'proxy.corp:8443'], 'openai-compatible': ['*'] });
     expect(parseAllowedHostsFlag('')).toEqual({});
-    for (const bad of ['gemini=x.example', 'api.openai.com', 'openai=', 'openai=https://api.openai.com', 'openai=a@b', 'openai=*x.example', 'openai=a.example:0', 'openai=a.example:99999', 'openai=a.*.example']) {
+    for (const bad of ['cohere=x.example', 'api.openai.com', 'openai=', 'openai=https://api.openai.com', 'openai=a@b', 'openai=*x.example', 'openai=a.example:0', 'openai=a.example:99999', 'openai=a.*.example']) {
       expect(() => parseAllowedHostsFlag(bad)).toThrow(HostRuleError);
     }
   });

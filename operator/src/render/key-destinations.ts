@@ -17,7 +17,7 @@
  * `*.domain:port`, `[v6]`, `[v6]:port`.
  */
 import { OperatorError } from '../errors.ts';
-import { DEFAULT_BASE_URLS, DEFAULT_KEY_DESTINATIONS, PROVIDERS, type Provider } from '../../../api/v1alpha1/enums.ts';
+import { bedrockRuntimeHost, DEFAULT_BASE_URLS, DEFAULT_KEY_DESTINATIONS, PROVIDERS, type Provider } from '../../../api/v1alpha1/enums.ts';
 
 export interface HostRule {
   kind: 'any' | 'exact' | 'suffix';
@@ -116,7 +116,16 @@ interface KeyedTarget {
   name: string;
   provider: Provider;
   baseURL?: string | undefined;
+  /** bedrock: the VPC endpoint, else the regional host of `region`. */
+  endpoint?: string | undefined;
+  region?: string | undefined;
   apiKeySecretRef?: unknown;
+}
+
+/** Where a target's requests (and so its key) go. */
+function destinationURL(t: KeyedTarget): string | undefined {
+  if (t.provider === 'bedrock') return t.endpoint ?? (t.region ? `https://${bedrockRuntimeHost(t.region)}` : undefined);
+  return t.baseURL ?? DEFAULT_BASE_URLS[t.provider];
 }
 
 /** One line per target whose key would go to a host the policy does not allow, in target order. */
@@ -124,8 +133,8 @@ export function keyDestinationProblems(targets: readonly KeyedTarget[], policy: 
   const problems: string[] = [];
   for (const t of targets) {
     if (!t.apiKeySecretRef) continue;
-    const url = t.baseURL ?? DEFAULT_BASE_URLS[t.provider];
-    if (url === undefined) continue; // the spec's validation requires a baseURL for these
+    const url = destinationURL(t);
+    if (url === undefined) continue; // the spec's validation requires a baseURL (bedrock: a region) for these
     const h = baseUrlHost(url);
     if (!h.ok) {
       problems.push(`target "${t.name}": baseURL ${h.problem}; a target with an apiKeySecretRef must name its host plainly`);

@@ -38,7 +38,9 @@ function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): Co
   if (t.params !== undefined) out.params = { ...(t.params.drop ? { drop: [...t.params.drop] } : {}), ...(t.params.set ? { set: structuredClone(t.params.set) } : {}) };
   if (t.maxTokens !== undefined) out.maxTokens = t.maxTokens;
   if (t.servesResponses !== undefined) out.servesResponses = t.servesResponses;
-  // openai-compatible targets may have no key: then the sidecar sends none.
+  if (t.region !== undefined) out.region = t.region;
+  if (t.endpoint !== undefined) out.endpoint = t.endpoint;
+  // openai-compatible targets may have no key: then the sidecar sends none; bedrock ones use the pod's AWS identity.
   if (t.apiKeySecretRef) out.apiKey = { file: credentialFileKey(namespace, route, t.name) };
   return out;
 }

@@ -9,6 +9,7 @@ import type { FallbackOn } from '../error-classes.ts';
 import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
 import { DEFAULT_BASE_URLS } from '../providers/index.ts';
+import { bedrockRuntimeHost } from '../../../api/v1alpha1/enums.ts';
 import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
 import type { Secret } from '../secret.ts';
 
@@ -31,6 +32,14 @@ export interface Target {
   maxTokens: number | undefined;
   /** The target serves OpenAI's Responses API itself (openai, azure-openai; openai-compatible when it says so). */
   servesResponses: boolean;
+  /** bedrock: the AWS region requests are signed for. */
+  region?: string | undefined;
+}
+
+/** Where a target's requests go: its baseURL, the provider's default, or for bedrock its endpoint or regional host. */
+function targetBaseURL(t: ConfigTarget): string {
+  if (t.provider === 'bedrock') return (t.endpoint ?? `https://${bedrockRuntimeHost(t.region ?? '')}`).replace(/\/+$/, '');
+  return (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, '');
 }
 
 export interface RetryPolicy {
@@ -111,7 +120,7 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       name: t.name,
       provider: t.provider,
       model: t.model,
-      baseURL: (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, ''),
+      baseURL: targetBaseURL(t),
       apiVersion: t.provider === 'azure-openai' ? (t.apiVersion ?? DEFAULT_AZURE_API_VERSION) : undefined,
       priority: t.priority ?? 0,
       weight: t.weight ?? 1,
@@ -119,6 +128,7 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       params: t.params ? { drop: t.params.drop ?? [], set: t.params.set ?? {} } : undefined,
       maxTokens: t.maxTokens,
       servesResponses: t.provider === 'openai' || t.provider === 'azure-openai' || t.servesResponses === true,
+      region: t.region,
     }));
     targets.sort((a, b) => a.priority - b.priority);
     const route: Route = {

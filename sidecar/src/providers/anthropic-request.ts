@@ -32,7 +32,7 @@ function bad(message: string, param: string): BadRequestError {
   return new BadRequestError(message, param);
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
@@ -110,7 +110,7 @@ function userBlocks(content: unknown, param: string): Json[] {
 }
 
 /** Text-only content (system, developer, assistant, tool results): the text of string content or of text/refusal parts. */
-function textParts(content: unknown, param: string): string[] {
+export function textParts(content: unknown, param: string): string[] {
   if (typeof content === 'string') return isBlank(content) ? [] : [content];
   if (content == null) return [];
   if (!Array.isArray(content)) throw bad(`${param} must be a string or an array of content parts`, param);
@@ -123,7 +123,7 @@ function textParts(content: unknown, param: string): string[] {
   return texts;
 }
 
-function parseArguments(args: unknown, param: string): Json {
+export function parseArguments(args: unknown, param: string): Json {
   if (args == null || args === '') return {};
   if (isObject(args)) return args;
   if (typeof args !== 'string') throw bad(`${param} must be a JSON string`, param);

@@ -2,6 +2,8 @@
  * The provider adapters by name, and the base URLs of providers that have one.
  */
 import { anthropicAdapter } from './anthropic.ts';
+import { bedrockAdapter } from './bedrock.ts';
+import { geminiAdapter } from './gemini.ts';
 import { azureOpenaiAdapter, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
 import type { ProviderAdapter, ProviderName } from './types.ts';
 
@@ -13,6 +15,8 @@ const ADAPTERS: Readonly<Record<ProviderName, ProviderAdapter>> = {
   'openai-compatible': openaiCompatibleAdapter,
   'azure-openai': azureOpenaiAdapter,
   anthropic: anthropicAdapter,
+  gemini: geminiAdapter,
+  bedrock: bedrockAdapter,
 };
 
 export function adapterFor(provider: ProviderName): ProviderAdapter {

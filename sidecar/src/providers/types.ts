@@ -32,6 +32,8 @@ export interface ProviderTarget {
   apiKey?: Secret | undefined;
   /** max_tokens when the client sets none (anthropic); undefined: the adapter's default for the model. */
   maxTokens?: number | undefined;
+  /** bedrock: the AWS region requests are signed for. */
+  region?: string | undefined;
 }
 
 /** A request ready to send upstream. `body` is the serialised JSON. */
@@ -92,6 +94,12 @@ export interface StreamStep {
 export interface StreamDecoder {
   /** Feed one upstream SSE event. */
   push(event: SseEvent): StreamStep;
+  /**
+   * Set by decoders of a stream that is not SSE (Bedrock's binary event stream): the raw body
+   * bytes go here, as they arrive, instead of through the SSE parser. Throws on a frame that
+   * cannot be read (a CRC mismatch): the stream cannot go on.
+   */
+  pushBytes?(chunk: Buffer): StreamStep[];
   /** Set when `out` are whole SSE frames of another API than Chat (surfaces/types.ts). */
   readonly framed?: FramedStream | undefined;
 }
@@ -121,8 +129,15 @@ export interface ProviderAdapter {
    * depends on (anthropic: legacy functions, emulated stop sequences).
    */
   parseResponse(kind: EndpointKind, status: number, text: string, target: ProviderTarget, request?: Record<string, unknown>): ParsedResponse;
-  /** Turns a non-2xx response into a ProviderError. `headers` are lower-cased. */
-  parseError(status: number, text: string): ProviderError;
+  /** Turns a non-2xx response into a ProviderError. `headers` are lower-cased (bedrock: x-amzn-errortype names the error). */
+  parseError(status: number, text: string, headers?: Record<string, string | string[] | undefined>): ProviderError;
   /** A fresh translator for one streamed response. */
   createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder;
+  /**
+   * The asynchronous last step before sending, for what needs I/O (bedrock: credentials and a
+   * SigV4 signature). Called by the attempt after buildRequest and the target's params shaping,
+   * so what is signed is what is sent. Rejects with a ProviderAuthError (errors.ts) when no
+   * credentials can be had; its message never holds one.
+   */
+  prepare?(request: UpstreamRequest, target: ProviderTarget, signal: AbortSignal): Promise<UpstreamRequest>;
 }

@@ -1,0 +1,196 @@
+/**
+ * The bedrock adapter: Converse translation, responses, errors by type,
+ * stream frames (encoded here by the fakes' independent encoder, decoded
+ * by the adapter with @smithy/eventstream-codec, CRCs checked), SigV4
+ * signing for the regional host, and no AWS module loaded by a sidecar
+ * that has no bedrock target.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import aws4 from 'aws4';
+import { Secret } from '../secret.ts';
+import { bedrockAdapter, converseURL } from './bedrock.ts';
+import { readBedrockSecret } from './bedrock-auth.ts';
+import type { ProviderTarget, StreamStep } from './types.ts';
+import { encodeFrame, eventFrame, exceptionFrame } from '../../../test/fakes/eventstream.ts';
+
+type Body = Record<string, any>;
+const MODEL = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+const target: ProviderTarget = { provider: 'bedrock', model: MODEL, baseURL: 'https://bedrock-runtime.us-east-1.amazonaws.com', region: 'us-east-1' };
+const translate = (body: Body): Body => JSON.parse(bedrockAdapter.buildRequest('chat', { model: 'x', ...body }, target, { stream: false }).body) as Body;
+
+describe('request', () => {
+  it('URL: the model id is one path segment', () => {
+    expect(converseURL('https://vpce-1.example/', MODEL, true)).toBe(`https://vpce-1.example/model/${encodeURIComponent(MODEL)}/converse-stream`);
+  });
+
+  it('system, merged turns, a user turn first, tools and results, images, documents, inferenceConfig', () => {
+    const out = translate({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'assistant', content: 'Hello!' },
+        { role: 'user', content: [{ type: 'text', text: 'Look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBOR' } }] },
+        { role: 'user', content: [{ type: 'file', file: { filename: 'report.pdf', file_data: 'data:application/pdf;base64,JVBER' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'tu1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+        { role: 'tool', tool_call_id: 'tu1', content: 'done' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', description: 'F', parameters: { type: 'object', properties: { a: { type: 'number' } } } } }],
+      tool_choice: 'required',
+      max_tokens: 100,
+      temperature: 1.5,
+      top_p: 0.9,
+      stop: ['END', ' '],
+    });
+    expect(out.system).toEqual([{ text: 'Be brief.' }]);
+    expect(out.messages).toEqual([
+      { role: 'user', content: [{ text: '(conversation start)' }] },
+      { role: 'assistant', content: [{ text: 'Hello!' }] },
+      { role: 'user', content: [{ text: 'Look' }, { image: { format: 'png', source: { bytes: 'iVBOR' } } }, { document: { format: 'pdf', name: 'report', source: { bytes: 'JVBER' } } }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 'tu1', name: 'f', input: { a: 1 } } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'tu1', content: [{ text: 'done' }] } }] },
+    ]);
+    expect(out.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'f', description: 'F', inputSchema: { json: { type: 'object', properties: { a: { type: 'number' } } } } } }], toolChoice: { any: {} } });
+    expect(out.inferenceConfig).toEqual({ maxTokens: 100, temperature: 1, topP: 0.9, stopSequences: ['END'] });
+  });
+
+  it('refuses n > 1, logprobs, image URLs and unknown image types', () => {
+    const user = (content: unknown) => ({ messages: [{ role: 'user', content }] });
+    expect(() => translate({ ...user('x'), n: 2 })).toThrow(/n > 1/);
+    expect(() => translate({ ...user('x'), logprobs: true })).toThrow(/logprobs/);
+    expect(() => translate(user([{ type: 'image_url', image_url: { url: 'https://x/i.png' } }]))).toThrow(/data: URLs only/);
+    expect(() => translate(user([{ type: 'image_url', image_url: { url: 'data:image/tiff;base64,AA' } }]))).toThrow(/png, jpeg, gif and webp/);
+  });
+});
+
+describe('response and errors', () => {
+  it('text, tool use, reasoning, usage with cache tokens; stop reasons', () => {
+    const r = bedrockAdapter.parseResponse('chat', 200, JSON.stringify({
+      output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hmm', signature: 's' } } }, { text: 'Hi' }, { toolUse: { toolUseId: 't1', name: 'f', input: { a: 1 } } }] } },
+      stopReason: 'tool_use',
+      usage: { inputTokens: 5, outputTokens: 3, totalTokens: 8, cacheReadInputTokens: 2 },
+    }), target);
+    expect(r.ok).toBe(true);
+    const body = JSON.parse((r as { body: string }).body);
+    expect(body.choices[0].message).toEqual({ role: 'assistant', content: 'Hi', refusal: null, reasoning_content: 'hmm', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] });
+    expect(body.choices[0].finish_reason).toBe('tool_calls');
+    expect(body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, prompt_tokens_details: { cached_tokens: 2 } });
+    const stop = (s: string) => JSON.parse((bedrockAdapter.parseResponse('chat', 200, JSON.stringify({ output: { message: { content: [] } }, stopReason: s }), target) as { body: string }).body).choices[0];
+    expect(stop('end_turn').finish_reason).toBe('stop');
+    expect(stop('stop_sequence').finish_reason).toBe('stop');
+    expect(stop('max_tokens').finish_reason).toBe('length');
+    expect(stop('guardrail_intervened')).toMatchObject({ finish_reason: 'content_filter', message: { refusal: 'The response was blocked by a Bedrock guardrail.' } });
+    expect(stop('content_filtered').finish_reason).toBe('content_filter');
+  });
+
+  it.each([
+    [429, 'ThrottlingException', 'Too many requests, please wait before trying again.', 'rate-limit'],
+    [429, 'ModelNotReadyException', 'Model is not ready for inference.', 'server-error'],
+    [503, 'ServiceUnavailableException', 'Service unavailable.', 'server-error'],
+    [500, 'InternalServerException', 'Internal error.', 'server-error'],
+    [400, 'ValidationException', 'Input is too long for requested model.', 'context-window'],
+    [400, 'ValidationException', 'prompt is too long: 250000 tokens > 200000 maximum', 'context-window'],
+    [400, 'ValidationException', 'A conversation must alternate between user and assistant roles.', 'bad-request'],
+    [403, 'AccessDeniedException', "You don't have access to the model with the specified model ID.", 'auth'],
+    [403, 'UnrecognizedClientException', 'The security token included in the request is invalid.', 'auth'],
+    [404, 'ResourceNotFoundException', 'Could not resolve the foundation model.', 'not-found'],
+  ])('%i %s -> %s (type from x-amzn-errortype)', (status, type, message, cls) => {
+    const e = bedrockAdapter.parseError(status, JSON.stringify({ message }), { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
+    expect(e.errorClass).toBe(cls);
+    expect(e.message).toBe(message);
+  });
+
+  it('the type from the body (__type) when there is no header', () => {
+    expect(bedrockAdapter.parseError(400, JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'Input is too long for requested model.' })).code).toBe('context_length_exceeded');
+  });
+});
+
+async function decoder(request: Body = { stream_options: { include_usage: true } }) {
+  // prepare() loads the codec (and signs: a bearer key needs no AWS call).
+  await bedrockAdapter.prepare!({ url: converseURL(target.baseURL, MODEL, true), headers: {}, body: '{}' }, { ...target, apiKey: new Secret('ABSK-key') }, new AbortController().signal);
+  return bedrockAdapter.createStreamDecoder(target, request);
+}
+
+describe('stream frames', () => {
+  it('events to chunks, across arbitrary byte splits; finished with usage at metadata', async () => {
+    const d = await decoder();
+    const bytes = Buffer.concat([
+      eventFrame('messageStart', { p: 'ab', role: 'assistant' }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' }, p: 'x' }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'lo' }, p: 'xy' }),
+      eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
+      eventFrame('messageStop', { stopReason: 'end_turn' }),
+      eventFrame('metadata', { usage: { inputTokens: 4, outputTokens: 2, totalTokens: 6 }, metrics: { latencyMs: 1 } }),
+    ]);
+    const steps: StreamStep[] = [];
+    for (let i = 0; i < bytes.length; i += 7) steps.push(...d.pushBytes!(bytes.subarray(i, i + 7)));
+    const chunks = steps.flatMap((s) => s.out.map((o) => JSON.parse(o) as Body));
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { content: 'Hel' }, { content: 'lo' }, {}, undefined]);
+    expect(chunks[3]!.choices[0].finish_reason).toBe('stop');
+    expect(chunks[4]!.usage).toEqual({ prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 });
+    expect(steps.at(-1)).toMatchObject({ finished: true, usage: { prompt: 4, completion: 2 } });
+    expect(steps.filter((s) => s.content)).toHaveLength(2);
+  });
+
+  it('tool use deltas; exception and error frames are classified errors', async () => {
+    const d = await decoder({});
+    const steps = d.pushBytes!(Buffer.concat([
+      eventFrame('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 't1', name: 'f' } } }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"a":' } } }),
+      exceptionFrame('throttlingException', 'Too many tokens, please wait before trying again.'),
+    ]));
+    expect(JSON.parse(steps[0]!.out[0]!).choices[0].delta.tool_calls[0]).toEqual({ index: 0, id: 't1', type: 'function', function: { name: 'f', arguments: '' } });
+    expect(JSON.parse(steps[1]!.out[0]!).choices[0].delta.tool_calls[0].function.arguments).toBe('{"a":');
+    expect(steps[2]!.error).toMatchObject({ errorClass: 'rate-limit', message: 'Too many tokens, please wait before trying again.' });
+    const e = (await decoder({})).pushBytes!(encodeFrame({ ':message-type': 'error', ':error-code': 'InternalServerException', ':error-message': 'boom' }, ''));
+    expect(e[0]!.error).toMatchObject({ errorClass: 'server-error', message: 'boom' });
+  });
+
+  it('a frame with a bad CRC throws (the stream cannot go on)', async () => {
+    const frame = eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x' } });
+    frame.writeUInt8(frame.readUInt8(frame.length - 6) ^ 0xff, frame.length - 6);
+    const d = await decoder();
+    expect(() => d.pushBytes!(frame)).toThrow(/checksum/);
+  });
+});
+
+describe('auth', () => {
+  it('Secret formats: a key pair as JSON, else a bearer API key; malformed JSON refused without echoing it', () => {
+    expect(readBedrockSecret('{"accessKeyId":"AKIA1","secretAccessKey":"s","sessionToken":"t"}')).toEqual({ kind: 'keys', credentials: { accessKeyId: 'AKIA1', secretAccessKey: 's', sessionToken: 't' } });
+    expect(readBedrockSecret('ABSKxyz\n')).toEqual({ kind: 'bearer', key: 'ABSKxyz' });
+    expect(() => readBedrockSecret('{"accessKeyId":"AKIA1","secret":"hunter2"}')).toThrow(/without accessKeyId and secretAccessKey/);
+    try {
+      readBedrockSecret('{"accessKeyId":"AKIA1","secret":"hunter2"}');
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain('hunter2');
+    }
+  });
+
+  it('SigV4 for the regional host, whatever the endpoint, verifiable with aws4', async () => {
+    const keys = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'tok' };
+    const t: ProviderTarget = { ...target, baseURL: 'http://vpce-123.example:8080', apiKey: new Secret(JSON.stringify(keys)) };
+    const built = bedrockAdapter.buildRequest('chat', { model: 'x', messages: [{ role: 'user', content: 'hi' }] }, t, { stream: false });
+    const signed = await bedrockAdapter.prepare!(built, t, new AbortController().signal);
+    expect(signed.url).toBe(built.url);
+    expect(signed.headers.host).toBe('bedrock-runtime.us-east-1.amazonaws.com');
+    expect(signed.headers['x-amz-security-token']).toBe('tok');
+    const signedNames = /SignedHeaders=([^,]+)/.exec(signed.headers.authorization!)![1]!.split(';');
+    const headers = Object.fromEntries(signedNames.map((n) => [n, signed.headers[n]!]));
+    const path = new URL(built.url).pathname;
+    const check = aws4.sign({ host: 'bedrock-runtime.us-east-1.amazonaws.com', path, method: 'POST', headers, body: built.body, service: 'bedrock', region: 'us-east-1', extraHeadersToIgnore: { 'content-length': true } } as aws4.Request, keys);
+    expect((check.headers as Record<string, string>).Authorization).toBe(signed.headers.authorization);
+    expect(JSON.stringify(signed.headers)).not.toContain(keys.secretAccessKey);
+  });
+});
+
+describe('no cost for those who do not use it', () => {
+  it('loading the adapters (every provider) loads no AWS or Google module; a bedrock request loads the AWS ones', () => {
+    const index = fileURLToPath(new URL('./index.ts', import.meta.url));
+    const script = `await import(${JSON.stringify(index)}); const { createRequire } = await import('node:module'); const r = createRequire(import.meta.url); process.stdout.write(JSON.stringify(Object.keys(r.cache).filter((k) => /@(aws-sdk|smithy|aws-crypto)|google-auth-library|gaxios/.test(k))));`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    expect(loaded).toEqual([]);
+    const bedrock = fileURLToPath(new URL('./bedrock.ts', import.meta.url));
+    const used = `const { bedrockAdapter } = await import(${JSON.stringify(bedrock)}); const { Secret } = await import(${JSON.stringify(fileURLToPath(new URL('../secret.ts', import.meta.url)))}); await bedrockAdapter.prepare({ url: 'https://h/model/m/converse', headers: {}, body: '{}' }, { provider: 'bedrock', model: 'm', baseURL: 'https://h', region: 'us-east-1', apiKey: new Secret('{"accessKeyId":"A","secretAccessKey":"B"}') }, new AbortController().signal); const { createRequire } = await import('node:module'); const r = createRequire(import.meta.url); process.stdout.write(JSON.stringify(Object.keys(r.cache).filter((k) => k.includes('@smithy/signature-v4')).length > 0));`;
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', used], { encoding: 'utf8' })).toBe('true');
+  });
+});
