@@ -14,7 +14,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { chartImageNames } from '../../hack/images.ts';
 import { Report } from '../support/report.ts';
-import { helm, kubectl, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
+import { helm, killContainer, kubectl, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
 
 const RELEASE_NS = 'llmroute-system';
 const NS = 'shop';
@@ -61,6 +61,8 @@ interface Call {
 
 let primary: RunningFake;
 let backup: RunningFake;
+/** A slow streamer (20 chunks, 0.5 s apart) for the drain check. */
+let slow: RunningFake;
 let appPods: string[] = [];
 
 const readyStatus = (conditions: Array<{ type: string; status: string }> | undefined, type = 'Ready') => conditions?.find((c) => c.type === type)?.status;
@@ -75,6 +77,7 @@ function appCalls(pod: string): Call[] {
 beforeAll(async () => {
   primary = await startFakeInNode(['--flavor', 'openai', '--name', 'primary', '--expect-key', GOOD_OPENAI_KEY]);
   backup = await startFakeInNode(['--flavor', 'anthropic', '--name', 'backup', '--expect-key', ANTHROPIC_KEY]);
+  slow = await startFakeInNode(['--flavor', 'openai', '--name', 'slow', '--chunks', '20', '--chunk-delay-ms', '500']);
   figures.mode = nodeInfo().mode;
   figures.nodeStart = nodeInfo().timings;
 }, 60_000);
@@ -97,6 +100,7 @@ afterAll(async () => {
   }
   await primary?.stop();
   await backup?.stop();
+  await slow?.stop();
   report.write(path.join(REPO, 'test/node/results'), 'story');
 }, 120_000);
 
@@ -233,4 +237,132 @@ describe("the README's story on a real node", () => {
     // OpenAI targets share openai-key, so both fail before Claude answers (recorded, see the report)
     figures.readmeFallbacksPromise = '1';
   }, 300_000);
+});
+
+// The app of the drain check: one slow stream through the sidecar; SIGTERM (pod deletion) is noted
+// and the stream read to its end, then the app exits.
+const DRAIN_SCRIPT = `
+let sigterm = null;
+process.on('SIGTERM', () => { sigterm = Date.now(); console.log(JSON.stringify({ event: 'sigterm', t: sigterm })); });
+(async () => {
+  const r = await fetch(process.env.OPENAI_BASE_URL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  console.log(JSON.stringify({ event: 'headers', status: r.status, t: Date.now() }));
+  const dec = new TextDecoder();
+  let text = '', chunks = 0;
+  for await (const part of r.body) {
+    const s = dec.decode(part, { stream: true });
+    text += s;
+    chunks += (s.match(/^data: /gm) || []).length;
+    console.log(JSON.stringify({ event: 'chunk', chunks, t: Date.now() }));
+  }
+  console.log(JSON.stringify({ event: 'done', chunks, done: text.includes('data: [DONE]'), sigterm, t: Date.now() }));
+  const exitOnTerm = () => { if (sigterm) process.exit(0); };
+  exitOnTerm();
+  setInterval(exitOnTerm, 100);
+})().catch((e) => { console.log(JSON.stringify({ event: 'error', error: String(e), t: Date.now() })); process.exit(1); });
+`;
+
+const podJson = (name: string): any => kubectlJson(['-n', NS, 'get', 'pod', name]);
+const isLocal = () => nodeInfo().mode === 'local';
+
+describe('what only a kubelet shows', () => {
+  it("the app starts only after the sidecar's startupProbe: each pod's first call is answered", () => {
+    for (const pod of appPods) {
+      const p = podJson(pod);
+      const sidecarStarted = Date.parse(p.status.initContainerStatuses[0].state.running?.startedAt ?? p.status.initContainerStatuses[0].lastState.terminated.startedAt);
+      const appStarted = Date.parse(p.status.containerStatuses[0].state.running.startedAt);
+      expect(appStarted).toBeGreaterThanOrEqual(sidecarStarted);
+      // the very first call of the app (n = 0) found the proxy listening with a config
+      expect(appCalls(pod)[0]).toMatchObject({ n: 0, status: 200 });
+    }
+  });
+
+  it('the sidecar runs as uid 65532 on a read-only root filesystem, its volume read-only too', () => {
+    const probe = `const fs = require('node:fs');
+const tryWrite = (f) => { try { fs.writeFileSync(f, 'x'); return 'written'; } catch (e) { return e.code; } };
+console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root: tryWrite('/x'), tmp: tryWrite('/tmp/x'), app: tryWrite('/app/x'), volume: tryWrite('/etc/llmroute/x'), config: fs.existsSync('/etc/llmroute/config.yaml') }));`;
+    const out = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
+    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true });
+  });
+
+  (isLocal() ? it : it.skip)("a killed sidecar is restarted without restarting the app, and the app's next call succeeds (local node: the kill goes through containerd)", async () => {
+    const pod = appPods[0]!;
+    const before = podJson(pod).status;
+    const id = String(before.initContainerStatuses[0].containerID).replace(/^containerd:\/\//, '');
+    const t0 = performance.now();
+    const tKill = Date.now();
+    killContainer(id);
+    await pollUntil(
+      'the sidecar restarted and Ready',
+      () => {
+        const st = podJson(pod).status.initContainerStatuses[0];
+        return st.restartCount > before.initContainerStatuses[0].restartCount && st.ready === true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    figures.sidecarKilledToReadyMs = Math.round(performance.now() - t0);
+    const tReady = Date.now();
+    expect(podJson(pod).status.containerStatuses[0].restartCount).toBe(before.containerStatuses[0].restartCount);
+    await pollUntil('a call answered after the restart', () => appCalls(pod).some((c) => c.t > tReady && c.status === 200), { timeoutMs: 30_000, intervalMs: 500 });
+    figures.callsFailedWhileSidecarDown = appCalls(pod).filter((c) => c.t >= tKill && c.t <= tReady && c.status !== 200).length;
+  }, 120_000);
+
+  it('pod deletion drains an in-flight stream to its end before the sidecar stops', async () => {
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'llmroute.dev/v1alpha1',
+      kind: 'LLMRoute',
+      metadata: { name: 'slow', namespace: NS },
+      // no key: any host may be named
+      spec: { targets: [{ name: 'slow', provider: 'openai-compatible', model: 'slow-model', baseURL: slow.url }] },
+    }));
+    await pollUntil('the slow LLMRoute Ready', () => readyStatus(kubectlJson(['-n', NS, 'get', 'llmroute', 'slow']).status?.conditions) === 'True', { timeoutMs: 60_000, intervalMs: 250 });
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' } },
+      spec: { containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', DRAIN_SCRIPT] }] },
+    }));
+    const events = (): Array<{ event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number }> =>
+      kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'app']).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    await pollUntil('the stream under way', () => events().some((e) => e.event === 'chunk'), { timeoutMs: 90_000, intervalMs: 300 });
+    const tDelete = Date.now();
+    kubectl(['-n', NS, 'delete', 'pod', 'drain-app', '--wait=false']);
+    let last: ReturnType<typeof events> = [];
+    let sidecarLog = '';
+    let statuses: any;
+    await pollUntil(
+      'the pod gone',
+      () => {
+        try {
+          const p = podJson('drain-app');
+          statuses = p.status;
+          last = events();
+          sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+          return false;
+        } catch (e) {
+          if (/NotFound|not found/.test((e as Error).message)) return true;
+          throw e;
+        }
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    figures.deleteToPodGoneMs = Date.now() - tDelete;
+    const done = last.find((e) => e.event === 'done');
+    expect(done).toMatchObject({ done: true });
+    expect(done!.chunks).toBeGreaterThanOrEqual(20);
+    // the app got SIGTERM (the deletion) while its stream was still going, and read it to its end
+    expect(done!.sigterm).toBeGreaterThanOrEqual(tDelete - 1000);
+    expect(done!.t).toBeGreaterThan(done!.sigterm!);
+    figures.deleteToStreamDoneMs = done!.t - tDelete;
+    // the sidecar was still serving then: it logged no drain before the app's stream ended
+    const sidecarLines = sidecarLog.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: string; msg: string });
+    const drainLine = sidecarLines.find((l) => /drain|shutting|stop/i.test(l.msg));
+    figures.sidecarLastLines = sidecarLines.slice(-3).map((l) => l.msg);
+    if (drainLine) expect(Date.parse(drainLine.time)).toBeGreaterThanOrEqual(done!.t - 1000);
+    figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
+  }, 180_000);
 });

@@ -61,3 +61,13 @@ export async function startFakeInNode(args: string[]): Promise<RunningFake> {
       }),
   };
 }
+
+/** SIGKILLs a container's process through the node's containerd (local mode: the harness owns the runtime). */
+export function killContainer(containerId: string): void {
+  const info = nodeInfo();
+  if (info.mode !== 'local') throw new Error('killContainer needs the node the harness started');
+  const state = JSON.parse(readFileSync(path.join(info.rootDir, 'node-state.json'), 'utf8')) as { containerdSocket: string };
+  const argv = inNetns(info.netns, ['ctr', '--address', state.containerdSocket, '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', containerId]);
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ctr tasks kill ${containerId}: ${r.stderr}`);
+}

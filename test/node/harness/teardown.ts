@@ -146,13 +146,14 @@ export function teardownNode(state: NodeState, log: (line: string) => void = (l)
     if (ms > 1000) slow.push(`${name} ${Math.round(ms)} ms`);
   };
   const containerd = state.processes.find((p) => p.name === 'containerd');
-  // 1. The kubelet and the control plane, newest first (containerd stays up to stop its tasks).
-  step('stop processes', () => {
-    // one at a time: the API server's graceful stop needs etcd still up
-    const killed = [...state.processes].reverse().filter((p) => p.name !== 'containerd').flatMap((p) => stopPids([p], 10_000));
+  const stopEach = (procs: typeof state.processes) => {
+    // one at a time, newest first: the API server's graceful stop needs etcd still up
+    const killed = [...procs].reverse().flatMap((p) => stopPids([p], 10_000));
     if (killed.length) log(`teardown: SIGKILL after 10 s for ${killed.join(', ')}`);
-  });
-  // 2. Every container process of the node (the kubelet is gone: nothing restarts them), then the shims.
+  };
+  // 1. The kubelet, so that nothing restarts the containers.
+  step('stop kubelet', () => stopEach(state.processes.filter((p) => p.name === 'kubelet')));
+  // 2. Every container process of the node, then the shims (before the API server: the pods' open watches hold its graceful stop).
   step('kill containers', () => {
     if (!state.cgroupRoot) return;
     for (let round = 0; round < 3; round++) {
@@ -168,15 +169,17 @@ export function teardownNode(state: NodeState, log: (line: string) => void = (l)
     for (const pid of pids) kill(pid, 'SIGKILL');
     waitGone(pids, 5_000);
   });
+  // 3. The control plane, then containerd.
+  step('stop control plane', () => stopEach(state.processes.filter((p) => p.name !== 'kubelet' && p.name !== 'containerd')));
   step('stop containerd', () => containerd && stopPids([containerd], 10_000));
-  // 3. Pod network namespaces containerd made (new since it started).
+  // 4. Pod network namespaces containerd made (new since it started).
   step('pod netns', () => {
     if (!state.netnsBefore) return;
     for (const ns of netnsList().filter((n) => n.startsWith('cni-') && !state.netnsBefore!.includes(n))) {
       execFileSync('ip', ['netns', 'delete', ns], { stdio: 'pipe' });
     }
   });
-  // 4. Mounts under the temp folder: the kubelet's volumes, containerd's rootfs overlays and shm.
+  // 5. Mounts under the temp folder: the kubelet's volumes, containerd's rootfs overlays and shm.
   step('mounts', () => {
     for (let round = 0; round < 3; round++) {
       const points = mountsUnder(state.rootDir);
@@ -186,16 +189,16 @@ export function teardownNode(state: NodeState, log: (line: string) => void = (l)
     const left = mountsUnder(state.rootDir);
     if (left.length) throw new Error(`still mounted: ${left.join(', ')}`);
   });
-  // 5. The node's cgroups.
+  // 6. The node's cgroups.
   step('cgroups', () => {
     if (!state.cgroupRoot) return;
     for (const h of cgroupHierarchies()) for (const d of cgroupDirs(path.join(h, state.cgroupRoot))) rmdirSync(d);
   });
-  // 6. Sysctls the kubelet changed.
+  // 7. Sysctls the kubelet changed.
   step('sysctls', () => {
     for (const [key, value] of Object.entries(state.sysctls ?? {})) writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
   });
-  // 7. The node's network namespace: its bridge, addresses and NAT rule go with it.
+  // 8. The node's network namespace: its bridge, addresses and NAT rule go with it.
   step('netns', () => {
     if (state.netns && netnsList().includes(state.netns)) execFileSync('ip', ['netns', 'delete', state.netns], { stdio: 'pipe' });
   });
