@@ -16,9 +16,8 @@
 //   e2e         test/e2e: a real etcd + kube-apiserver started by the global setup
 //   chaos       the faults matrix, outages, secrets and bad input against real sidecar processes
 //   soak        sustained load
-//   node        test/node: a real single node (containerd, kubelet, control plane) started by the
-//               global setup, the README's story on it; only when LLMROUTE_TEST_PROJECTS names it
-//               (npm run test:node): it needs root and is not part of test:all yet
+//   node        test/node: a real single node (containerd, kubelet, control plane, as root) started
+//               by the global setup, the README's story on it (npm run test:node for it alone)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } }];
 
 const common = {
@@ -57,5 +56,5 @@ export default {
       globalSetup: '<rootDir>/test/node/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/node/harness/global-teardown.ts',
     },
-  ].filter((p) => (only ? only.includes(p.displayName) : p.displayName !== 'node')),
+  ].filter((p) => !only || only.includes(p.displayName)),
 };

@@ -23,7 +23,7 @@
 // or in the next run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -268,6 +268,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       if (prebuilt && existsSync(prebuilt)) images.push(prebuilt);
       else images.push(buildImage(opts.repoRoot, c, dirs.images, path.join(rootDir, 'image-build')).file);
     }
+    // scratch of the builds (the assembled stages, their node_modules): not needed past here
+    rmSync(path.join(rootDir, 'image-build'), { recursive: true, force: true });
     mark('imagesBuildMs', t);
     t = performance.now();
     for (const f of images) ctr(['images', 'import', '--snapshotter', 'overlayfs', f]);

@@ -172,6 +172,14 @@ export function teardownNode(state: NodeState, log: (line: string) => void = (l)
   // 3. The control plane, then containerd.
   step('stop control plane', () => stopEach(state.processes.filter((p) => p.name !== 'kubelet' && p.name !== 'containerd')));
   step('stop containerd', () => containerd && stopPids([containerd], 10_000));
+  // Anything else still in the node's namespace: clients and fake providers the tests started there
+  // (a jest killed outright leaves its workers' children behind).
+  step('processes in the netns', () => {
+    if (!state.netns || !netnsList().includes(state.netns)) return;
+    const pids = spawnSync('ip', ['netns', 'pids', state.netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) kill(pid, 'SIGKILL');
+    waitGone(pids, 5_000);
+  });
   // 4. Pod network namespaces containerd made (new since it started).
   step('pod netns', () => {
     if (!state.netnsBefore) return;
