@@ -71,3 +71,22 @@ export function killContainer(containerId: string): void {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ctr tasks kill ${containerId}: ${r.stderr}`);
 }
+
+/**
+ * A running container's working set in MiB (cgroup v1 memory: usage_in_bytes less total_inactive_file,
+ * as the kubelet computes it), found under the node's cgroup root by the container's id. Local mode only;
+ * null when the cgroup is not found.
+ */
+export function containerWorkingSetMiB(pod: any, container: string): number | null {
+  const info = nodeInfo();
+  if (info.mode !== 'local') return null;
+  const state = JSON.parse(readFileSync(path.join(info.rootDir, 'node-state.json'), 'utf8')) as { cgroupRoot: string };
+  const statuses = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])];
+  const id = String(statuses.find((s: { name: string }) => s.name === container)?.containerID ?? '').replace(/^containerd:\/\//, '');
+  const find = spawnSync('find', [path.join('/sys/fs/cgroup/memory', state.cgroupRoot), '-type', 'd', '-name', id], { encoding: 'utf8' });
+  const dir = find.stdout.split('\n').find(Boolean);
+  if (!id || !dir) return null;
+  const usage = Number(readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8'));
+  const inactive = Number(/^total_inactive_file (\d+)$/m.exec(readFileSync(path.join(dir, 'memory.stat'), 'utf8'))?.[1] ?? 0);
+  return +((usage - inactive) / 2 ** 20).toFixed(1);
+}
