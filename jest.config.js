@@ -16,6 +16,8 @@
 //   e2e         test/e2e: a real etcd + kube-apiserver started by the global setup
 //   chaos       the faults matrix, outages, secrets and bad input against real sidecar processes
 //   soak        sustained load
+//   node        test/node: a real single node (containerd, kubelet, control plane, as root) started
+//               by the global setup, the README's story on it (npm run test:node for it alone)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } }];
 
 const common = {
@@ -47,5 +49,12 @@ export default {
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts', '<rootDir>/test/fuzz/**/*.test.ts'] },
     // soak: sustained load; LLMROUTE_SOAK_SECONDS sets its length (30 by default, 600 for npm run test:soak)
     { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'node',
+      testMatch: ['<rootDir>/test/node/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/node/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/node/harness/global-teardown.ts',
+    },
   ].filter((p) => !only || only.includes(p.displayName)),
 };

@@ -12,7 +12,8 @@ KUBE_VERSION=${KUBE_VERSION:-v1.35.4}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 CACHE=${LLMROUTE_CACHE:-$HOME/.cache/llmroute}
 OUT="$CACHE/controlplane/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
-STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
+# shellcheck source=hack/kube-wrapper-gomod.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube-wrapper-gomod.sh"
 
 if [[ -x "$OUT/kube-apiserver" && -x "$OUT/etcd" ]]; then
   echo "$OUT"
@@ -27,25 +28,10 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto} CGO_ENABLED=0
 log() { echo "build-controlplane: $*" >&2; }
 
 if [[ ! -x "$OUT/kube-apiserver" ]]; then
-  log "building kube-apiserver $KUBE_VERSION (staging modules $STAGING_VERSION); the first build takes several minutes"
+  log "building kube-apiserver $KUBE_VERSION; the first build takes several minutes"
   mkdir -p "$work/apiserver"
   cd "$work/apiserver"
-  # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them
-  # with ./staging paths; a module that depends on it must point each one at
-  # the published version instead. Read the list from its own go.mod.
-  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  staging=$(grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" | awk '{print $1}' | sort -u)
-  {
-    echo "module llmroute.dev/controlplane/apiserver"
-    echo
-    echo "go 1.25"
-    echo
-    echo "require k8s.io/kubernetes $KUBE_VERSION"
-    echo
-    echo "replace ("
-    for m in $staging; do echo "  $m => $m $STAGING_VERSION"; done
-    echo ")"
-  } > go.mod
+  kube_wrapper_gomod llmroute.dev/controlplane/apiserver "$KUBE_VERSION" > go.mod
   cat > main.go <<'GO'
 package main
 
@@ -61,7 +47,7 @@ func main() {
 }
 GO
   go mod tidy >&2
-  go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION" -o "$OUT/kube-apiserver.tmp" . >&2
+  go build -trimpath -ldflags "$(kube_ldflags "$KUBE_VERSION")" -o "$OUT/kube-apiserver.tmp" . >&2
   mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"
 fi
 

@@ -1,0 +1,372 @@
+// The README's "Install on a cluster" story, executed on a real node (harness/): helm installs the
+// chart from charts/llmroute with the images `npm run images` builds; both operator replicas become
+// available and one holds the leader Lease; the example Secrets (labelled, keys filled in) and the
+// example LLMRoute (examples/k8s/, baseURLs pointed at fake providers on the node address) are
+// applied; the example Deployment (examples/k8s/app.yaml, its app a small Node loop in the sidecar
+// image that calls OPENAI_BASE_URL every second) gets the native sidecar through the real webhook;
+// its calls are served by the primary; a wrong key in the primary's Secret makes the same calls fail
+// over to the backup once the kubelet has refreshed the volume (the harness sets the kubelet's
+// syncFrequency to 5s; the default 1m makes it slower), with no error the app sees. Each step's time
+// is reported (test/node/results/story.{json,txt}), never asserted.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { chartImageNames } from '../../hack/images.ts';
+import { Report } from '../support/report.ts';
+import { containerWorkingSetMiB, helm, killContainer, kubectl, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
+
+const RELEASE_NS = 'llmroute-system';
+const NS = 'shop';
+const GOOD_OPENAI_KEY = 'sk-node-story-primary';
+const ANTHROPIC_KEY = 'sk-ant-node-story-backup';
+const report = new Report();
+const figures = report.figures;
+const images = chartImageNames(REPO);
+
+// The app: one call a second to the base URL the webhook set, one JSON line each.
+const APP_SCRIPT = `
+let n = 0;
+async function once() {
+  const t = Date.now();
+  try {
+    const r = await fetch(process.env.OPENAI_BASE_URL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + process.env.OPENAI_API_KEY },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }),
+      signal: AbortSignal.timeout(20000),
+    });
+    const text = await r.text();
+    let content = null;
+    try { content = JSON.parse(text).choices[0].message.content; } catch {}
+    console.log(JSON.stringify({ n: n++, t, ms: Date.now() - t, status: r.status, target: r.headers.get('x-llmroute-target'), attempts: r.headers.get('x-llmroute-attempts'), fallbacks: r.headers.get('x-llmroute-fallbacks'), content }));
+  } catch (e) {
+    console.log(JSON.stringify({ n: n++, t, error: String(e) }));
+  }
+}
+setInterval(once, 1000);
+once();
+`;
+
+interface Call {
+  n: number;
+  t: number;
+  status?: number;
+  target?: string | null;
+  attempts?: string | null;
+  fallbacks?: string | null;
+  content?: string | null;
+  error?: string;
+}
+
+let primary: RunningFake;
+let backup: RunningFake;
+/** A slow streamer (20 chunks, 0.5 s apart) for the drain check. */
+let slow: RunningFake;
+let appPods: string[] = [];
+
+const readyStatus = (conditions: Array<{ type: string; status: string }> | undefined, type = 'Ready') => conditions?.find((c) => c.type === type)?.status;
+
+function appCalls(pod: string): Call[] {
+  return kubectl(['-n', NS, 'logs', pod, '-c', 'api'])
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Call);
+}
+
+beforeAll(async () => {
+  primary = await startFakeInNode(['--flavor', 'openai', '--name', 'primary', '--expect-key', GOOD_OPENAI_KEY]);
+  backup = await startFakeInNode(['--flavor', 'anthropic', '--name', 'backup', '--expect-key', ANTHROPIC_KEY]);
+  slow = await startFakeInNode(['--flavor', 'openai', '--name', 'slow', '--chunks', '20', '--chunk-delay-ms', '500']);
+  figures.mode = nodeInfo().mode;
+  figures.nodeStart = nodeInfo().timings;
+}, 60_000);
+
+afterAll(async () => {
+  // On a node the harness made, its teardown removes everything; on an existing cluster, clean up here.
+  if (nodeInfo().mode === 'kubeconfig') {
+    for (const args of [['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']]) {
+      try {
+        kubectl(args);
+      } catch {
+        // best effort
+      }
+    }
+    try {
+      helm(['uninstall', 'llmroute', '-n', RELEASE_NS]);
+    } catch {
+      // not installed
+    }
+  }
+  await primary?.stop();
+  await backup?.stop();
+  await slow?.stop();
+  report.write(path.join(REPO, 'test/node/results'), 'story');
+}, 120_000);
+
+describe("the README's story on a real node", () => {
+  it('helm install: the operator Deployment (2 replicas) becomes available and one replica leads', async () => {
+    const host = new URL(primary.url).host;
+    const t0 = performance.now();
+    helm(
+      [
+        'install', 'llmroute', path.join(REPO, 'charts/llmroute'), '-n', RELEASE_NS, '--create-namespace',
+        // the fake providers are the key destinations here (the defaults allow only the real APIs)
+        '--set', `keyDestinations.allowedHosts.openai={${host}}`,
+        '--set', `keyDestinations.allowedHosts.anthropic={${new URL(backup.url).host}}`,
+      ],
+      120_000,
+    );
+    figures.helmInstallMs = Math.round(performance.now() - t0);
+    await pollUntil(
+      'the operator Deployment available with 2 replicas',
+      () => kubectlJson<{ status: { availableReplicas?: number } }>(['-n', RELEASE_NS, 'get', 'deploy', 'llmroute-operator']).status.availableReplicas === 2,
+      { timeoutMs: 180_000, intervalMs: 250 },
+    );
+    figures.installToOperatorReadyMs = Math.round(performance.now() - t0);
+    const pods = kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { containers: Array<{ image: string }> } }> }>(['-n', RELEASE_NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=llmroute']).items;
+    expect(pods.map((p) => p.spec.containers[0]!.image)).toEqual([images.operator, images.operator]);
+    let holder = '';
+    await pollUntil(
+      'a leader Lease held by an operator pod',
+      () => {
+        const leases = kubectlJson<{ items: Array<{ spec: { holderIdentity?: string } }> }>(['-n', RELEASE_NS, 'get', 'leases']).items;
+        holder = leases.map((l) => l.spec.holderIdentity ?? '').find((h) => pods.some((p) => h.includes(p.metadata.name))) ?? '';
+        return holder !== '';
+      },
+      { timeoutMs: 60_000 },
+    );
+    figures.installToLeaderMs = Math.round(performance.now() - t0);
+    expect(holder).not.toBe('');
+  }, 300_000);
+
+  it('the example Secrets and LLMRoute are applied and the route becomes Ready', async () => {
+    kubectl(['create', 'namespace', NS]);
+    const secrets = readFileSync(path.join(REPO, 'examples/k8s/secrets.yaml'), 'utf8').replace('sk-replace-me', GOOD_OPENAI_KEY).replace('sk-ant-replace-me', ANTHROPIC_KEY);
+    kubectl(['apply', '-f', '-'], secrets);
+    const route = yaml.load(readFileSync(path.join(REPO, 'examples/k8s/llmroute.yaml'), 'utf8')) as { spec: { targets: Array<{ provider: string; baseURL?: string }> } };
+    for (const t of route.spec.targets) t.baseURL = t.provider === 'anthropic' ? backup.url : primary.url;
+    const t0 = performance.now();
+    kubectl(['apply', '-f', '-'], yaml.dump(route));
+    await pollUntil('the LLMRoute Ready', () => readyStatus(kubectlJson(['-n', NS, 'get', 'llmroute', 'chat']).status?.conditions) === 'True', { timeoutMs: 60_000, intervalMs: 250 });
+    figures.routeAppliedToReadyMs = Math.round(performance.now() - t0);
+    kubectl(['-n', NS, 'get', 'configmap', 'llmroute-config']);
+    kubectl(['-n', NS, 'get', 'secret', 'llmroute-credentials']);
+  }, 120_000);
+
+  it('the example Deployment gets the native sidecar through the webhook, and its calls are served by the primary', async () => {
+    const app = yaml.load(readFileSync(path.join(REPO, 'examples/k8s/app.yaml'), 'utf8')) as any;
+    const container = app.spec.template.spec.containers[0];
+    // The app: a Node loop, in the sidecar image (it has node and is on the node already).
+    container.image = images.sidecar;
+    container.imagePullPolicy = 'IfNotPresent';
+    container.command = ['node', '-e', APP_SCRIPT];
+    const t0 = performance.now();
+    kubectl(['apply', '-f', '-'], yaml.dump(app));
+    await pollUntil(
+      'the Deployment available',
+      () => {
+        const d = kubectlJson(['-n', NS, 'get', 'deploy', 'shop-api']);
+        return d.status?.availableReplicas === app.spec.replicas && d.status?.updatedReplicas === app.spec.replicas;
+      },
+      { timeoutMs: 180_000, intervalMs: 250 },
+    );
+    figures.deploymentAppliedToAvailableMs = Math.round(performance.now() - t0);
+    const pods = kubectlJson<{ items: any[] }>(['-n', NS, 'get', 'pods', '-l', 'app=shop-api']).items;
+    expect(pods).toHaveLength(app.spec.replicas);
+    // pod created → Ready, from the API's own timestamps (1 s resolution)
+    figures.podCreatedToReadyS = pods.map((p) => (Date.parse(p.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime) - Date.parse(p.metadata.creationTimestamp)) / 1000);
+    for (const p of pods) {
+      const sidecar = p.spec.initContainers?.[0];
+      expect(sidecar).toMatchObject({ name: 'llmroute-sidecar', image: images.sidecar, restartPolicy: 'Always' });
+      expect(sidecar.startupProbe).toBeDefined();
+      expect(p.spec.containers[0].env).toContainEqual({ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' });
+      expect(p.status.initContainerStatuses[0]).toMatchObject({ name: 'llmroute-sidecar', ready: true, started: true });
+    }
+    appPods = pods.map((p) => p.metadata.name);
+    await pollUntil('a call answered in each pod', () => appPods.every((pod) => appCalls(pod).some((c) => c.status === 200)), { timeoutMs: 60_000, intervalMs: 500 });
+    for (const pod of appPods) {
+      const ok = appCalls(pod).filter((c) => c.status === 200);
+      // both OpenAI targets of the example route point at the primary fake
+      expect(ok[0]).toMatchObject({ fallbacks: '0' });
+      expect(['openai', 'openai-4o']).toContain(ok[0]!.target);
+      expect(ok[0]!.content).toContain('primary');
+    }
+  }, 300_000);
+
+  it("a wrong key in the primary's Secret: the same calls fail over to the backup once the volume is refreshed, with no error the app sees", async () => {
+    const before = kubectlJson(['-n', NS, 'get', 'secret', 'llmroute-credentials']).metadata.resourceVersion as string;
+    const tBreak = Date.now();
+    const t0 = performance.now();
+    kubectl(['-n', NS, 'patch', 'secret', 'openai-key', '--type=merge', '-p', JSON.stringify({ stringData: { apiKey: 'sk-node-story-WRONG' } })]);
+    await pollUntil('the operator rendered the new key', () => kubectlJson(['-n', NS, 'get', 'secret', 'llmroute-credentials']).metadata.resourceVersion !== before, { timeoutMs: 60_000, intervalMs: 200 });
+    figures.keyChangeToRenderedSecretMs = Math.round(performance.now() - t0);
+    const failedOver: Record<string, Call> = {};
+    await pollUntil(
+      'every pod served by the backup',
+      () => {
+        for (const pod of appPods) {
+          const c = appCalls(pod).find((x) => x.t > tBreak && x.status === 200 && x.target === 'claude');
+          if (c && !failedOver[pod]) failedOver[pod] = c;
+        }
+        return appPods.every((p) => failedOver[p]);
+      },
+      { timeoutMs: 240_000, intervalMs: 500 },
+    );
+    figures.keyChangeToFailoverMs = Object.fromEntries(Object.entries(failedOver).map(([pod, c]) => [pod, c.t - tBreak]));
+    figures.failoverHeaders = Object.values(failedOver).map((c) => ({ attempts: c.attempts, fallbacks: c.fallbacks }));
+    // key change → the sidecar's own "config reloaded" line (the kubelet refreshed the projected volume)
+    figures.keyChangeToSidecarReloadMs = Object.fromEntries(
+      appPods.map((pod) => {
+        const reloads = kubectl(['-n', NS, 'logs', pod, '-c', 'llmroute-sidecar'])
+          .split('\n')
+          .filter((l) => l.includes('"msg":"config reloaded"'))
+          .map((l) => Date.parse((JSON.parse(l) as { time: string }).time))
+          .filter((t) => t > tBreak);
+        return [pod, reloads.length ? reloads[0]! - tBreak : null];
+      }),
+    );
+    for (const pod of appPods) {
+      const c = failedOver[pod]!;
+      expect(c.content).toContain('backup');
+      // the app saw no error: every call of the run answered 200
+      const calls = appCalls(pod);
+      expect(calls.filter((x) => x.status !== 200)).toEqual([]);
+    }
+    // What the README says the first call after the break answers with: both OpenAI targets of the
+    // example route share openai-key, so both fail (3 attempts, 2 fallbacks) before Claude answers.
+    for (const c of Object.values(failedOver)) expect({ attempts: c.attempts, fallbacks: c.fallbacks }).toEqual({ attempts: '3', fallbacks: '2' });
+  }, 300_000);
+});
+
+// The app of the drain check: one slow stream through the sidecar; SIGTERM (pod deletion) is noted
+// and the stream read to its end, then the app exits.
+const DRAIN_SCRIPT = `
+let sigterm = null;
+process.on('SIGTERM', () => { sigterm = Date.now(); console.log(JSON.stringify({ event: 'sigterm', t: sigterm })); });
+(async () => {
+  const r = await fetch(process.env.OPENAI_BASE_URL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  console.log(JSON.stringify({ event: 'headers', status: r.status, t: Date.now() }));
+  const dec = new TextDecoder();
+  let text = '', chunks = 0;
+  for await (const part of r.body) {
+    const s = dec.decode(part, { stream: true });
+    text += s;
+    chunks += (s.match(/^data: /gm) || []).length;
+    console.log(JSON.stringify({ event: 'chunk', chunks, t: Date.now() }));
+  }
+  console.log(JSON.stringify({ event: 'done', chunks, done: text.includes('data: [DONE]'), sigterm, t: Date.now() }));
+  const exitOnTerm = () => { if (sigterm) process.exit(0); };
+  exitOnTerm();
+  setInterval(exitOnTerm, 100);
+})().catch((e) => { console.log(JSON.stringify({ event: 'error', error: String(e), t: Date.now() })); process.exit(1); });
+`;
+
+const podJson = (name: string): any => kubectlJson(['-n', NS, 'get', 'pod', name]);
+const isLocal = () => nodeInfo().mode === 'local';
+
+describe('what only a kubelet shows', () => {
+  it("the app starts only after the sidecar's startupProbe: each pod's first call is answered", () => {
+    for (const pod of appPods) {
+      const p = podJson(pod);
+      const sidecarStarted = Date.parse(p.status.initContainerStatuses[0].state.running?.startedAt ?? p.status.initContainerStatuses[0].lastState.terminated.startedAt);
+      const appStarted = Date.parse(p.status.containerStatuses[0].state.running.startedAt);
+      expect(appStarted).toBeGreaterThanOrEqual(sidecarStarted);
+      // the very first call of the app (n = 0) found the proxy listening with a config
+      expect(appCalls(pod)[0]).toMatchObject({ n: 0, status: 200 });
+    }
+  });
+
+  it('the sidecar runs as uid 65532 on a read-only root filesystem, its volume read-only too', () => {
+    const probe = `const fs = require('node:fs');
+const tryWrite = (f) => { try { fs.writeFileSync(f, 'x'); return 'written'; } catch (e) { return e.code; } };
+console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root: tryWrite('/x'), tmp: tryWrite('/tmp/x'), app: tryWrite('/app/x'), volume: tryWrite('/etc/llmroute/x'), config: fs.existsSync('/etc/llmroute/config.yaml'), token: fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') }));`;
+    const { token, ...out } = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
+    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true });
+    // issue 15, point 6: the sidecar never calls the API, yet Kubernetes mounts the app's token into it (recorded, not asserted here)
+    figures.sidecarHasServiceAccountToken = token;
+    // the sidecar container's memory as the kubelet's cgroup counts it (working set: usage less inactive file pages)
+    if (isLocal()) figures.sidecarWorkingSetMiB = appPods.map((pod) => containerWorkingSetMiB(podJson(pod), 'llmroute-sidecar'));
+  });
+
+  (isLocal() ? it : it.skip)("a killed sidecar is restarted without restarting the app, and the app's next call succeeds (local node: the kill goes through containerd)", async () => {
+    const pod = appPods[0]!;
+    const before = podJson(pod).status;
+    const id = String(before.initContainerStatuses[0].containerID).replace(/^containerd:\/\//, '');
+    const t0 = performance.now();
+    const tKill = Date.now();
+    killContainer(id);
+    await pollUntil(
+      'the sidecar restarted and Ready',
+      () => {
+        const st = podJson(pod).status.initContainerStatuses[0];
+        return st.restartCount > before.initContainerStatuses[0].restartCount && st.ready === true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    figures.sidecarKilledToReadyMs = Math.round(performance.now() - t0);
+    const tReady = Date.now();
+    expect(podJson(pod).status.containerStatuses[0].restartCount).toBe(before.containerStatuses[0].restartCount);
+    await pollUntil('a call answered after the restart', () => appCalls(pod).some((c) => c.t > tReady && c.status === 200), { timeoutMs: 30_000, intervalMs: 500 });
+    figures.callsFailedWhileSidecarDown = appCalls(pod).filter((c) => c.t >= tKill && c.t <= tReady && c.status !== 200).length;
+  }, 120_000);
+
+  it('pod deletion drains an in-flight stream to its end before the sidecar stops', async () => {
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'llmroute.dev/v1alpha1',
+      kind: 'LLMRoute',
+      metadata: { name: 'slow', namespace: NS },
+      // no key: any host may be named
+      spec: { targets: [{ name: 'slow', provider: 'openai-compatible', model: 'slow-model', baseURL: slow.url }] },
+    }));
+    await pollUntil('the slow LLMRoute Ready', () => readyStatus(kubectlJson(['-n', NS, 'get', 'llmroute', 'slow']).status?.conditions) === 'True', { timeoutMs: 60_000, intervalMs: 250 });
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' } },
+      spec: { containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', DRAIN_SCRIPT] }] },
+    }));
+    const events = (): Array<{ event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number }> =>
+      kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'app']).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    await pollUntil('the stream under way', () => events().some((e) => e.event === 'chunk'), { timeoutMs: 90_000, intervalMs: 300 });
+    const tDelete = Date.now();
+    kubectl(['-n', NS, 'delete', 'pod', 'drain-app', '--wait=false']);
+    let last: ReturnType<typeof events> = [];
+    let sidecarLog = '';
+    let statuses: any;
+    await pollUntil(
+      'the pod gone',
+      () => {
+        try {
+          const p = podJson('drain-app');
+          statuses = p.status;
+          last = events();
+          sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+          return false;
+        } catch (e) {
+          if (/NotFound|not found/.test((e as Error).message)) return true;
+          throw e;
+        }
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    figures.deleteToPodGoneMs = Date.now() - tDelete;
+    const done = last.find((e) => e.event === 'done');
+    expect(done).toMatchObject({ done: true });
+    expect(done!.chunks).toBeGreaterThanOrEqual(20);
+    // the app got SIGTERM (the deletion) while its stream was still going, and read it to its end
+    expect(done!.sigterm).toBeGreaterThanOrEqual(tDelete - 1000);
+    expect(done!.t).toBeGreaterThan(done!.sigterm!);
+    figures.deleteToStreamDoneMs = done!.t - tDelete;
+    // the sidecar was still serving then: it logged no drain before the app's stream ended
+    const sidecarLines = sidecarLog.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: string; msg: string });
+    const drainLine = sidecarLines.find((l) => /drain|shutting|stop/i.test(l.msg));
+    figures.sidecarLastLines = sidecarLines.slice(-3).map((l) => l.msg);
+    if (drainLine) expect(Date.parse(drainLine.time)).toBeGreaterThanOrEqual(done!.t - 1000);
+    figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
+  }, 180_000);
+});
