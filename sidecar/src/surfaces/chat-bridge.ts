@@ -22,7 +22,7 @@ export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAd
     }
     return c;
   };
-  return {
+  const bridged: ProviderAdapter = {
     name: chat.name,
     buildRequest(_kind: EndpointKind, body, target, options) {
       return chat.buildRequest('chat', chatBodyOf(body), target, options);
@@ -35,11 +35,14 @@ export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAd
       if (!isObject(completion)) return { ok: false, error: invalidBodyError('response') };
       return { ok: true, body: translation.fromChat(completion, body, ctx), usage: parsed.usage };
     },
-    parseError: (status, text) => chat.parseError(status, text),
+    parseError: (status, text, headers) => chat.parseError(status, text, headers),
     createStreamDecoder(target: ProviderTarget, request: Json): StreamDecoder {
       return new BridgedStreamDecoder(chat.createStreamDecoder(target, chatBodyOf(request)), translation.streamEncoder(request, ctx));
     },
   };
+  // Signing and credentials (bedrock, vertex) are the chat adapter's, on the request it built.
+  if (chat.prepare) bridged.prepare = (request, target, signal) => chat.prepare!(request, target, signal);
+  return bridged;
 }
 
 /** Chat chunks from the target's decoder, re-encoded as the client's frames. */
@@ -50,13 +53,20 @@ class BridgedStreamDecoder implements StreamDecoder, FramedStream {
   readonly framed: FramedStream = this;
   readonly end = '';
 
+  /** Set when the chat decoder reads raw bytes (a binary event stream: bedrock). */
+  readonly pushBytes?: (chunk: Buffer) => StreamStep[];
+
   constructor(inner: StreamDecoder, encoder: ChatChunkEncoder) {
     this.#inner = inner;
     this.#encoder = encoder;
+    if (inner.pushBytes) this.pushBytes = (chunk) => inner.pushBytes!(chunk).map((s) => this.#reencode(s));
   }
 
   push(event: SseEvent): StreamStep {
-    const step = this.#inner.push(event);
+    return this.#reencode(this.#inner.push(event));
+  }
+
+  #reencode(step: StreamStep): StreamStep {
     if (step.usage) this.#usage = step.usage;
     if (step.error) return step;
     const out: string[] = [];
