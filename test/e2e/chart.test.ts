@@ -215,7 +215,7 @@ describe('helm chart', () => {
     // The operator still enforces the lists without it.
     expect(one(off, 'Deployment').spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--allowed-base-url-hosts='))).toBe(true);
     // The schema refuses what is not a host entry, and unknown providers.
-    for (const set of ['keyDestinations.allowedHosts.openai={https://api.openai.com}', 'keyDestinations.allowedHosts.openai={a@b.example}', 'keyDestinations.allowedHosts.gemini={x.example}', 'keyDestinations.allowedHosts.openai={API.openai.com}']) {
+    for (const set of ['keyDestinations.allowedHosts.openai={https://api.openai.com}', 'keyDestinations.allowedHosts.openai={a@b.example}', 'keyDestinations.allowedHosts.cohere={x.example}', 'keyDestinations.allowedHosts.openai={API.openai.com}']) {
       expect(() => helm(['template', 'x', CHART, '--set', set])).toThrow(/values don't meet the specifications|additional properties|must be|does not match/);
     }
   });
