@@ -114,8 +114,14 @@ describe('the built output', () => {
   it('the sidecar image has no Kubernetes client and stays small', () => {
     const installed = packages(images.sidecar.root);
     expect(installed.filter((p) => p.startsWith('@kubernetes/'))).toEqual([]);
-    // Today about 8 MB (undici, prom-client, js-yaml); 79 MB when both images shared one install.
-    expect(du(path.join(images.sidecar.root, 'node_modules'))).toBeLessThan(15e6);
+    // What every request uses (undici, prom-client, js-yaml and theirs): about 8 MB; 79 MB when both
+    // images shared one install.
+    const modules = path.join(images.sidecar.root, 'node_modules');
+    const core = ['undici', 'prom-client', 'js-yaml', 'argparse', 'tdigest', 'bintrees', '@opentelemetry'].reduce((n, p) => n + (existsSync(path.join(modules, p)) ? du(path.join(modules, p)) : 0), 0);
+    expect(core).toBeLessThan(15e6);
+    // With the AWS and Google libraries of the bedrock and gemini/vertex targets (loaded only by routes
+    // that use them: providers' module-cache tests): 25.7 MB when they came in (README, "Performance").
+    expect(du(modules)).toBeLessThan(32e6);
   });
 
   it('the sidecar from it fails over: primary 503, backup answers', async () => {
