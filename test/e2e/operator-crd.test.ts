@@ -59,10 +59,12 @@ describe('LLMRoute CRD (through the API server)', () => {
     ['negative weight', { targets: [openai('a', { weight: -1 })] }, /spec.targets\[0\].weight: Invalid value: -1: spec.targets\[0\].weight in body should be greater than or equal to 0/],
     ['apiVersion on a non-azure target', { targets: [openai('a', { apiVersion: '2024-10-21' })] }, /apiVersion is only for azure-openai targets/],
     ['a bad duration', { targets: [openai('a')], timeouts: { connect: '2 seconds' } }, /spec.timeouts.connect in body should match/],
-    ['a key-less openai target', { targets: [{ name: 'a', provider: 'openai', model: 'm' }] }, /apiKeySecretRef is required except for openai-compatible targets/],
+    ['a key-less openai target', { targets: [{ name: 'a', provider: 'openai', model: 'm' }] }, /apiKeySecretRef is required except for openai-compatible and bedrock targets/],
     ['backoff.initial > backoff.max', { targets: [openai('a')], retry: { backoff: { initial: '5s', max: '1s' } } }, /backoff.initial must not be longer than backoff.max/],
     ['duplicate aliases', { aliases: ['x', 'x'], targets: [openai('a')] }, /aliases must be unique/],
-    ['an unknown provider', { targets: [openai('a', { provider: 'gemini' })] }, /supported values: "openai", "azure-openai", "anthropic", "openai-compatible"/],
+    ['an unknown provider', { targets: [openai('a', { provider: 'cohere' })] }, /supported values: "openai", "azure-openai", "anthropic", "openai-compatible", "gemini", "bedrock"/],
+    ['servesResponses on an openai target', { targets: [openai('a', { servesResponses: true })] }, /servesResponses is only for openai-compatible targets/],
+    ['a responseStore over 256Mi', { targets: [openai('a')], responseStore: { maxBytes: '1Gi' } }, /responseStore.maxBytes must be at most 256Mi/],
     ['maxRequestBody over 256Mi', { targets: [openai('a')], maxRequestBody: '257Mi' }, /maxRequestBody must be at most 256Mi/],
     ['maxRequestBody 1Gi', { targets: [openai('a')], maxRequestBody: '1Gi' }, /maxRequestBody must be at most 256Mi/],
     ['a maxRequestBody that is not a size', { targets: [openai('a')], maxRequestBody: '32MB' }, /spec.maxRequestBody in body should match/],
@@ -98,6 +100,7 @@ describe('LLMRoute CRD (through the API server)', () => {
       maxRequestBody: '32Mi',
       timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
       circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
+      responseStore: { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' },
     });
     expect(created.metadata.generation).toBe(1);
   });
