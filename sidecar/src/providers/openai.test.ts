@@ -451,7 +451,7 @@ describe('adapterFor and DEFAULT_BASE_URLS', () => {
   });
 
   it('knows the default base URLs', () => {
-    expect(DEFAULT_BASE_URLS).toEqual({ openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1' });
+    expect(DEFAULT_BASE_URLS).toEqual({ openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1', gemini: 'https://generativelanguage.googleapis.com' });
   });
 });
 
