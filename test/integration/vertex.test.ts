@@ -91,6 +91,30 @@ describe('anthropic -> Claude on vertex, token from the metadata server', () => 
     expect(metadata.requests.filter((q) => q.outcome === 'issue').length).toBeGreaterThanOrEqual(2);
     expect(metadata.requests.map((q) => `${q.pathname} ${q.outcome}`).filter((o) => !/ (issue|ping|project-id)$/.test(o))).toEqual([]);
     expect(tokens.issued.find((t) => t.token === bearer(sent[0]!))?.subject).toBe('metadata');
+    // No token in the sidecar's logs.
+    expect(JSON.stringify(sidecar.logs)).not.toContain('ya29.');
+  });
+
+  it('a tool call through streamRawPredict comes back as tool_calls', async () => {
+    vertex.script({ kind: 'ok', toolCall: true });
+    const s = await client.chat.completions.create({
+      model: 'claude',
+      stream: true,
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+    });
+    let name = '';
+    let args = '';
+    let finish: string | null = null;
+    for await (const chunk of s) {
+      const call = chunk.choices[0]?.delta.tool_calls?.[0];
+      name += call?.function?.name ?? '';
+      args += call?.function?.arguments ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([name, finish]).toEqual(['weather', 'tool_calls']);
+    expect(JSON.parse(args)).toHaveProperty('city');
+    expect(vertex.requests.at(-1)!.body.tools).toEqual([expect.objectContaining({ name: 'weather', input_schema: expect.objectContaining({ type: 'object' }) })]);
   });
 
   it("Vertex's quota refusal (429 RESOURCE_EXHAUSTED) is a rate-limit of the vertex target", async () => {
