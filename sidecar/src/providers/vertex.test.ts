@@ -56,4 +56,14 @@ describe('vertex', () => {
     const script = `${probe} const { vertexAdapter } = await import(${JSON.stringify(vertex)}); const before = n(); const { Secret } = await import(${JSON.stringify(fileURLToPath(new URL('../secret.ts', import.meta.url)))}); await vertexAdapter.prepare({ url: 'https://h/x', headers: {}, body: '{}' }, { provider: 'vertex', model: 'm', baseURL: 'https://h', project: 'p', location: 'l', apiKey: new Secret('not json') }, new AbortController().signal).catch(() => {}); process.stdout.write(JSON.stringify([before, n() > 0]));`;
     expect(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }))).toEqual([0, true]);
   });
+
+  it('no Google identity to be had: a CredentialsError that names the source', () => {
+    const vertex = fileURLToPath(new URL('./vertex.ts', import.meta.url));
+    const script = `const { vertexAdapter } = await import(${JSON.stringify(vertex)}); try { await vertexAdapter.prepare({ url: 'https://h/x', headers: {}, body: '{}' }, { provider: 'vertex', model: 'm', baseURL: 'https://h', project: 'p', location: 'l' }, new AbortController().signal); process.stdout.write('no error'); } catch (e) { process.stdout.write(JSON.stringify([e.code, e.message])); }`;
+    // Port 1: below the ephemeral range, refused (test/fakes/refused-port.ts); no gcloud credentials in the HOME.
+    const env = { ...process.env, GCE_METADATA_HOST: '127.0.0.1:1', HOME: '/nonexistent', GOOGLE_APPLICATION_CREDENTIALS: '' };
+    const [code, message] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as [string, string];
+    expect(code).toBe('credentials_unavailable');
+    expect(message).toMatch(/^no Google access token for vertex from the pod's Google identity \(GKE Workload Identity, the metadata server\)/);
+  });
 });
