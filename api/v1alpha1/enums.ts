@@ -6,7 +6,7 @@
  * validation), types.ts, the sidecar and the operator cannot disagree.
  */
 
-export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible', 'gemini', 'bedrock'] as const;
+export const PROVIDERS = ['openai', 'azure-openai', 'anthropic', 'openai-compatible', 'gemini', 'bedrock', 'vertex'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /** The classes an upstream failure falls into (SPEC section 5); also the `outcome` label of llmroute_upstream_attempts_total. */
@@ -48,13 +48,18 @@ export const DEFAULT_BASE_URLS: Readonly<Partial<Record<Provider, string>>> = Ob
 /**
  * Providers whose targets may run without an apiKeySecretRef: openai-compatible (servers of the
  * user's own), bedrock (credentials from the pod's workload identity: IRSA, EKS Pod Identity, an
- * instance role).
+ * instance role), vertex (the pod's Google identity: GKE Workload Identity through the metadata server).
  */
-export const KEYLESS_PROVIDERS: readonly Provider[] = ['openai-compatible', 'bedrock'];
+export const KEYLESS_PROVIDERS: readonly Provider[] = ['openai-compatible', 'bedrock', 'vertex'];
 
 /** Bedrock's runtime host in a region: where requests go (and what they are signed for) when the target names no endpoint. */
 export function bedrockRuntimeHost(region: string): string {
   return `bedrock-runtime.${region}.amazonaws.com`;
+}
+
+/** Vertex AI's host for a location: `{location}-aiplatform.googleapis.com`, or `aiplatform.googleapis.com` for `global`. */
+export function vertexHost(location: string): string {
+  return location === 'global' ? 'aiplatform.googleapis.com' : `${location}-aiplatform.googleapis.com`;
 }
 
 /**
@@ -87,4 +92,6 @@ export const DEFAULT_KEY_DESTINATIONS: Readonly<Record<Provider, readonly string
   gemini: ['generativelanguage.googleapis.com'],
   // The regional runtime hosts and PrivateLink endpoints (vpce-….bedrock-runtime.<region>.vpce.amazonaws.com).
   bedrock: ['*.amazonaws.com'],
+  // aiplatform.googleapis.com (global) and the regional {location}-aiplatform.googleapis.com hosts.
+  vertex: ['aiplatform.googleapis.com', '*.googleapis.com'],
 });

@@ -91,6 +91,22 @@ describe('cloud providers: gemini and bedrock fields', () => {
   it('the CRD carries the same rules as CEL', () => {
     const crd = JSON.stringify(toOpenApi(llmRouteSpecSchema));
     expect(crd).toContain("has(self.region) == (self.provider == 'bedrock')");
-    expect(crd).toContain("self.provider in ['openai-compatible', 'bedrock']");
+    expect(crd).toContain("self.provider in ['openai-compatible', 'bedrock', 'vertex']");
+  });
+
+  it('vertex needs project and location, only vertex takes them, and may have no Secret (workload identity)', () => {
+    expect(problemsOf({ provider: 'vertex', project: 'my-project-1', location: 'us-east5' })).toEqual([]);
+    expect(problemsOf({ provider: 'vertex', project: 'my-project-1', location: 'global', ...key })).toEqual([]);
+    expect(problemsOf({ provider: 'vertex', project: 'my-project-1', location: 'europe-west1', baseURL: 'https://psc.example' })).toEqual([]);
+    expect(problemsOf({ provider: 'vertex', location: 'us-east5' }).join()).toMatch(/project is required for vertex/);
+    expect(problemsOf({ provider: 'vertex', project: 'my-project-1' }).join()).toMatch(/location is required for vertex/);
+    expect(problemsOf({ provider: 'gemini', project: 'my-project-1', ...key }).join()).toMatch(/project is required for vertex targets and only for them/);
+    expect(problemsOf({ provider: 'anthropic', location: 'us-east5', ...key }).join()).toMatch(/location is required for vertex targets and only for them/);
+    expect(problemsOf({ provider: 'vertex', project: 'My_Project', location: 'us-east5' }).join()).toMatch(/project/);
+    expect(problemsOf({ provider: 'vertex', project: 'my-project-1', location: 'US East' }).join()).toMatch(/location/);
+    const crd = JSON.stringify(toOpenApi(llmRouteSpecSchema));
+    expect(crd).toContain("has(self.project) == (self.provider == 'vertex')");
+    expect(crd).toContain("has(self.location) == (self.provider == 'vertex')");
+    expect(crd).toContain("self.provider in ['openai-compatible', 'bedrock', 'vertex']");
   });
 });

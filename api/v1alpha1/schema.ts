@@ -261,7 +261,8 @@ function targetCommonProps() {
     model: { type: 'string', description: "The provider's model (Azure: the deployment).", minLength: 1, maxLength: 256 },
     baseURL: {
       type: 'string',
-      description: 'The API base URL. Required for openai-compatible and azure-openai.',
+      description:
+        'The API base URL. Required for openai-compatible and azure-openai. vertex: the endpoint to send to instead of https://{location}-aiplatform.googleapis.com (e.g. a Private Service Connect endpoint); the /v1/projects/… path is added.',
       pattern: '^https?://[^\\s]+$',
       maxLength: 2048,
     },
@@ -299,6 +300,18 @@ function targetCommonProps() {
       pattern: '^https?://[^\\s/]+/?$',
       maxLength: 2048,
     },
+    project: {
+      type: 'string',
+      description: 'vertex only (required): the Google Cloud project id the model is served in.',
+      pattern: '^[a-z][-a-z0-9]{4,28}[a-z0-9]$',
+      maxLength: 30,
+    },
+    location: {
+      type: 'string',
+      description: 'vertex only (required): the Vertex AI location, e.g. us-east5 or europe-west1, or global (host aiplatform.googleapis.com).',
+      pattern: '^(global|[a-z]+-[a-z]+[0-9]+)$',
+      maxLength: 32,
+    },
   } satisfies Record<string, SchemaNode>;
 }
 
@@ -333,6 +346,16 @@ const targetRules: Rule[] = [
     message: 'bedrock targets take region (and endpoint for a VPC endpoint), not baseURL',
     check: (t) => t.baseURL === undefined || t.provider !== 'bedrock',
   },
+  {
+    cel: "has(self.project) == (self.provider == 'vertex')",
+    message: 'project is required for vertex targets and only for them',
+    check: (t) => (t.project !== undefined) === (t.provider === 'vertex'),
+  },
+  {
+    cel: "has(self.location) == (self.provider == 'vertex')",
+    message: 'location is required for vertex targets and only for them',
+    check: (t) => (t.location !== undefined) === (t.provider === 'vertex'),
+  },
 ];
 
 const uniqueTargetNames: Rule = {
@@ -351,7 +374,7 @@ const llmRouteTargetProps: Props<LLMRouteTarget> = {
   apiKeySecretRef: {
     type: 'object',
     description:
-      "The Secret key that holds this target's API key. Optional for openai-compatible, and for bedrock, where no Secret means the pod's AWS identity (IRSA, EKS Pod Identity, instance role); a bedrock Secret value is either a Bedrock API key or JSON {\"accessKeyId\",\"secretAccessKey\",\"sessionToken\"}.",
+      "The Secret key that holds this target's API key. Optional for openai-compatible, and for bedrock, where no Secret means the pod's AWS identity (IRSA, EKS Pod Identity, instance role); a bedrock Secret value is either a Bedrock API key or JSON {\"accessKeyId\",\"secretAccessKey\",\"sessionToken\"}. Optional for vertex too: a vertex Secret value is a service-account key file (JSON, type service_account); no Secret means the pod's Google identity (GKE Workload Identity, the metadata server).",
     properties: secretKeyRefProps,
     required: ['name', 'key'],
   },

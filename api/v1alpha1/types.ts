@@ -66,6 +66,10 @@ export interface TargetCommon {
   region?: string;
   /** bedrock only: a VPC (PrivateLink) endpoint URL to send to instead of the regional host; requests are still signed for bedrock-runtime.<region>.amazonaws.com. */
   endpoint?: string;
+  /** vertex only (required): the Google Cloud project. */
+  project?: string;
+  /** vertex only (required): the Vertex AI location, e.g. us-east5, europe-west1, or global. */
+  location?: string;
 }
 
 export interface SecretKeyRef {

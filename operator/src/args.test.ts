@@ -79,7 +79,7 @@ describe('parseArgs', () => {
       'openai-compatible': ['vllm.ml.svc:8000'],
     });
     expect(parseArgs(['--allowed-base-url-hosts='], {}).allowedBaseUrlHosts).toEqual({});
-    expect(() => parseArgs(['--allowed-base-url-hosts=cohere=x.example'], {})).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/--allowed-base-url-hosts: 'cohere' is not a provider/) }));
+    expect(() => parseArgs(['--allowed-base-url-hosts=mistral=x.example'], {})).toThrow(expect.objectContaining({ code: 'usage', message: expect.stringMatching(/--allowed-base-url-hosts: 'mistral' is not a provider/) }));
     expect(() => parseArgs(['--allowed-base-url-hosts=openai=https://api.openai.com'], {})).toThrow(expect.objectContaining({ code: 'usage' }));
   });
 

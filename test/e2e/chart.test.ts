@@ -149,7 +149,7 @@ describe('helm chart', () => {
       '--log-level=info',
       '--kube-write-qps=50',
       '--kube-write-burst=100',
-      '--allowed-base-url-hosts=anthropic=api.anthropic.com,azure-openai=*.openai.azure.com,azure-openai=*.cognitiveservices.azure.com,bedrock=*.amazonaws.com,gemini=generativelanguage.googleapis.com,openai=api.openai.com',
+      '--allowed-base-url-hosts=anthropic=api.anthropic.com,azure-openai=*.openai.azure.com,azure-openai=*.cognitiveservices.azure.com,bedrock=*.amazonaws.com,gemini=generativelanguage.googleapis.com,openai=api.openai.com,vertex=aiplatform.googleapis.com,vertex=*.googleapis.com',
       '--sidecar-image=ghcr.io/llmroute/sidecar:0.1.0',
       '--sidecar-image-pull-policy=IfNotPresent',
       '--webhook-config-name=llmroute',
@@ -196,14 +196,15 @@ describe('helm chart', () => {
       bedrock: ['*.amazonaws.com'],
       gemini: ['generativelanguage.googleapis.com'],
       'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'],
+      vertex: ['aiplatform.googleapis.com', '*.googleapis.com'],
     });
     // Every list emptied: the flag is still given, and allows nothing.
-    const none = { keyDestinations: { allowedHosts: { openai: [], anthropic: [], 'azure-openai': [], 'openai-compatible': [], gemini: [], bedrock: [] } } };
+    const none = { keyDestinations: { allowedHosts: { openai: [], anthropic: [], 'azure-openai': [], 'openai-compatible': [], gemini: [], bedrock: [], vertex: [] } } };
     expect(args(none)).toContain('--allowed-base-url-hosts=');
     expect(parseArgs(args(none), env).allowedBaseUrlHosts).toEqual({});
 
     const policy = one(renderChart('llmroute', 'llmroute-system', custom), 'ValidatingAdmissionPolicy');
-    expect(policy.spec.variables[0]).toEqual({ name: 'allowed', expression: JSON.stringify({ anthropic: ['api.anthropic.com'], 'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'], bedrock: ['*.amazonaws.com'], gemini: ['generativelanguage.googleapis.com'], openai: [], 'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'] }) });
+    expect(policy.spec.variables[0]).toEqual({ name: 'allowed', expression: JSON.stringify({ anthropic: ['api.anthropic.com'], 'azure-openai': ['*.openai.azure.com', '*.cognitiveservices.azure.com'], bedrock: ['*.amazonaws.com'], gemini: ['generativelanguage.googleapis.com'], openai: [], 'openai-compatible': ['vllm.ml.svc:8000', '*.groq.com'], vertex: ['aiplatform.googleapis.com', '*.googleapis.com'] }) });
     expect(policy.spec.matchConstraints.resourceRules).toEqual([{ apiGroups: ['llmroute.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['llmroutes'] }]);
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(one(renderChart('llmroute', 'llmroute-system'), 'ValidatingAdmissionPolicyBinding').spec).toEqual({ policyName: 'llmroute-key-destinations', validationActions: ['Deny'] });
@@ -215,7 +216,7 @@ describe('helm chart', () => {
     // The operator still enforces the lists without it.
     expect(one(off, 'Deployment').spec.template.spec.containers[0].args.some((a: string) => a.startsWith('--allowed-base-url-hosts='))).toBe(true);
     // The schema refuses what is not a host entry, and unknown providers.
-    for (const set of ['keyDestinations.allowedHosts.openai={https://api.openai.com}', 'keyDestinations.allowedHosts.openai={a@b.example}', 'keyDestinations.allowedHosts.cohere={x.example}', 'keyDestinations.allowedHosts.openai={API.openai.com}']) {
+    for (const set of ['keyDestinations.allowedHosts.openai={https://api.openai.com}', 'keyDestinations.allowedHosts.openai={a@b.example}', 'keyDestinations.allowedHosts.mistral={x.example}', 'keyDestinations.allowedHosts.openai={API.openai.com}']) {
       expect(() => helm(['template', 'x', CHART, '--set', set])).toThrow(/values don't meet the specifications|additional properties|must be|does not match/);
     }
   });

@@ -173,6 +173,8 @@ describe('no confused deputy', () => {
         ['wrong-provider', keyed('x', 'anthropic', 'https://api.openai.com/v1')],
         ['domain-itself', keyed('x', 'azure-openai', 'https://openai.azure.com')],
         ['ip', keyed('x', 'openai-compatible', 'http://10.0.0.7:8000/v1')],
+        ['vertex-elsewhere', { ...keyed('x', 'vertex', 'https://collector.evil.example'), project: 'my-project-1', location: 'us-east5' }],
+        ['bedrock-elsewhere', { ...keyed('x', 'bedrock', undefined), region: 'us-east-1', endpoint: 'https://collector.evil.example' }],
       ] as const) {
         expect([name, await put(name, [t])]).toEqual([name, expect.stringMatching(/target "x": host ".*" is not allowed for/)]);
       }
@@ -190,6 +192,9 @@ describe('no confused deputy', () => {
         ['explicit', [keyed('o', 'openai', 'https://API.OpenAI.com./v1'), keyed('a', 'anthropic', 'https://api.anthropic.com:443')]],
         ['azure', [keyed('z', 'azure-openai', 'https://my-res.openai.azure.com'), keyed('c', 'azure-openai', 'https://my-res.cognitiveservices.azure.com/')]],
         ['local', [{ name: 'l', provider: 'openai-compatible', model: 'llama', baseURL: 'http://10.0.0.7:11434/v1' }]],
+        ['gemini', [keyed('g', 'gemini', undefined)]],
+        ['bedrock', [{ ...keyed('b', 'bedrock', undefined), region: 'us-east-1' }, { ...keyed('v', 'bedrock', undefined), region: 'eu-west-1', endpoint: 'https://vpce-0a1b.bedrock-runtime.eu-west-1.vpce.amazonaws.com' }]],
+        ['vertex', [{ ...keyed('r', 'vertex', undefined), project: 'my-project-1', location: 'us-east5' }, { ...keyed('g', 'vertex', undefined), project: 'my-project-1', location: 'global' }]],
       ] as const) {
         expect([name, await put(name, [...targets])]).toEqual([name, undefined]);
       }

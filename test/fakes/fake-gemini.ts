@@ -108,13 +108,16 @@ export class FakeGemini {
         { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
       ]);
     }
-    const model = decodeURIComponent(m[1]!);
+    return this.serve(req, res, job, next, decodeURIComponent(m[1]!), m[2] === 'streamGenerateContent');
+  }
+
+  /** Answers a request whose path and credentials were checked (here, and by fake-vertex.ts for its google publisher). */
+  async serve(req: CloudRequest, res: ServerResponse, job: Job, next: () => GeminiBehaviour | undefined, model: string, stream: boolean): Promise<void> {
     const problem = invalid(req.body, model);
     if (problem) {
       req.outcome = 'invalid';
       return sendError(res, 400, problem, 'INVALID_ARGUMENT');
     }
-    const stream = m[2] === 'streamGenerateContent';
     const sse = stream && req.query.alt === 'sse';
     const b = next() ?? { kind: 'ok' };
     const body = req.body;

@@ -225,3 +225,116 @@ describe('buildPodPatch', () => {
     expect(out.metadata?.annotations?.['llmroute.dev/status']).toBe('injected');
   });
 });
+
+describe('cloud identity: the sidecar gets what the identity webhooks gave the app containers, whichever ran first', () => {
+  const IRSA_ENV = [
+    { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+    { name: 'AWS_DEFAULT_REGION', value: 'us-west-2' },
+    { name: 'AWS_REGION', value: 'us-west-2' },
+    { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::111122223333:role/llm' },
+    { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' },
+  ];
+  const IRSA_MOUNT = { name: 'aws-iam-token', readOnly: true, mountPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount' };
+  const IRSA_VOLUME = { name: 'aws-iam-token', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }] } };
+  /** What the EKS pod-identity webhook does to a pod: env and the token mount on each app container, the volume. */
+  const irsaWebhook = (p: V1Pod): V1Pod => {
+    const out = structuredClone(p);
+    for (const c of out.spec!.containers) {
+      c.env = [...(c.env ?? []), ...IRSA_ENV];
+      c.volumeMounts = [...(c.volumeMounts ?? []), IRSA_MOUNT];
+    }
+    out.spec!.volumes = [...(out.spec!.volumes ?? []), IRSA_VOLUME];
+    return out;
+  };
+  const sidecarOf = (p: V1Pod) => p.spec!.initContainers!.find((c) => c.name === 'llmroute-sidecar')!;
+  const expectIrsa = (p: V1Pod): void => {
+    const s = sidecarOf(p);
+    expect(s.env).toEqual([
+      { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::111122223333:role/llm' },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' },
+      { name: 'AWS_REGION', value: 'us-west-2' },
+      { name: 'AWS_DEFAULT_REGION', value: 'us-west-2' },
+      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+    ]);
+    expect(s.volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }, IRSA_MOUNT]);
+    // The app containers keep theirs and get the base URLs.
+    expect(p.spec!.containers[0]!.env).toEqual(expect.arrayContaining([...IRSA_ENV, { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]));
+  };
+
+  it('the identity webhook first: the injection copies its env and mount onto the sidecar', () => {
+    const { pod: out } = patched(irsaWebhook(pod()));
+    expectIrsa(out);
+    // Called again (another webhook changed the pod): nothing more to do.
+    expect(buildPodPatch(out, options)).toEqual({ action: 'skip', reason: 'already-injected' });
+  });
+
+  it('ours first: the sidecar has no identity; the reinvocation after the identity webhook adds only that, once', () => {
+    const { pod: first } = patched(pod());
+    expect(sidecarOf(first).env).toBeUndefined();
+    const afterIdentity = irsaWebhook(first);
+    const again = buildPodPatch(afterIdentity, options);
+    if (again.action !== 'patch') throw new Error('expected a patch');
+    expect(again.identityOnly).toBe(true);
+    expect(again.patch.every((op) => op.op === 'add' && op.path.startsWith('/spec/initContainers/0/'))).toBe(true);
+    const out = applyJsonPatch(afterIdentity, again.patch);
+    expectIrsa(out);
+    expect(out.spec!.containers).toEqual(afterIdentity.spec!.containers);
+    expect(buildPodPatch(out, options)).toEqual({ action: 'skip', reason: 'already-injected' });
+  });
+
+  it('reinvocation fills in only what the sidecar lacks, and appends to its env', () => {
+    const { pod: first } = patched(pod());
+    const withSome = structuredClone(irsaWebhook(first));
+    sidecarOf(withSome).env = [{ name: 'AWS_REGION', value: 'eu-west-1' }];
+    const r = buildPodPatch(withSome, options);
+    if (r.action !== 'patch') throw new Error('expected a patch');
+    const s = sidecarOf(applyJsonPatch(withSome, r.patch));
+    expect(s.env!.map((e) => `${e.name}=${e.value}`)).toEqual([
+      'AWS_REGION=eu-west-1',
+      'AWS_ROLE_ARN=arn:aws:iam::111122223333:role/llm',
+      'AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+      'AWS_DEFAULT_REGION=us-west-2',
+      'AWS_STS_REGIONAL_ENDPOINTS=regional',
+    ]);
+  });
+
+  it('EKS Pod Identity and GCE_METADATA_HOST, with valueFrom kept; other env and mounts stay with the app', () => {
+    const p = pod({
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'a:1',
+            env: [
+              { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } },
+              { name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: 'http://169.254.170.23/v1/credentials' },
+              { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token' },
+            ],
+            volumeMounts: [
+              { name: 'data', mountPath: '/data' },
+              { name: 'eks-pod-identity-token', mountPath: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount', readOnly: true },
+            ],
+          },
+          { name: 'helper', image: 'h:1', env: [{ name: 'GCE_METADATA_HOST', valueFrom: { configMapKeyRef: { name: 'gce', key: 'host' } } }] },
+        ],
+        volumes: [
+          { name: 'data', emptyDir: {} },
+          { name: 'eks-pod-identity-token', projected: { sources: [{ serviceAccountToken: { audience: 'pods.eks.amazonaws.com', path: 'eks-pod-identity-token' } }] } },
+        ],
+      },
+    });
+    const s = sidecarOf(patched(p).pod);
+    expect(s.env).toEqual([
+      { name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: 'http://169.254.170.23/v1/credentials' },
+      { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token' },
+      { name: 'GCE_METADATA_HOST', valueFrom: { configMapKeyRef: { name: 'gce', key: 'host' } } },
+    ]);
+    expect(s.volumeMounts!.map((m) => m.name)).toEqual(['llmroute', 'eks-pod-identity-token']);
+  });
+
+  it('a pod without identity gets a sidecar without env; a mount of a volume the pod lacks is not copied', () => {
+    expect(sidecarOf(patched(pod()).pod).env).toBeUndefined();
+    const p = pod({ spec: { containers: [{ name: 'app', image: 'a:1', volumeMounts: [{ name: 'aws-iam-token', mountPath: '/x' }] }] } });
+    expect(sidecarOf(patched(p).pod).volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }]);
+  });
+});

@@ -6,8 +6,15 @@
  * other init container and the app), the projected volume `llmroute`,
  * OPENAI_BASE_URL and ANTHROPIC_BASE_URL on each app container that does not set them, the status
  * annotation and, when the pod has none of them, Prometheus' scrape
- * annotations. A pod that is not opted in, or is already injected (status
- * annotation or a container named llmroute-sidecar), gets no patch.
+ * annotations. The sidecar gets the cloud identity env and token mounts the
+ * app containers have (cloud-identity.ts: IRSA, EKS Pod Identity,
+ * GCE_METADATA_HOST).
+ *
+ * A pod that is not opted in gets no patch; nor does one already injected
+ * (status annotation or a container named llmroute-sidecar), except for the
+ * identity its app containers have and the sidecar lacks: an identity
+ * webhook that ran after ours gave it to the app containers only, and the
+ * API server calls us again (reinvocationPolicy: IfNeeded) to copy it.
  *
  * Bad llmroute.dev/* annotations and conflicts (a volume already named
  * `llmroute`, a container port equal to the sidecar's, hostNetwork) throw an
@@ -25,6 +32,7 @@ import {
   STATUS_INJECTED,
   VOLUME_NAME,
 } from './constants.ts';
+import { appIdentity, identityPatch, missingIdentity } from './cloud-identity.ts';
 import { InjectionError } from './errors.ts';
 import { pointer, type JsonPatchOperation } from './json-patch.ts';
 import type { InjectOptions } from './options.ts';
@@ -35,7 +43,14 @@ export type SkipReason = 'not-opted-in' | 'already-injected';
 
 export type PodPatchResult =
   | { action: 'skip'; reason: SkipReason }
-  | { action: 'patch'; patch: JsonPatchOperation[]; settings: SidecarSettings; warnings: string[] };
+  | {
+      action: 'patch';
+      patch: JsonPatchOperation[];
+      settings: SidecarSettings;
+      warnings: string[];
+      /** Set when the pod was already injected and the patch only adds identity env and mounts to its sidecar. */
+      identityOnly?: true;
+    };
 
 export function isInjected(pod: V1Pod): boolean {
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] === STATUS_INJECTED) return true;
@@ -53,9 +68,9 @@ export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResul
     throw new InjectionError('inject_invalid_pod', ['the pod has no spec.containers']);
   }
   if ((options.requireLabel ?? true) && !isOptedIn(pod)) return { action: 'skip', reason: 'not-opted-in' };
-  if (isInjected(pod)) return { action: 'skip', reason: 'already-injected' };
-
   const resolved = resolveSettings(pod.metadata?.annotations, options.image, options.defaults);
+  if (isInjected(pod)) return reinvocation(pod, resolved.ok ? resolved.settings : undefined);
+
   if (!resolved.ok) throw new InjectionError('inject_invalid_annotation', resolved.problems);
   const settings = resolved.settings;
   const conflicts = findConflicts(pod, settings);
@@ -66,6 +81,9 @@ export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResul
 
   // The sidecar, first among the init containers.
   const container = sidecarContainer(settings, options.imagePullPolicy);
+  const identity = appIdentity(pod);
+  if (identity.env.length) container.env = identity.env;
+  container.volumeMounts = [...(container.volumeMounts ?? []), ...identity.volumeMounts];
   if (spec.initContainers?.length) patch.push({ op: 'add', path: pointer('spec', 'initContainers', 0), value: container });
   else patch.push({ op: spec.initContainers ? 'replace' : 'add', path: pointer('spec', 'initContainers'), value: [container] });
 
@@ -105,6 +123,21 @@ export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResul
   }
 
   return { action: 'patch', patch, settings, warnings };
+}
+
+/** An injected pod: the identity env and mounts its sidecar lacks, or nothing. */
+function reinvocation(pod: V1Pod, settings: SidecarSettings | undefined): PodPatchResult {
+  const skip: PodPatchResult = { action: 'skip', reason: 'already-injected' };
+  const spec = pod.spec!;
+  const at =
+    (spec.initContainers ?? []).findIndex((c) => c?.name === SIDECAR_CONTAINER_NAME) >= 0
+      ? { field: 'initContainers', i: spec.initContainers!.findIndex((c) => c?.name === SIDECAR_CONTAINER_NAME) }
+      : { field: 'containers', i: spec.containers.findIndex((c) => c?.name === SIDECAR_CONTAINER_NAME) };
+  // Injected by the annotation alone (the sidecar taken out), or annotations a webhook would deny: leave it.
+  if (at.i < 0 || !settings) return skip;
+  const sidecar = (at.field === 'initContainers' ? spec.initContainers! : spec.containers)[at.i]!;
+  const patch = identityPatch(sidecar, ['spec', at.field, at.i], missingIdentity(sidecar, appIdentity(pod)));
+  return patch.length ? { action: 'patch', patch, settings, warnings: [], identityOnly: true } : skip;
 }
 
 function findConflicts(pod: V1Pod, s: SidecarSettings): string[] {

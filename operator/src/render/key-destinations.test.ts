@@ -49,6 +49,15 @@ describe('key destinations', () => {
     expect(keyDestinationProblems([{ name: 'b', provider: 'bedrock', region: 'eu-west-1', endpoint: 'http://10.0.0.9' }], DEFAULT_DESTINATIONS)).toEqual([]);
   });
 
+  it('vertex: the host of its location (global: aiplatform.googleapis.com), or its baseURL', () => {
+    const key = { name: 's', key: 'k' };
+    expect(keyDestinationProblems([{ name: 'v', provider: 'vertex', location: 'us-east5', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toEqual([]);
+    expect(keyDestinationProblems([{ name: 'v', provider: 'vertex', location: 'global', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toEqual([]);
+    expect(keyDestinationProblems([{ name: 'v', provider: 'vertex', location: 'us-east5', baseURL: 'https://vertex.evil.example', apiKeySecretRef: key }], DEFAULT_DESTINATIONS)).toEqual([
+      expect.stringContaining('host "vertex.evil.example" is not allowed for vertex targets'),
+    ]);
+  });
+
   it('compares case-insensitively and ignores a trailing dot', () => {
     expect(allowed('openai', 'https://API.OpenAI.com/v1')).toBe(true);
     expect(allowed('openai', 'https://api.openai.com./v1')).toBe(true);

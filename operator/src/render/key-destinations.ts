@@ -17,7 +17,7 @@
  * `*.domain:port`, `[v6]`, `[v6]:port`.
  */
 import { OperatorError } from '../errors.ts';
-import { bedrockRuntimeHost, DEFAULT_BASE_URLS, DEFAULT_KEY_DESTINATIONS, PROVIDERS, type Provider } from '../../../api/v1alpha1/enums.ts';
+import { bedrockRuntimeHost, DEFAULT_BASE_URLS, DEFAULT_KEY_DESTINATIONS, PROVIDERS, vertexHost, type Provider } from '../../../api/v1alpha1/enums.ts';
 
 export interface HostRule {
   kind: 'any' | 'exact' | 'suffix';
@@ -119,12 +119,15 @@ interface KeyedTarget {
   /** bedrock: the VPC endpoint, else the regional host of `region`. */
   endpoint?: string | undefined;
   region?: string | undefined;
+  /** vertex: the baseURL, else the host of `location`. */
+  location?: string | undefined;
   apiKeySecretRef?: unknown;
 }
 
 /** Where a target's requests (and so its key) go. */
 function destinationURL(t: KeyedTarget): string | undefined {
   if (t.provider === 'bedrock') return t.endpoint ?? (t.region ? `https://${bedrockRuntimeHost(t.region)}` : undefined);
+  if (t.provider === 'vertex') return t.baseURL ?? (t.location ? `https://${vertexHost(t.location)}` : undefined);
   return t.baseURL ?? DEFAULT_BASE_URLS[t.provider];
 }
 

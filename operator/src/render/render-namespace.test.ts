@@ -160,6 +160,24 @@ describe('renderNamespace', () => {
     checkedConfig(r);
   });
 
+  it('renders cloud targets: vertex project and location, bedrock region and endpoint; without a Secret, no apiKey (workload identity)', () => {
+    const spec = {
+      targets: [
+        { name: 'vertex', provider: 'vertex', model: 'claude-sonnet-4-5@20250929', project: 'my-project-1', location: 'us-east5' },
+        { name: 'vertex-sa', provider: 'vertex', model: 'gemini-2.5-flash', project: 'my-project-1', location: 'global', priority: 1, apiKeySecretRef: { name: 'sa', key: 'key.json' } },
+        { name: 'bedrock', provider: 'bedrock', model: 'anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-west-2', endpoint: 'https://vpce-1.bedrock-runtime.us-west-2.vpce.amazonaws.com', priority: 2 },
+      ],
+    };
+    const r = renderNamespace([llmRoute('claude', spec)], secretsOf({ sa: { 'key.json': '{"type":"service_account"}' } }), { now: NOW });
+    const { routes } = checkedConfig(r);
+    expect(routes[0]!.targets).toEqual([
+      { name: 'vertex', provider: 'vertex', model: 'claude-sonnet-4-5@20250929', project: 'my-project-1', location: 'us-east5', priority: 0, weight: 1 },
+      { name: 'vertex-sa', provider: 'vertex', model: 'gemini-2.5-flash', project: 'my-project-1', location: 'global', priority: 1, weight: 1, apiKey: { file: 'shop.claude_vertex-sa' } },
+      { name: 'bedrock', provider: 'bedrock', model: 'anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-west-2', endpoint: 'https://vpce-1.bedrock-runtime.us-west-2.vpce.amazonaws.com', priority: 2, weight: 1 },
+    ]);
+    expect(Object.keys(r.credentials)).toEqual(['shop.claude_vertex-sa']);
+  });
+
   describe('Secret references', () => {
     const ok = llmRoute('ok', { targets: [openaiTarget('t', 'present')] });
     const present = secretsOf({ present: { apiKey: 'sk-present' } });

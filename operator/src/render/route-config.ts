@@ -40,7 +40,9 @@ function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): Co
   if (t.servesResponses !== undefined) out.servesResponses = t.servesResponses;
   if (t.region !== undefined) out.region = t.region;
   if (t.endpoint !== undefined) out.endpoint = t.endpoint;
-  // openai-compatible targets may have no key: then the sidecar sends none; bedrock ones use the pod's AWS identity.
+  if (t.project !== undefined) out.project = t.project;
+  if (t.location !== undefined) out.location = t.location;
+  // openai-compatible targets may have no key: then the sidecar sends none; bedrock ones use the pod's AWS identity, vertex ones its Google identity.
   if (t.apiKeySecretRef) out.apiKey = { file: credentialFileKey(namespace, route, t.name) };
   return out;
 }

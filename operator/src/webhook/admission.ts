@@ -83,7 +83,7 @@ export function admitPod(review: unknown, options: InjectOptions): AdmissionOutc
         patch: Buffer.from(JSON.stringify(result.patch)).toString('base64'),
         ...(result.warnings.length ? { warnings: result.warnings.map((w) => `llmroute: ${w}`.slice(0, MAX_WARNING)) } : {}),
       },
-      { decision: 'injected' },
+      result.identityOnly ? { decision: 'injected', reason: 'identity-added' } : { decision: 'injected' },
     );
   } catch (err) {
     if (err instanceof InjectionError) {

@@ -9,7 +9,7 @@ import type { FallbackOn } from '../error-classes.ts';
 import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
 import { DEFAULT_BASE_URLS } from '../providers/index.ts';
-import { bedrockRuntimeHost } from '../../../api/v1alpha1/enums.ts';
+import { bedrockRuntimeHost, vertexHost } from '../../../api/v1alpha1/enums.ts';
 import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
 import type { Secret } from '../secret.ts';
 
@@ -34,11 +34,15 @@ export interface Target {
   servesResponses: boolean;
   /** bedrock: the AWS region requests are signed for. */
   region?: string | undefined;
+  /** vertex: the Google Cloud project and the Vertex AI location in the request path. */
+  project?: string | undefined;
+  location?: string | undefined;
 }
 
 /** Where a target's requests go: its baseURL, the provider's default, or for bedrock its endpoint or regional host. */
 function targetBaseURL(t: ConfigTarget): string {
   if (t.provider === 'bedrock') return (t.endpoint ?? `https://${bedrockRuntimeHost(t.region ?? '')}`).replace(/\/+$/, '');
+  if (t.provider === 'vertex') return (t.baseURL ?? `https://${vertexHost(t.location ?? '')}`).replace(/\/+$/, '');
   return (t.baseURL ?? DEFAULT_BASE_URLS[t.provider] ?? '').replace(/\/+$/, '');
 }
 
@@ -129,6 +133,8 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       maxTokens: t.maxTokens,
       servesResponses: t.provider === 'openai' || t.provider === 'azure-openai' || t.servesResponses === true,
       region: t.region,
+      project: t.project,
+      location: t.location,
     }));
     targets.sort((a, b) => a.priority - b.priority);
     const route: Route = {

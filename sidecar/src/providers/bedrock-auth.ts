@@ -24,7 +24,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { bedrockRuntimeHost } from '../../../api/v1alpha1/enums.ts';
 import { CredentialsError } from '../errors.ts';
 import type { Secret } from '../secret.ts';
-import { redact } from './common.ts';
+import { redact, rejectOnAbort } from './common.ts';
 import type { ProviderTarget, UpstreamRequest } from './types.ts';
 
 interface AwsCredentials {
@@ -86,24 +86,6 @@ function podCredentials(): CredentialSource {
     };
   }
   return chain;
-}
-
-function rejectOnAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 export interface SignOptions {

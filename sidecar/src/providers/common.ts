@@ -102,3 +102,22 @@ export function step(out: string[], content: boolean, finished = false, usage?: 
 export function errorStep(error: ProviderError): StreamStep {
   return { out: [], content: false, finished: false, error };
 }
+
+/** `p`, or the signal's reason once it aborts (the work behind `p` goes on, its result unused). */
+export function rejectOnAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

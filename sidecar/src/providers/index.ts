@@ -4,6 +4,7 @@
 import { anthropicAdapter } from './anthropic.ts';
 import { bedrockAdapter } from './bedrock.ts';
 import { geminiAdapter } from './gemini.ts';
+import { vertexAdapter } from './vertex.ts';
 import { azureOpenaiAdapter, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
 import type { ProviderAdapter, ProviderName } from './types.ts';
 
@@ -17,6 +18,7 @@ const ADAPTERS: Readonly<Record<ProviderName, ProviderAdapter>> = {
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
   bedrock: bedrockAdapter,
+  vertex: vertexAdapter,
 };
 
 export function adapterFor(provider: ProviderName): ProviderAdapter {

@@ -34,6 +34,9 @@ export interface ProviderTarget {
   maxTokens?: number | undefined;
   /** bedrock: the AWS region requests are signed for. */
   region?: string | undefined;
+  /** vertex: the Google Cloud project and the Vertex AI location of the request path. */
+  project?: string | undefined;
+  location?: string | undefined;
 }
 
 /** A request ready to send upstream. `body` is the serialised JSON. */
