@@ -52,6 +52,16 @@ export function secretData(m: TlsMaterial): Record<string, string> {
   return { [SECRET_KEYS.caCert]: b64(m.caCertPem), [SECRET_KEYS.caKey]: b64(m.caKeyPem), [SECRET_KEYS.cert]: b64(m.certPem), [SECRET_KEYS.key]: b64(m.keyPem) };
 }
 
+/**
+ * The message of a failed call, naming the request once: the KubeClient's
+ * errors (KubeApiError, KubeTransportError) already begin with
+ * "METHOD path: ", other errors get it here.
+ */
+export function failureMessage(method: string, path: string, err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  return message.startsWith(`${method} ${path}: `) ? message : `${method} ${path}: ${message}`;
+}
+
 export class WebhookTlsStore {
   readonly names: TlsStoreNames;
   readonly #kube: KubeRequester;
@@ -119,7 +129,7 @@ export class WebhookTlsStore {
       const status = statusOf(err);
       if (notFoundIsUndefined && status === 404) return undefined;
       if (status === 409) throw new WebhookTlsError('webhook_tls_conflict', `${method} ${path}: changed concurrently`, { cause: err });
-      throw new WebhookTlsError('webhook_tls_api', `${method} ${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      throw new WebhookTlsError('webhook_tls_api', failureMessage(method, path, err), { cause: err });
     }
   }
 }
