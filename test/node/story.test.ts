@@ -285,10 +285,15 @@ describe('what only a kubelet shows', () => {
     const probe = `const fs = require('node:fs');
 const tryWrite = (f) => { try { fs.writeFileSync(f, 'x'); return 'written'; } catch (e) { return e.code; } };
 console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root: tryWrite('/x'), tmp: tryWrite('/tmp/x'), app: tryWrite('/app/x'), volume: tryWrite('/etc/llmroute/x'), config: fs.existsSync('/etc/llmroute/config.yaml'), token: fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') }));`;
-    const { token, ...out } = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
-    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true });
-    // issue 15, point 6: the sidecar never calls the API, yet Kubernetes mounts the app's token into it (recorded, not asserted here)
-    figures.sidecarHasServiceAccountToken = token;
+    const out = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
+    // issue 15, point 6: the sidecar never calls the API, and gets no ServiceAccount token (an empty read-only volume is mounted there)
+    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true, token: false });
+    const tokenDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const list = `const fs = require('node:fs'); console.log(JSON.stringify({ entries: fs.readdirSync('${tokenDir}'), write: (() => { try { fs.writeFileSync('${tokenDir}/x', 'x'); return 'written'; } catch (e) { return e.code; } })() }));`;
+    expect(JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', list]).trim())).toEqual({ entries: [], write: 'EROFS' });
+    // ...while the app container keeps the token Kubernetes gives it
+    const appProbe = `console.log(JSON.stringify(require('node:fs').existsSync('${tokenDir}/token')))`;
+    expect(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'api', '--', 'node', '-e', appProbe]).trim()).toBe('true');
     // the sidecar container's memory as the kubelet's cgroup counts it (working set: usage less inactive file pages)
     if (isLocal()) figures.sidecarWorkingSetMiB = appPods.map((pod) => containerWorkingSetMiB(podJson(pod), 'llmroute-sidecar'));
   });
