@@ -375,3 +375,38 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
   }, 180_000);
 });
+
+// Issue 15, point 9: what `helm uninstall` leaves behind. The webhook TLS Secret belongs to the release
+// (the chart creates it empty, the operator fills it in), and the leader makes its pod the Lease's
+// owner, so the garbage collector deletes the Lease once the operator pods are gone: the RoleBinding
+// and the ServiceAccount go in the same pass as the Deployment, so the release on SIGTERM may be refused.
+describe('helm uninstall', () => {
+  it('leaves no webhook TLS Secret and no Lease in the release namespace', async () => {
+    const lease = kubectlJson<{ metadata: { ownerReferences?: Array<{ kind: string; name: string; uid: string }> }; spec: { holderIdentity?: string } }>([
+      '-n', RELEASE_NS, 'get', 'lease', 'llmroute-operator',
+    ]);
+    const operatorPods = kubectlJson<{ items: Array<{ metadata: { name: string; uid: string } }> }>(['-n', RELEASE_NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=llmroute']).items;
+    // the holder owns it
+    expect(lease.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Pod', name: lease.spec.holderIdentity, uid: operatorPods.find((p) => p.metadata.name === lease.spec.holderIdentity)?.metadata.uid }),
+    ]);
+    const secret = kubectlJson<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(['-n', RELEASE_NS, 'get', 'secret', 'llmroute-webhook-tls']);
+    expect(secret.metadata.annotations?.['meta.helm.sh/release-name']).toBe('llmroute');
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+
+    const t0 = performance.now();
+    helm(['uninstall', 'llmroute', '-n', RELEASE_NS], 120_000);
+    figures.helmUninstallMs = Math.round(performance.now() - t0);
+    const names = (kind: string) => kubectlJson<{ items: Array<{ metadata: { name: string } }> }>(['-n', RELEASE_NS, 'get', kind]).items.map((o) => o.metadata.name);
+    expect(names('secrets')).toEqual([]);
+    await pollUntil('the operator pods gone', () => names('pods').length === 0, { timeoutMs: 120_000, intervalMs: 250 });
+    figures.uninstallToPodsGoneMs = Math.round(performance.now() - t0);
+    await pollUntil('the Lease gone', () => names('leases').length === 0, { timeoutMs: 120_000, intervalMs: 250 });
+    figures.uninstallToLeaseGoneMs = Math.round(performance.now() - t0);
+    // what is left is what Kubernetes itself puts in every namespace
+    expect(names('secrets')).toEqual([]);
+    expect(names('configmaps').filter((n) => n !== 'kube-root-ca.crt')).toEqual([]);
+    expect(names('serviceaccounts').filter((n) => n !== 'default')).toEqual([]);
+    expect(kubectl(['get', 'mutatingwebhookconfigurations', '-o', 'name']).trim()).toBe('');
+  }, 300_000);
+});

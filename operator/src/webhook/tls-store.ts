@@ -3,8 +3,9 @@
  * operator's namespace (shared by every replica) and the caBundle of the
  * operator's own MutatingWebhookConfiguration. Only get and update of those
  * two named objects (RBAC restricted by resourceNames), plus create of the
- * Secret when it does not exist yet (the chart creates it empty, so the
- * chart's RBAC needs no create).
+ * Secret when it does not exist yet (the chart creates it empty, so that
+ * `helm uninstall` deletes it; an install without the chart has the
+ * operator create it).
  */
 import { WebhookTlsError } from './errors.ts';
 import type { TlsMaterial } from './tls-rotation.ts';
