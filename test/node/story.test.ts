@@ -266,6 +266,7 @@ process.on('SIGTERM', () => { sigterm = Date.now(); console.log(JSON.stringify({
 })().catch((e) => { console.log(JSON.stringify({ event: 'error', error: String(e), t: Date.now() })); process.exit(1); });
 `;
 
+const HOLD_FINALIZER = 'llmroute.dev/node-test-hold';
 const podJson = (name: string): any => kubectlJson(['-n', NS, 'get', 'pod', name]);
 const isLocal = () => nodeInfo().mode === 'local';
 
@@ -332,7 +333,10 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     kubectl(['apply', '-f', '-'], yaml.dump({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' } },
+      // The finalizer keeps the pod (and its containers' logs) in the API once both containers have
+      // stopped, until the test has read the logs: otherwise the app's last line and the pod's removal
+      // race the test's polls, which a loaded machine loses.
+      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' }, finalizers: [HOLD_FINALIZER] },
       spec: { containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', DRAIN_SCRIPT] }] },
     }));
     const events = (): Array<{ event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number }> =>
@@ -349,8 +353,13 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
         try {
           const p = podJson('drain-app');
           statuses = p.status;
+          const stopped = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].every((c: any) => c.state?.terminated);
           last = events();
           sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+          if (stopped && p.metadata.finalizers?.includes(HOLD_FINALIZER)) {
+            figures.deleteToContainersStoppedMs = Date.now() - tDelete;
+            kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
+          }
           return false;
         } catch (e) {
           if (/NotFound|not found/.test((e as Error).message)) return true;
