@@ -48,6 +48,8 @@ describe('buildPodPatch', () => {
     expect(sidecar.restartPolicy).toBe('Always');
     expect(sidecar.args).toEqual(['--config', '/etc/llmroute/config.yaml']);
     expect(sidecar.startupProbe?.httpGet?.path).toBe('/readyz');
+    // the CPU request from bench/cpu-per-request.ts (issue 15, point 10): about 100 req/s; no CPU limit
+    expect(sidecar.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '1536Mi' } });
     expect(sidecar.securityContext).toMatchObject({
       runAsNonRoot: true,
       runAsUser: 65532,
