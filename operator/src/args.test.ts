@@ -31,6 +31,8 @@ describe('parseArgs', () => {
 
   it('reads the pod namespace and name from the environment; flags win', () => {
     expect(parseArgs([], { POD_NAMESPACE: 'ops', POD_NAME: 'op-1' })).toMatchObject({ leaderElectionNamespace: 'ops', identity: 'op-1' });
+    expect(parseArgs([], { POD_NAME: 'op-1' }).pod).toBeUndefined();
+    expect(parseArgs([], { POD_NAME: 'op-1', POD_UID: 'u-1' }).pod).toEqual({ name: 'op-1', uid: 'u-1' });
     expect(parseArgs(['--leader-election-namespace', 'x', '--id', 'me'], { POD_NAMESPACE: 'ops', POD_NAME: 'op-1' })).toMatchObject({
       leaderElectionNamespace: 'x',
       identity: 'me',

@@ -32,6 +32,8 @@ export interface OperatorArgs {
   writeBurst: number;
   kubeconfig?: string | undefined;
   identity?: string | undefined;
+  /** This replica's Pod ($POD_NAME and $POD_UID, the downward API): the leader makes it the Lease's owner. */
+  pod?: { name: string; uid: string } | undefined;
   logLevel: LogLevel;
   /** --allowed-base-url-hosts, by provider; undefined: the defaults (DEFAULT_KEY_DESTINATIONS). */
   allowedBaseUrlHosts?: Partial<Record<Provider, string[]>> | undefined;
@@ -147,6 +149,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Oper
   };
   parseFlags(argv, FLAGS, out);
   out.identity ??= env.POD_NAME || undefined;
+  if (env.POD_NAME && env.POD_UID) out.pod = { name: env.POD_NAME, uid: env.POD_UID };
   return out;
 }
 

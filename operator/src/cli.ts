@@ -68,6 +68,7 @@ async function main(): Promise<number> {
       writeQps: args.writeQps,
       writeBurst: args.writeBurst,
       identity: args.identity,
+      leaseOwnerPod: args.pod,
       defaultMetrics: true,
       keyDestinations: args.allowedBaseUrlHosts ? keyDestinations(args.allowedBaseUrlHosts) : undefined,
     });

@@ -39,6 +39,8 @@ export interface OperatorOptions {
   retryPeriodMs?: number;
   resyncMs?: number;
   identity?: string | undefined;
+  /** This replica's Pod: the leader makes it the Lease's owner, so the Lease goes with the last pod that held it (helm uninstall). */
+  leaseOwnerPod?: { name: string; uid: string } | undefined;
   watchTimeoutSeconds?: number;
   /** Process metrics (CPU, memory, event loop) too. */
   defaultMetrics?: boolean;
@@ -120,6 +122,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
       name: o.leaseName ?? 'llmroute-operator',
       identity,
       log,
+      ...(o.leaseOwnerPod ? { ownerPod: o.leaseOwnerPod } : {}),
       ...(o.leaseDurationMs !== undefined ? { leaseDurationMs: o.leaseDurationMs } : {}),
       ...(o.renewDeadlineMs !== undefined ? { renewDeadlineMs: o.renewDeadlineMs } : {}),
       ...(o.retryPeriodMs !== undefined ? { retryPeriodMs: o.retryPeriodMs } : {}),

@@ -53,6 +53,8 @@ export interface ApiServer {
   inflight: () => number;
   /** Draining: answers not yet begun go out with `connection: close`, so no client sends another request down a socket about to close. */
   closeConnectionsAfterResponse: () => void;
+  /** Resolves as soon as no request is being served (at once when none is): the drain's end. */
+  idle: () => Promise<void>;
 }
 
 interface Endpoint {
@@ -119,6 +121,7 @@ function decoded(segment: string): string | undefined {
 
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   let inflight = 0;
+  const idleWaiters: Array<() => void> = [];
   // Responses being served, linked through small nodes that unlinking clears. Not a Set: one
   // churned by an add and a delete per request leaves its outgrown tables holding responses until
   // a full GC, which kept every in-flight request alive through minor GCs (4x the heap, 10x the GC
@@ -136,6 +139,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     res.once('close', () => {
       inflight--;
       unlinkOpen(open, node);
+      if (inflight === 0 && idleWaiters.length) for (const wake of idleWaiters.splice(0)) wake();
     });
     handle(req, res, deps).catch((err) => {
       deps.observer.unexpected(err);
@@ -150,7 +154,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const closeConnectionsAfterResponse = (): void => {
     for (let n = open.head; n; n = n.next) if (!n.res.headersSent) n.res.setHeader('connection', 'close');
   };
-  return { server, inflight: () => inflight, closeConnectionsAfterResponse };
+  const idle = (): Promise<void> => (inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+  return { server, inflight: () => inflight, closeConnectionsAfterResponse, idle };
 }
 
 interface OpenNode {

@@ -7,7 +7,7 @@
  */
 import { realClock } from '../../common/clock.ts';
 import { ResponseStores } from './surfaces/response-stores.ts';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { createAdminServer } from './admin-server.ts';
@@ -151,11 +151,16 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
       log.info('draining: no new requests; waiting for those in flight', { inflight: api.inflight() });
       api.server.close();
       api.server.closeIdleConnections();
-      const deadline = Date.now() + (o.drainTimeoutMs ?? 30_000);
-      while (api.inflight() > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        api.server.closeIdleConnections();
-      }
+      // Ends the moment the last request in flight ends (at once when none is), or at the drain
+      // timeout: a sidecar SIGTERMed on its own (not through pod deletion, the app still running)
+      // refuses new work no longer than its requests in flight take, then exits and the kubelet
+      // restarts it. A keep-alive connection that goes idle meanwhile is closed as its response ends.
+      const onResponseEnd = () => api.server.closeIdleConnections();
+      api.server.on('request', (_req, res: ServerResponse) => res.once('close', onResponseEnd));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, o.drainTimeoutMs ?? 30_000)));
+      await Promise.race([api.idle(), timedOut]);
+      clearTimeout(timer);
       const clean = api.inflight() === 0;
       if (!clean) log.warn('drain timeout: closing the requests still in flight', { inflight: api.inflight() });
       await closeAll();

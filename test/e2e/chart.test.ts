@@ -81,6 +81,7 @@ describe('helm chart', () => {
         'PodDisruptionBudget/llmroute-operator',
         'Role/llmroute-operator-self',
         'RoleBinding/llmroute-operator-self',
+        'Secret/llmroute-webhook-tls',
         'Service/llmroute-metrics',
         'Service/llmroute-webhook',
         'ServiceAccount/llmroute-operator',
@@ -157,6 +158,9 @@ describe('helm chart', () => {
       '--webhook-secret=llmroute-webhook-tls',
     ]);
     expect(c.env[0]).toEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    // issue 15, point 9: the pod's uid, so the leader makes its pod the Lease's owner
+    expect(c.env).toContainEqual({ name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } });
+    expect(parseArgs([], { POD_NAME: 'llmroute-operator-0', POD_UID: 'u-0' }).pod).toEqual({ name: 'llmroute-operator-0', uid: 'u-0' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(c.securityContext).toEqual({
@@ -174,6 +178,15 @@ describe('helm chart', () => {
     const env = { POD_NAMESPACE: 'llmroute-system' };
     expect(parseArgs(c.args, env)).toMatchObject({ sidecarImage: 'ghcr.io/llmroute/sidecar:0.1.0', webhookSecret: 'llmroute-webhook-tls', leaseName: 'llmroute-operator', writeQps: 50, writeBurst: 100 });
     expect(parseArgs(v.containers[0].args, env)).toMatchObject({ namespaces: ['shop', 'blog'], webhookCertDir: '/var/run/llmroute/webhook-certs' });
+  });
+
+  it('the webhook TLS Secret belongs to the release (helm uninstall deletes it), created empty for the operator to fill', () => {
+    const secret = one(renderChart('llmroute', 'llmroute-system'), 'Secret', 'llmroute-webhook-tls');
+    expect(secret).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'llmroute-webhook-tls', namespace: 'llmroute-system' } });
+    expect(secret.data).toBeUndefined();
+    expect(secret.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+    // with cert-manager, cert-manager writes the Secret its Certificate names
+    expect(renderChart('llmroute', 'llmroute-system', VARIANT).some((o) => o.kind === 'Secret' && o.metadata.name === 'llmroute-webhook-tls')).toBe(false);
   });
 
   it('kubeWrites: the write limits reach the operator’s flags (0: no limit)', () => {

@@ -149,9 +149,14 @@ describe('injection webhook, through the API server', () => {
         restartPolicy: 'Always',
         args: ['--config', '/etc/llmroute/config.yaml'],
         ports: [{ name: 'llmroute-admin', containerPort: 4001, protocol: 'TCP' }],
-        volumeMounts: [{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }],
+        volumeMounts: [
+          { name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true },
+          // issue 15, point 6: a mount at the token's path, so the ServiceAccount plugin's second pass skips the sidecar
+          { name: 'llmroute-no-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+        ],
         securityContext: { runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
       });
+      expect(p.spec!.volumes!.find((v) => v.name === 'llmroute-no-token')).toEqual({ name: 'llmroute-no-token', emptyDir: { medium: 'Memory', sizeLimit: '1Ki' } });
       expect(init[0]!.startupProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'llmroute-admin' });
       expect(p.spec!.volumes!.find((v) => v.name === 'llmroute')?.projected?.sources).toEqual([
         { configMap: { name: 'llmroute-config' } },

@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, renameSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
@@ -133,6 +134,97 @@ describe('SIGTERM', () => {
     await expect(fetch(`${sp.baseURL}/models`)).rejects.toThrow();
     expect(await reading).toBe(10);
     expect(await sp.exited).toBe(0);
+    fake.setBehaviour(undefined);
+  });
+
+  // Issue 15, point 11: a sidecar that gets SIGTERM on its own (not through pod deletion: the pod
+  // stays Ready, the app keeps calling) refuses new work only while its requests in flight finish,
+  // then exits, and the kubelet restarts it (a native sidecar). The bounds are a tenth of the 30 s
+  // drain timeout: a drain that waited for it, or for anything but the requests in flight, fails them.
+  it('with no request in flight: exits at once, not after the drain timeout', async () => {
+    const sp = await startSidecarProcess(config(['idle']));
+    // a keep-alive connection left open by an earlier call does not hold the drain
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      http.get(`${sp.baseURL}/models`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+    const t0 = performance.now();
+    sp.child.kill('SIGTERM');
+    expect(await sp.exited).toBe(0);
+    const exitMs = performance.now() - t0;
+    console.log(`SIGTERM, nothing in flight: exited after ${Math.round(exitMs)} ms`);
+    expect(exitMs).toBeLessThan(3000);
+    agent.destroy();
+  });
+
+  it('with one stream in flight: exits right after the stream ends', async () => {
+    fake.setBehaviour({ kind: 'ok', chunks: 15, chunkDelayMs: 100 });
+    const sp = await startSidecarProcess(config(['slow']));
+    const client = new OpenAI({ baseURL: sp.baseURL, apiKey: 'x', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let firstChunk = (): void => {};
+    const streaming = new Promise<void>((r) => (firstChunk = r));
+    const reading = (async () => {
+      let n = 0;
+      for await (const c of stream) {
+        if (c.choices[0]?.delta?.content) n++;
+        firstChunk();
+      }
+      return { n, endedAt: performance.now() };
+    })();
+    await Promise.race([streaming, reading]);
+    const tTerm = performance.now();
+    sp.child.kill('SIGTERM');
+    const exitedAt = sp.exited.then((code) => ({ code, at: performance.now() }));
+    const { n, endedAt } = await reading;
+    const { code, at } = await exitedAt;
+    expect(n).toBe(15);
+    expect(code).toBe(0);
+    // it waited for the stream (exited after its end), and no longer than needed after it
+    expect(at).toBeGreaterThanOrEqual(endedAt - 50);
+    console.log(`SIGTERM, one stream in flight: stream ended ${Math.round(endedAt - tTerm)} ms after the signal, exit ${Math.round(at - endedAt)} ms after the stream's end`);
+    expect(at - endedAt).toBeLessThan(3000);
+    fake.setBehaviour(undefined);
+  });
+
+  it('an app that keeps calling during the drain does not hold it: refusals are not work in flight', async () => {
+    fake.setBehaviour({ kind: 'ok', chunks: 10, chunkDelayMs: 100 });
+    const sp = await startSidecarProcess(config(['slow']));
+    const client = new OpenAI({ baseURL: sp.baseURL, apiKey: 'x', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let firstChunk = (): void => {};
+    const streaming = new Promise<void>((r) => (firstChunk = r));
+    const reading = (async () => {
+      for await (const _ of stream) firstChunk();
+      return performance.now();
+    })();
+    await Promise.race([streaming, reading]);
+    // Eight keep-alive clients calling back to back, as a busy app whose pod stays Ready does.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    for (let i = 0; i < 8; i++) {
+      await new Promise<void>((resolve, reject) => http.get(`${sp.baseURL}/models`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+    }
+    let exited = false;
+    const answers: Record<string, number> = {};
+    const hammer = async () => {
+      while (!exited) {
+        const key = await new Promise<string>((resolve) => {
+          http.get(`${sp.baseURL}/models`, { agent }, (res) => res.resume().on('end', () => resolve(String(res.statusCode)))).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        });
+        answers[key] = (answers[key] ?? 0) + 1;
+      }
+    };
+    const hammers = Array.from({ length: 8 }, hammer);
+    sp.child.kill('SIGTERM');
+    const endedAt = await reading;
+    const code = await sp.exited;
+    const at = performance.now();
+    exited = true;
+    await Promise.all(hammers);
+    agent.destroy();
+    expect(code).toBe(0);
+    console.log(`SIGTERM with 8 clients calling: exit ${Math.round(at - endedAt)} ms after the stream's end; answers during the drain ${JSON.stringify(answers)}`);
+    expect(at - endedAt).toBeLessThan(3000);
     fake.setBehaviour(undefined);
   });
 });

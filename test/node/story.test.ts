@@ -266,6 +266,7 @@ process.on('SIGTERM', () => { sigterm = Date.now(); console.log(JSON.stringify({
 })().catch((e) => { console.log(JSON.stringify({ event: 'error', error: String(e), t: Date.now() })); process.exit(1); });
 `;
 
+const HOLD_FINALIZER = 'llmroute.dev/node-test-hold';
 const podJson = (name: string): any => kubectlJson(['-n', NS, 'get', 'pod', name]);
 const isLocal = () => nodeInfo().mode === 'local';
 
@@ -285,10 +286,15 @@ describe('what only a kubelet shows', () => {
     const probe = `const fs = require('node:fs');
 const tryWrite = (f) => { try { fs.writeFileSync(f, 'x'); return 'written'; } catch (e) { return e.code; } };
 console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root: tryWrite('/x'), tmp: tryWrite('/tmp/x'), app: tryWrite('/app/x'), volume: tryWrite('/etc/llmroute/x'), config: fs.existsSync('/etc/llmroute/config.yaml'), token: fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token') }));`;
-    const { token, ...out } = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
-    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true });
-    // issue 15, point 6: the sidecar never calls the API, yet Kubernetes mounts the app's token into it (recorded, not asserted here)
-    figures.sidecarHasServiceAccountToken = token;
+    const out = JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', probe]).trim());
+    // issue 15, point 6: the sidecar never calls the API, and gets no ServiceAccount token (an empty read-only volume is mounted there)
+    expect(out).toEqual({ uid: 65532, gid: 65532, root: 'EROFS', tmp: 'EROFS', app: 'EROFS', volume: 'EROFS', config: true, token: false });
+    const tokenDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const list = `const fs = require('node:fs'); console.log(JSON.stringify({ entries: fs.readdirSync('${tokenDir}'), write: (() => { try { fs.writeFileSync('${tokenDir}/x', 'x'); return 'written'; } catch (e) { return e.code; } })() }));`;
+    expect(JSON.parse(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'llmroute-sidecar', '--', 'node', '-e', list]).trim())).toEqual({ entries: [], write: 'EROFS' });
+    // ...while the app container keeps the token Kubernetes gives it
+    const appProbe = `console.log(JSON.stringify(require('node:fs').existsSync('${tokenDir}/token')))`;
+    expect(kubectl(['-n', NS, 'exec', appPods[0]!, '-c', 'api', '--', 'node', '-e', appProbe]).trim()).toBe('true');
     // the sidecar container's memory as the kubelet's cgroup counts it (working set: usage less inactive file pages)
     if (isLocal()) figures.sidecarWorkingSetMiB = appPods.map((pod) => containerWorkingSetMiB(podJson(pod), 'llmroute-sidecar'));
   });
@@ -327,7 +333,10 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     kubectl(['apply', '-f', '-'], yaml.dump({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' } },
+      // The finalizer keeps the pod (and its containers' logs) in the API once both containers have
+      // stopped, until the test has read the logs: otherwise the app's last line and the pod's removal
+      // race the test's polls, which a loaded machine loses.
+      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' }, finalizers: [HOLD_FINALIZER] },
       spec: { containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', DRAIN_SCRIPT] }] },
     }));
     const events = (): Array<{ event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number }> =>
@@ -344,8 +353,13 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
         try {
           const p = podJson('drain-app');
           statuses = p.status;
+          const stopped = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].every((c: any) => c.state?.terminated);
           last = events();
           sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+          if (stopped && p.metadata.finalizers?.includes(HOLD_FINALIZER)) {
+            figures.deleteToContainersStoppedMs = Date.now() - tDelete;
+            kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
+          }
           return false;
         } catch (e) {
           if (/NotFound|not found/.test((e as Error).message)) return true;
@@ -369,4 +383,39 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     if (drainLine) expect(Date.parse(drainLine.time)).toBeGreaterThanOrEqual(done!.t - 1000);
     figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
   }, 180_000);
+});
+
+// Issue 15, point 9: what `helm uninstall` leaves behind. The webhook TLS Secret belongs to the release
+// (the chart creates it empty, the operator fills it in), and the leader makes its pod the Lease's
+// owner, so the garbage collector deletes the Lease once the operator pods are gone: the RoleBinding
+// and the ServiceAccount go in the same pass as the Deployment, so the release on SIGTERM may be refused.
+describe('helm uninstall', () => {
+  it('leaves no webhook TLS Secret and no Lease in the release namespace', async () => {
+    const lease = kubectlJson<{ metadata: { ownerReferences?: Array<{ kind: string; name: string; uid: string }> }; spec: { holderIdentity?: string } }>([
+      '-n', RELEASE_NS, 'get', 'lease', 'llmroute-operator',
+    ]);
+    const operatorPods = kubectlJson<{ items: Array<{ metadata: { name: string; uid: string } }> }>(['-n', RELEASE_NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=llmroute']).items;
+    // the holder owns it
+    expect(lease.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Pod', name: lease.spec.holderIdentity, uid: operatorPods.find((p) => p.metadata.name === lease.spec.holderIdentity)?.metadata.uid }),
+    ]);
+    const secret = kubectlJson<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(['-n', RELEASE_NS, 'get', 'secret', 'llmroute-webhook-tls']);
+    expect(secret.metadata.annotations?.['meta.helm.sh/release-name']).toBe('llmroute');
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+
+    const t0 = performance.now();
+    helm(['uninstall', 'llmroute', '-n', RELEASE_NS], 120_000);
+    figures.helmUninstallMs = Math.round(performance.now() - t0);
+    const names = (kind: string) => kubectlJson<{ items: Array<{ metadata: { name: string } }> }>(['-n', RELEASE_NS, 'get', kind]).items.map((o) => o.metadata.name);
+    expect(names('secrets')).toEqual([]);
+    await pollUntil('the operator pods gone', () => names('pods').length === 0, { timeoutMs: 120_000, intervalMs: 250 });
+    figures.uninstallToPodsGoneMs = Math.round(performance.now() - t0);
+    await pollUntil('the Lease gone', () => names('leases').length === 0, { timeoutMs: 120_000, intervalMs: 250 });
+    figures.uninstallToLeaseGoneMs = Math.round(performance.now() - t0);
+    // what is left is what Kubernetes itself puts in every namespace
+    expect(names('secrets')).toEqual([]);
+    expect(names('configmaps').filter((n) => n !== 'kube-root-ca.crt')).toEqual([]);
+    expect(names('serviceaccounts').filter((n) => n !== 'default')).toEqual([]);
+    expect(kubectl(['get', 'mutatingwebhookconfigurations', '-o', 'name']).trim()).toBe('');
+  }, 300_000);
 });

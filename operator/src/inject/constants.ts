@@ -25,6 +25,14 @@ export const ANNOTATIONS = {
 export const SIDECAR_CONTAINER_NAME = 'llmroute-sidecar';
 export const VOLUME_NAME = 'llmroute';
 export const MOUNT_PATH = '/etc/llmroute';
+/**
+ * An empty read-only volume the sidecar mounts where Kubernetes would put
+ * the pod's ServiceAccount token: the ServiceAccount admission plugin skips
+ * every container that already has a mount at that path, so the sidecar
+ * (which never calls the API) does not get the app's token.
+ */
+export const NO_TOKEN_VOLUME_NAME = 'llmroute-no-token';
+export const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const CONFIG_PATH = `${MOUNT_PATH}/config.yaml`;
 /** Rendered per namespace by the operator. */
 export const CONFIG_MAP_NAME = 'llmroute-config';

@@ -48,6 +48,8 @@ describe('buildPodPatch', () => {
     expect(sidecar.restartPolicy).toBe('Always');
     expect(sidecar.args).toEqual(['--config', '/etc/llmroute/config.yaml']);
     expect(sidecar.startupProbe?.httpGet?.path).toBe('/readyz');
+    // the CPU request from bench/cpu-per-request.ts (issue 15, point 10): about 100 req/s; no CPU limit
+    expect(sidecar.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '1536Mi' } });
     expect(sidecar.securityContext).toMatchObject({
       runAsNonRoot: true,
       runAsUser: 65532,
@@ -56,12 +58,16 @@ describe('buildPodPatch', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(sidecar.volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }]);
+    expect(sidecar.volumeMounts).toEqual([
+      { name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true },
+      { name: 'llmroute-no-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ]);
     expect(out.spec!.volumes).toEqual([
       {
         name: 'llmroute',
         projected: { sources: [{ configMap: { name: 'llmroute-config' } }, { secret: { name: 'llmroute-credentials', optional: true } }] },
       },
+      { name: 'llmroute-no-token', emptyDir: { medium: 'Memory', sizeLimit: '1Ki' } },
     ]);
     expect(out.spec!.containers[0]!.env).toEqual([{ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }, { name: 'ANTHROPIC_BASE_URL', value: 'http://127.0.0.1:4000' }]);
     expect(out.metadata!.annotations).toEqual({
@@ -90,7 +96,7 @@ describe('buildPodPatch', () => {
     const { result, pod: out } = patched(p);
     expect(result.patch).toMatchSnapshot();
     expect(result.patch.map((o) => o.path)).toContain('/metadata/annotations/llmroute.dev~1status');
-    expect(out.spec!.volumes!.map((v) => v.name)).toEqual(['data', 'llmroute']);
+    expect(out.spec!.volumes!.map((v) => v.name)).toEqual(['data', 'llmroute', 'llmroute-no-token']);
     expect(out.spec!.containers[0]!.env).toEqual([
       { name: 'MODE', value: 'prod' },
       { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' },
@@ -189,6 +195,32 @@ describe('buildPodPatch', () => {
     );
     expect(err.code).toBe('inject_conflict');
     expect(err.problems).toMatchSnapshot();
+  });
+
+  it("the sidecar gets no ServiceAccount token: a read-only mount of an empty volume at the token's path (issue 15, point 6)", () => {
+    // What the ServiceAccount admission plugin put there before the webhook, and does again when it is
+    // reinvoked after the webhook's change: the token volume, mounted in every container that has no
+    // mount at the path. The app keeps its token; the sidecar's own mount makes the plugin skip it.
+    const tokenPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const p = pod({
+      spec: {
+        volumes: [{ name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }],
+        containers: [{ name: 'app', image: 'shop:1', volumeMounts: [{ name: 'kube-api-access-x1', mountPath: tokenPath, readOnly: true }] }],
+      },
+    });
+    const { pod: out } = patched(p);
+    const sidecar = out.spec!.initContainers![0]!;
+    const atTokenPath = sidecar.volumeMounts!.filter((m) => m.mountPath === tokenPath);
+    expect(atTokenPath).toEqual([{ name: 'llmroute-no-token', mountPath: tokenPath, readOnly: true }]);
+    expect(out.spec!.volumes!.find((v) => v.name === 'llmroute-no-token')).toEqual({ name: 'llmroute-no-token', emptyDir: { medium: 'Memory', sizeLimit: '1Ki' } });
+    expect(out.spec!.containers[0]!.volumeMounts).toEqual([{ name: 'kube-api-access-x1', mountPath: tokenPath, readOnly: true }]);
+    expect(out.spec!.volumes!.map((v) => v.name)).toEqual(['kube-api-access-x1', 'llmroute', 'llmroute-no-token']);
+  });
+
+  it('conflict: a volume already named llmroute-no-token', () => {
+    const err = denial(pod({ spec: { volumes: [{ name: 'llmroute-no-token', emptyDir: {} }] } }));
+    expect(err.code).toBe('inject_conflict');
+    expect(err.problems).toEqual(["the pod already has a volume named 'llmroute-no-token'"]);
   });
 
   it('already injected: by the status annotation or by the container name', () => {

@@ -3,7 +3,9 @@
  * JSON Patch. Pure: the same pod and options give the same patch.
  *
  * Adds the native sidecar FIRST in initContainers (so it starts before every
- * other init container and the app), the projected volume `llmroute`,
+ * other init container and the app), the projected volume `llmroute`, the
+ * empty volume `llmroute-no-token` that keeps the ServiceAccount token out of
+ * the sidecar (sidecar-container.ts),
  * OPENAI_BASE_URL and ANTHROPIC_BASE_URL on each app container that does not set them, the status
  * annotation and, when the pod has none of them, Prometheus' scrape
  * annotations. The sidecar gets the cloud identity env and token mounts the
@@ -17,7 +19,7 @@
  * API server calls us again (reinvocationPolicy: IfNeeded) to copy it.
  *
  * Bad llmroute.dev/* annotations and conflicts (a volume already named
- * `llmroute`, a container port equal to the sidecar's, hostNetwork) throw an
+ * `llmroute` or `llmroute-no-token`, a container port equal to the sidecar's, hostNetwork) throw an
  * InjectionError listing every problem: the webhook denies the pod with
  * that message rather than injecting something the pod did not ask for.
  */
@@ -26,6 +28,7 @@ import {
   ANTHROPIC_BASE_URL_ENV,
   BASE_URL_ENV,
   INJECT_LABEL,
+  NO_TOKEN_VOLUME_NAME,
   PROMETHEUS_ANNOTATIONS,
   SIDECAR_CONTAINER_NAME,
   STATUS_ANNOTATION,
@@ -37,7 +40,7 @@ import { InjectionError } from './errors.ts';
 import { pointer, type JsonPatchOperation } from './json-patch.ts';
 import type { InjectOptions } from './options.ts';
 import { resolveSettings, type SidecarSettings } from './settings.ts';
-import { sidecarContainer, sidecarVolume } from './sidecar-container.ts';
+import { noTokenVolume, sidecarContainer, sidecarVolume } from './sidecar-container.ts';
 
 export type SkipReason = 'not-opted-in' | 'already-injected';
 
@@ -87,9 +90,9 @@ export function buildPodPatch(pod: V1Pod, options: InjectOptions): PodPatchResul
   if (spec.initContainers?.length) patch.push({ op: 'add', path: pointer('spec', 'initContainers', 0), value: container });
   else patch.push({ op: spec.initContainers ? 'replace' : 'add', path: pointer('spec', 'initContainers'), value: [container] });
 
-  // Its volume.
-  if (spec.volumes) patch.push({ op: 'add', path: pointer('spec', 'volumes', '-'), value: sidecarVolume() });
-  else patch.push({ op: 'add', path: pointer('spec', 'volumes'), value: [sidecarVolume()] });
+  // Its volumes: the config, and the empty one over the ServiceAccount token's path.
+  if (spec.volumes) for (const v of [sidecarVolume(), noTokenVolume()]) patch.push({ op: 'add', path: pointer('spec', 'volumes', '-'), value: v });
+  else patch.push({ op: 'add', path: pointer('spec', 'volumes'), value: [sidecarVolume(), noTokenVolume()] });
 
   // OPENAI_BASE_URL and ANTHROPIC_BASE_URL on every app container, each where the container does not set it.
   const baseUrls = [
@@ -143,8 +146,8 @@ function reinvocation(pod: V1Pod, settings: SidecarSettings | undefined): PodPat
 function findConflicts(pod: V1Pod, s: SidecarSettings): string[] {
   const problems: string[] = [];
   const spec = pod.spec!;
-  if (spec.volumes?.some((v) => v.name === VOLUME_NAME)) {
-    problems.push(`the pod already has a volume named '${VOLUME_NAME}'`);
+  for (const name of [VOLUME_NAME, NO_TOKEN_VOLUME_NAME]) {
+    if (spec.volumes?.some((v) => v.name === name)) problems.push(`the pod already has a volume named '${name}'`);
   }
   if (spec.hostNetwork) {
     problems.push(`the pod uses hostNetwork: the sidecar's ports ${s.port} and ${s.adminPort} would be the node's; inject pods on the pod network only`);

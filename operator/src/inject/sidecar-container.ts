@@ -6,12 +6,21 @@
  * The volume: ConfigMap llmroute-config is required (no `optional`), the
  * Secret llmroute-credentials is optional. Without a config the sidecar has
  * nothing to serve (it would exit with code 2 and restart in a loop), so
- * the kubelet holds the pod in ContainerCreating, with an event naming the
+ * the kubelet holds the pod in Init:0/1, with FailedMount events naming the
  * missing ConfigMap, until the operator has rendered one for the namespace
  * (i.e. until the namespace has an LLMRoute); the app never starts without
  * its proxy. The Secret is optional because a namespace whose routes need
  * no keys (openai-compatible servers without auth) has none; a key file a
  * config names but the volume lacks is a clear sidecar error.
+ *
+ * The second volume keeps the app's ServiceAccount token out of the sidecar.
+ * The ServiceAccount admission plugin runs before the mutating webhooks, but
+ * once a webhook has changed the pod the API server runs the built-in
+ * mutating plugins again (admission reinvocation), and that second pass
+ * mounts the token into every container, the sidecar included, that has no
+ * mount at /var/run/secrets/kubernetes.io/serviceaccount. The sidecar has
+ * one: an empty, read-only, memory-backed emptyDir (1 KiB at most), so the
+ * plugin leaves it alone. The app containers keep their token as before.
  */
 import type { V1Container, V1Volume } from '@kubernetes/client-node';
 import {
@@ -20,6 +29,8 @@ import {
   CONFIG_PATH,
   CREDENTIALS_SECRET_NAME,
   MOUNT_PATH,
+  NO_TOKEN_VOLUME_NAME,
+  SERVICE_ACCOUNT_TOKEN_PATH,
   SIDECAR_CONTAINER_NAME,
   SIDECAR_UID,
   VOLUME_NAME,
@@ -66,7 +77,10 @@ export function sidecarContainer(s: SidecarSettings, imagePullPolicy: V1Containe
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    volumeMounts: [{ name: VOLUME_NAME, mountPath: MOUNT_PATH, readOnly: true }],
+    volumeMounts: [
+      { name: VOLUME_NAME, mountPath: MOUNT_PATH, readOnly: true },
+      { name: NO_TOKEN_VOLUME_NAME, mountPath: SERVICE_ACCOUNT_TOKEN_PATH, readOnly: true },
+    ],
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
@@ -81,4 +95,9 @@ export function sidecarVolume(): V1Volume {
       ],
     },
   };
+}
+
+/** Mounted over the ServiceAccount token's path in the sidecar only: see the top of this file. */
+export function noTokenVolume(): V1Volume {
+  return { name: NO_TOKEN_VOLUME_NAME, emptyDir: { medium: 'Memory', sizeLimit: '1Ki' } };
 }

@@ -9,6 +9,15 @@
  * and otherwise at the latest when the holder's Lease runs out, not up to
  * a retryPeriod later; a leader that sees someone else hold it steps down
  * at once. The polling stays, as the fallback when the watch is down.
+ *
+ * With ownerPod (this replica's Pod, from the downward API), the leader
+ * writes it as the Lease's ownerReference whenever it creates, acquires or
+ * renews the Lease: when the last pod that held the Lease is gone, the
+ * garbage collector deletes the Lease. On `helm uninstall` the release
+ * goes in one pass: the RoleBinding and the ServiceAccount are deleted
+ * while the operator pods are still stopping, so the release on SIGTERM
+ * cannot be relied on there (it gets a 401/403), and without an owner the
+ * Lease would stay, naming a deleted pod.
  */
 import { realClock, sleep, type Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/log.ts';
@@ -17,7 +26,7 @@ import type { KubeClient } from '../kube/kube-client.ts';
 import { kubeListWatch } from '../kube/kube-list-watch.ts';
 import { leasePath, leasesPath } from '../kube/paths.ts';
 import { Reflector } from '../kube/reflector.ts';
-import { decideLease, leaseChangeVerdict, nextRoundDelay, releasedLease, type LeaseSpec } from './lease-decision.ts';
+import { decideLease, leaseChangeVerdict, leaseMetadata, nextRoundDelay, releasedLease, type LeaseMetadata, type LeaseSpec, type OwnerPod } from './lease-decision.ts';
 
 export interface LeaderElectorOptions {
   client: KubeClient;
@@ -34,18 +43,20 @@ export interface LeaderElectorOptions {
   clock?: Clock;
   /** The Lease watch's server-side timeout (it is reopened after); default 300 s. */
   watchTimeoutSeconds?: number;
+  /** This replica's Pod: the Lease's owner while this replica holds it (see above). */
+  ownerPod?: OwnerPod;
 }
 
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: LeaseMetadata;
   spec?: LeaseSpec;
 }
 
 export class LeaderElector {
-  readonly #o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'watchTimeoutSeconds'>> &
-    Pick<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading'>;
+  readonly #o: Required<Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'watchTimeoutSeconds' | 'ownerPod'>> &
+    Pick<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'ownerPod'>;
   readonly #abort = new AbortController();
   #running: Promise<void> | undefined;
   #leader = false;
@@ -202,12 +213,12 @@ export class LeaderElector {
     try {
       if (decision.action === 'create') {
         this.#lease = await client.request<Lease>('POST', leasesPath(namespace), {
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: decision.spec },
+          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: leaseMetadata({ name, namespace }, this.#o.ownerPod), spec: decision.spec },
           signal: this.#abort.signal,
         });
       } else {
         this.#lease = await client.request<Lease>('PUT', leasePath(namespace, name), {
-          body: { ...current!, spec: decision.spec },
+          body: { ...current!, metadata: leaseMetadata(current!.metadata, this.#o.ownerPod), spec: decision.spec },
           signal: this.#abort.signal,
         });
         if (decision.acquired) this.#o.log.info('acquired the Lease', { identity, previousHolder: current?.spec?.holderIdentity ?? null });

@@ -1,4 +1,4 @@
-import { decideLease, leaseChangeVerdict, microTime, nextRoundDelay, releasedLease } from './lease-decision.ts';
+import { decideLease, leaseChangeVerdict, leaseMetadata, microTime, nextRoundDelay, releasedLease } from './lease-decision.ts';
 
 const NOW = Date.parse('2025-06-01T12:00:00.123Z');
 
@@ -61,5 +61,22 @@ describe('nextRoundDelay', () => {
     expect(nextRoundDelay({ ...base, leader: false, current, observedAt: NOW - 14_200 })).toBe(800);
     expect(nextRoundDelay({ ...base, leader: false, current, observedAt: NOW - 20_000 })).toBe(0);
     expect(nextRoundDelay({ ...base, leader: false, current: { holderIdentity: 'other' }, observedAt: NOW - 14_500 })).toBe(500);
+  });
+});
+
+describe('leaseMetadata (issue 15, point 9: no Lease left after helm uninstall)', () => {
+  const meta = { name: 'llmroute-operator', namespace: 'llmroute-system', resourceVersion: '7' };
+
+  it('makes the holder pod the Lease\'s only owner, replacing a previous holder\'s', () => {
+    const owned = leaseMetadata(meta, { name: 'op-b', uid: 'uid-b' });
+    expect(owned).toEqual({ ...meta, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'op-b', uid: 'uid-b' }] });
+    const previous = { ...meta, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'op-a', uid: 'uid-a' }] };
+    expect(leaseMetadata(previous, { name: 'op-b', uid: 'uid-b' }).ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'op-b', uid: 'uid-b' }]);
+    // no blockOwnerDeletion: that would need rights on the pod's finalizers
+    expect(owned.ownerReferences![0]).not.toHaveProperty('blockOwnerDeletion');
+  });
+
+  it('leaves the metadata alone without an owner pod (outside a pod, or no $POD_UID)', () => {
+    expect(leaseMetadata(meta, undefined)).toBe(meta);
   });
 });

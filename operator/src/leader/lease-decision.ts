@@ -5,6 +5,32 @@
  * local clock from the moment the record was last seen to change, never by
  * comparing another host's renewTime with ours (clocks drift). Pure.
  */
+/** A Pod that owns the Lease while it holds it. */
+export interface OwnerPod {
+  name: string;
+  uid: string;
+}
+
+export interface LeaseMetadata {
+  name: string;
+  namespace: string;
+  resourceVersion?: string;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; [k: string]: unknown }>;
+  [k: string]: unknown;
+}
+
+/**
+ * The Lease's metadata as the holder writes it: with an owner pod, that pod
+ * is its only ownerReference (a previous holder's goes), so the garbage
+ * collector deletes the Lease once the pod that last held it is gone. No
+ * blockOwnerDeletion (it would need rights on the pod's finalizers) and no
+ * controller flag. Without an owner pod the metadata is left as it is.
+ */
+export function leaseMetadata(metadata: LeaseMetadata, owner: OwnerPod | undefined): LeaseMetadata {
+  if (!owner) return metadata;
+  return { ...metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid }] };
+}
+
 export interface LeaseSpec {
   holderIdentity?: string | null | undefined;
   leaseDurationSeconds?: number | undefined;

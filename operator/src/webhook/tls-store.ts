@@ -3,8 +3,9 @@
  * operator's namespace (shared by every replica) and the caBundle of the
  * operator's own MutatingWebhookConfiguration. Only get and update of those
  * two named objects (RBAC restricted by resourceNames), plus create of the
- * Secret when it does not exist yet (the chart creates it empty, so the
- * chart's RBAC needs no create).
+ * Secret when it does not exist yet (the chart creates it empty, so that
+ * `helm uninstall` deletes it; an install without the chart has the
+ * operator create it).
  */
 import { WebhookTlsError } from './errors.ts';
 import type { TlsMaterial } from './tls-rotation.ts';
@@ -50,6 +51,16 @@ export function materialFromSecret(secret: SecretObject | undefined): Partial<Tl
 export function secretData(m: TlsMaterial): Record<string, string> {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return { [SECRET_KEYS.caCert]: b64(m.caCertPem), [SECRET_KEYS.caKey]: b64(m.caKeyPem), [SECRET_KEYS.cert]: b64(m.certPem), [SECRET_KEYS.key]: b64(m.keyPem) };
+}
+
+/**
+ * The message of a failed call, naming the request once: the KubeClient's
+ * errors (KubeApiError, KubeTransportError) already begin with
+ * "METHOD path: ", other errors get it here.
+ */
+export function failureMessage(method: string, path: string, err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  return message.startsWith(`${method} ${path}: `) ? message : `${method} ${path}: ${message}`;
 }
 
 export class WebhookTlsStore {
@@ -119,7 +130,7 @@ export class WebhookTlsStore {
       const status = statusOf(err);
       if (notFoundIsUndefined && status === 404) return undefined;
       if (status === 409) throw new WebhookTlsError('webhook_tls_conflict', `${method} ${path}: changed concurrently`, { cause: err });
-      throw new WebhookTlsError('webhook_tls_api', `${method} ${path}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      throw new WebhookTlsError('webhook_tls_api', failureMessage(method, path, err), { cause: err });
     }
   }
 }
