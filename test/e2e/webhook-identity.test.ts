@@ -157,9 +157,11 @@ function expectSidecarIdentity(p: V1Pod): void {
   ]);
   expect(sidecar.volumeMounts).toEqual([
     { name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true },
+    // No ServiceAccount token for the sidecar (issue 15): an empty volume at its path.
+    { name: 'llmroute-no-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
     { name: 'aws-iam-token', mountPath: TOKEN_DIR, readOnly: true },
   ]);
-  expect(p.spec!.volumes!.map((v) => v.name).sort()).toEqual(['aws-iam-token', 'llmroute']);
+  expect(p.spec!.volumes!.map((v) => v.name).sort()).toEqual(['aws-iam-token', 'llmroute', 'llmroute-no-token']);
   expect(p.spec!.containers[0]!.env!.map((e) => e.name)).toEqual(expect.arrayContaining(['MODE', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', ...IRSA_ENV.map((e) => e.name)]));
 }
 

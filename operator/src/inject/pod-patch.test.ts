@@ -288,7 +288,7 @@ describe('cloud identity: the sidecar gets what the identity webhooks gave the a
       { name: 'AWS_DEFAULT_REGION', value: 'us-west-2' },
       { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
     ]);
-    expect(s.volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }, IRSA_MOUNT]);
+    expect(s.volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }, { name: 'llmroute-no-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }, IRSA_MOUNT]);
     // The app containers keep theirs and get the base URLs.
     expect(p.spec!.containers[0]!.env).toEqual(expect.arrayContaining([...IRSA_ENV, { name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' }]));
   };
@@ -361,12 +361,12 @@ describe('cloud identity: the sidecar gets what the identity webhooks gave the a
       { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token' },
       { name: 'GCE_METADATA_HOST', valueFrom: { configMapKeyRef: { name: 'gce', key: 'host' } } },
     ]);
-    expect(s.volumeMounts!.map((m) => m.name)).toEqual(['llmroute', 'eks-pod-identity-token']);
+    expect(s.volumeMounts!.map((m) => m.name)).toEqual(['llmroute', 'llmroute-no-token', 'eks-pod-identity-token']);
   });
 
   it('a pod without identity gets a sidecar without env; a mount of a volume the pod lacks is not copied', () => {
     expect(sidecarOf(patched(pod()).pod).env).toBeUndefined();
     const p = pod({ spec: { containers: [{ name: 'app', image: 'a:1', volumeMounts: [{ name: 'aws-iam-token', mountPath: '/x' }] }] } });
-    expect(sidecarOf(patched(p).pod).volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }]);
+    expect(sidecarOf(patched(p).pod).volumeMounts).toEqual([{ name: 'llmroute', mountPath: '/etc/llmroute', readOnly: true }, { name: 'llmroute-no-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }]);
   });
 });
