@@ -52,6 +52,7 @@ import { startControlPlane } from '../test/e2e/harness/control-plane.ts';
 import { installCrds } from '../test/e2e/harness/kube.ts';
 import { KubeClient } from '../operator/src/kube/kube-client.ts';
 import { spawnNodeScript, type Child } from '../operator/src/testing/processes.ts';
+import { nodeEntrypoint } from '../hack/dockerfile.ts';
 import { RssSampler, hwmMb, treeCpuSeconds, treeRssMb } from './lib/proc.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -266,9 +267,11 @@ async function main(): Promise<void> {
   if (flags['write-qps'] !== undefined) extra.push('--kube-write-qps', flags['write-qps']);
   if (flags['write-burst'] !== undefined) extra.push('--kube-write-burst', flags['write-burst']);
   const env = {};
-  results.operator = { build: dist ? 'compiled (tsconfig.build.json)' : 'TypeScript sources', secretsWatch: `labelSelector ${CRED_LABEL}=true`, extraFlags: extra };
+  // As the image runs it: node with its ENTRYPOINT's flags (the young generation's cap).
+  const nodeFlags = nodeEntrypoint(readFileSync(join(REPO, 'operator', 'Dockerfile'), 'utf8')).flags;
+  results.operator = { build: dist ? 'compiled (tsconfig.build.json)' : 'TypeScript sources', nodeFlags, secretsWatch: `labelSelector ${CRED_LABEL}=true`, extraFlags: extra };
   const start = (id: string): Child => {
-    const c = spawnNodeScript(cli, ['--kubeconfig', cp!.kubeconfigPath, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--leader-election-namespace', LEASE_NS, '--id', id, ...extra], env);
+    const c = spawnNodeScript(cli, ['--kubeconfig', cp!.kubeconfigPath, '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--leader-election-namespace', LEASE_NS, '--id', id, ...extra], env, nodeFlags);
     children.push(c);
     return c;
   };
@@ -491,7 +494,7 @@ function report(): string {
   const lines = [
     `## Operator at scale ${scale}: ${results.namespaces} namespaces, ${results.routes} LLMRoutes, ${results.labelledSecrets} labelled + ${results.unrelatedSecrets} unrelated 4 KiB Secrets`,
     '',
-    `operator: ${op?.build}; Secrets watch: ${op?.secretsWatch}${op?.extraFlags?.length ? `; flags ${op.extraFlags.join(' ')}` : ''}; created in ${results.creationTotalS} s (${Object.entries((results.creation as Record<string, number>) ?? {}).map(([k, v]) => `${k} ${v} s`).join(', ')})`,
+    `operator: ${op?.build}${op?.nodeFlags?.length ? ` run as node ${op.nodeFlags.join(' ')}` : ''}; Secrets watch: ${op?.secretsWatch}${op?.extraFlags?.length ? `; flags ${op.extraFlags.join(' ')}` : ''}; created in ${results.creationTotalS} s (${Object.entries((results.creation as Record<string, number>) ?? {}).map(([k, v]) => `${k} ${v} s`).join(', ')})`,
     '',
     '| measure | value |',
     '|---|---|',

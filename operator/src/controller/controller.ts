@@ -6,6 +6,7 @@
  * force (that is, while this replica leads). Where it reads from and writes
  * to is handed in (operator.ts connects both to the API server).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CREDENTIALS_LABEL, CREDENTIALS_LABEL_VALUE } from '../../../api/v1alpha1/enums.ts';
 import type { LLMRoute } from '../../../api/v1alpha1/types.ts';
 import { realClock, type Clock } from '../../../common/clock.ts';
@@ -260,6 +261,11 @@ export class LLMRouteController {
       } finally {
         this.queue.done(ns);
       }
+      // A reconcile with nothing to write never waits on I/O: without a turn of the event loop
+      // between them, a first pass over a thousand unchanged namespaces is one burst of seconds
+      // that reads no watch event, renews no Lease and leaves V8 no idle time (its young
+      // generation grew to its limit: +90 MB RSS at 1,000 namespaces).
+      await nextTurn();
     }
   }
 

@@ -28,8 +28,9 @@ export interface Child {
   readonly exited: Promise<number | null>;
 }
 
-export function spawnNodeScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(node24(), [script, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `node [nodeFlags] script args` (nodeFlags: e.g. an image's ENTRYPOINT flags). */
+export function spawnNodeScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): Child {
+  const proc = spawn(node24(), [...nodeFlags, script, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let err = '';
   let partial = '';
