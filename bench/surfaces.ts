@@ -98,6 +98,7 @@ const messagesBody = (model: string) => (stream: boolean) => JSON.stringify({ mo
 
 const CELLS: Cell[] = [
   { name: 'chat → openai-compatible (pass-through, the baseline)', path: '/v1/chat/completions', body: chatBody('chat'), end: 'data: [DONE]' },
+  { name: 'chat → anthropic (translated: the Chat API\'s own translation, for reference)', path: '/v1/chat/completions', body: chatBody('anthropic'), end: 'data: [DONE]' },
   { name: 'responses → openai (native)', path: '/v1/responses', body: responsesBody('openai'), end: 'response.completed' },
   { name: 'responses → anthropic (translated)', path: '/v1/responses', body: responsesBody('anthropic'), end: 'response.completed' },
   { name: 'messages → anthropic (native)', path: '/v1/messages', body: messagesBody('anthropic'), end: 'message_stop' },
