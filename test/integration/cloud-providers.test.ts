@@ -9,6 +9,7 @@
  * target, and Gemini's own answers (stream and not), SAFETY blocks and
  * blocked prompts.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.ts';
@@ -131,6 +132,25 @@ describe('anthropic -> Claude on bedrock, credentials from EKS Pod Identity', ()
     expect({ name, finish }).toEqual({ name: 'weather', finish: 'tool_calls' });
     expect(typeof JSON.parse(args).city).toBe('string');
     expect(bedrock.requests[before]!.body.toolConfig.tools[0].toolSpec.name).toBe('weather');
+  });
+});
+
+describe('the Anthropic SDK (Messages API) through the same failover', () => {
+  it('anthropic down → Claude on bedrock: the Message and the stream helper, signed with pod credentials', async () => {
+    const anthropicSdk = new Anthropic({ baseURL: sidecar.baseURL.replace(/\/v1$/, ''), apiKey: 'unused', maxRetries: 0 });
+    const before = bedrock.requests.length;
+    const m = await anthropicSdk.messages.create({ model: 'claude', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(m.content).toEqual([{ type: 'text', text: 'Hello from bedrock' }]);
+    expect(m.stop_reason).toBe('end_turn');
+    const final = await anthropicSdk.messages.stream({ model: 'claude', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'Hello from bedrock' }]);
+    const sent = bedrock.requests.slice(before);
+    expect(sent.map((q) => [q.pathname, q.outcome])).toEqual([
+      [`/model/${encodeURIComponent(MODEL)}/converse`, 'ok'],
+      [`/model/${encodeURIComponent(MODEL)}/converse-stream`, 'ok'],
+    ]);
+    expect(sent[0]!.body).toMatchObject({ system: [{ text: 'Be brief.' }], inferenceConfig: { maxTokens: 64 } });
+    expect(bedrock.refusals).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@
  * streamRawPredict), Gemini on AI Studio failing over to Gemini on Vertex
  * (generateContent / streamGenerateContent), stream and non-stream.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
 import { startFakeGemini, type FakeGemini } from '../fakes/fake-gemini.ts';
@@ -137,5 +138,19 @@ describe('gemini -> Gemini on vertex', () => {
     ]);
     expect(sent[0]!.body).toMatchObject({ contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] });
     expect(gemini.requests.length).toBe(2);
+  });
+});
+
+describe('the Anthropic SDK (Messages API) through the same failover', () => {
+  it('anthropic down → Claude on vertex: the Message and the stream helper, the metadata-server token used', async () => {
+    const anthropicSdk = new Anthropic({ baseURL: sidecar.baseURL.replace(/\/v1$/, ''), apiKey: 'unused', maxRetries: 0 });
+    const before = vertex.requests.length;
+    const m = await anthropicSdk.messages.create({ model: 'claude', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] });
+    expect(m.content).toEqual([{ type: 'text', text: 'Hello from vertex' }]);
+    const final = await anthropicSdk.messages.stream({ model: 'claude', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'Hello from vertex' }]);
+    const sent = vertex.requests.slice(before);
+    expect(sent.map((q) => q.outcome)).toEqual(['ok', 'ok']);
+    expect(sent.every((q) => tokens.issued.some((t) => t.token === bearer(q)))).toBe(true);
   });
 });
