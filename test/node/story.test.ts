@@ -351,19 +351,28 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     let last: ReturnType<typeof events> = [];
     let sidecarLog = '';
     let statuses: any;
+    // Its containers stopped: the logs are read then, while the finalizer holds the pod, and only
+    // then is the pod let go (a later read can race the kubelet removing the logs and come back empty).
+    await pollUntil(
+      'both containers stopped',
+      () => {
+        const p = podJson('drain-app');
+        statuses = p.status;
+        const all = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])];
+        if (all.length === 0 || !all.every((c: any) => c.state?.terminated)) return false;
+        last = events();
+        sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+        figures.deleteToContainersStoppedMs = Date.now() - tDelete;
+        return true;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
     await pollUntil(
       'the pod gone',
       () => {
         try {
-          const p = podJson('drain-app');
-          statuses = p.status;
-          const stopped = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].every((c: any) => c.state?.terminated);
-          last = events();
-          sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
-          if (stopped && p.metadata.finalizers?.includes(HOLD_FINALIZER)) {
-            figures.deleteToContainersStoppedMs = Date.now() - tDelete;
-            kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
-          }
+          podJson('drain-app');
           return false;
         } catch (e) {
           if (/NotFound|not found/.test((e as Error).message)) return true;
