@@ -14,7 +14,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { chartImageNames } from '../../hack/images.ts';
 import { Report } from '../support/report.ts';
-import { containerWorkingSetMiB, helm, killContainer, kubectl, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
+import { containerMemoryCgroup, containerWorkingSetMiB, helm, killContainer, kubectl, kubectlAsync, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
 
 const RELEASE_NS = 'llmroute-system';
 const NS = 'shop';
@@ -63,6 +63,8 @@ let primary: RunningFake;
 let backup: RunningFake;
 /** A slow streamer (20 chunks, 0.5 s apart) for the drain check. */
 let slow: RunningFake;
+/** The provider of the namespace whose LLMRoute comes after its pod. */
+let late: RunningFake;
 let appPods: string[] = [];
 
 const readyStatus = (conditions: Array<{ type: string; status: string }> | undefined, type = 'Ready') => conditions?.find((c) => c.type === type)?.status;
@@ -78,6 +80,7 @@ beforeAll(async () => {
   primary = await startFakeInNode(['--flavor', 'openai', '--name', 'primary', '--expect-key', GOOD_OPENAI_KEY]);
   backup = await startFakeInNode(['--flavor', 'anthropic', '--name', 'backup', '--expect-key', ANTHROPIC_KEY]);
   slow = await startFakeInNode(['--flavor', 'openai', '--name', 'slow', '--chunks', '20', '--chunk-delay-ms', '500']);
+  late = await startFakeInNode(['--flavor', 'openai', '--name', 'late']);
   figures.mode = nodeInfo().mode;
   figures.nodeStart = nodeInfo().timings;
 }, 60_000);
@@ -85,7 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // On a node the harness made, its teardown removes everything; on an existing cluster, clean up here.
   if (nodeInfo().mode === 'kubeconfig') {
-    for (const args of [['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']]) {
+    for (const args of [['delete', 'namespace', NS, '--wait=false', '--ignore-not-found'], ['delete', 'namespace', LATE_NS, '--wait=false', '--ignore-not-found']]) {
       try {
         kubectl(args);
       } catch {
@@ -101,6 +104,7 @@ afterAll(async () => {
   await primary?.stop();
   await backup?.stop();
   await slow?.stop();
+  await late?.stop();
   report.write(path.join(REPO, 'test/node/results'), 'story');
 }, 120_000);
 
@@ -347,19 +351,28 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     let last: ReturnType<typeof events> = [];
     let sidecarLog = '';
     let statuses: any;
+    // Its containers stopped: the logs are read then, while the finalizer holds the pod, and only
+    // then is the pod let go (a later read can race the kubelet removing the logs and come back empty).
+    await pollUntil(
+      'both containers stopped',
+      () => {
+        const p = podJson('drain-app');
+        statuses = p.status;
+        const all = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])];
+        if (all.length === 0 || !all.every((c: any) => c.state?.terminated)) return false;
+        last = events();
+        sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
+        figures.deleteToContainersStoppedMs = Date.now() - tDelete;
+        return true;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
     await pollUntil(
       'the pod gone',
       () => {
         try {
-          const p = podJson('drain-app');
-          statuses = p.status;
-          const stopped = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].every((c: any) => c.state?.terminated);
-          last = events();
-          sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
-          if (stopped && p.metadata.finalizers?.includes(HOLD_FINALIZER)) {
-            figures.deleteToContainersStoppedMs = Date.now() - tDelete;
-            kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
-          }
+          podJson('drain-app');
           return false;
         } catch (e) {
           if (/NotFound|not found/.test((e as Error).message)) return true;
@@ -370,6 +383,9 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     );
     figures.deleteToPodGoneMs = Date.now() - tDelete;
     const done = last.find((e) => e.event === 'done');
+    // what the test saw last, for a run where the app's 'done' line is missing
+    figures.drainAppLastEvents = last.slice(-3);
+    figures.drainStatesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
     expect(done).toMatchObject({ done: true });
     expect(done!.chunks).toBeGreaterThanOrEqual(20);
     // the app got SIGTERM (the deletion) while its stream was still going, and read it to its end
@@ -383,6 +399,207 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     if (drainLine) expect(Date.parse(drainLine.time)).toBeGreaterThanOrEqual(done!.t - 1000);
     figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
   }, 180_000);
+});
+
+// Issue 15, Build item 4, more of what only a kubelet shows: a namespace whose LLMRoute comes after its
+// pods, the pods the webhook must leave alone, and the injected memory limit under sustained load.
+const LATE_NS = 'late';
+const latePod = (): any => kubectlJson<{ items: any[] }>(['-n', LATE_NS, 'get', 'pods', '-l', 'app=late-api']).items[0];
+const lateCalls = (pod: string): Call[] =>
+  kubectl(['-n', LATE_NS, 'logs', pod, '-c', 'api']).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Call);
+let latePodName = '';
+
+// The load of the memory check, run in the app container against the sidecar: `workers` loops for
+// `seconds`, each request a non-stream call (70 %), a stream (25 %) or a 4 MiB body (5 %).
+const LOAD_SCRIPT = `
+const seconds = Number(process.argv[1]), workers = Number(process.argv[2]);
+const big = 'x'.repeat(4 << 20);
+const counts = { plain: 0, stream: 0, big: 0, bigBytes: 0, errors: 0, statuses: {}, errorSamples: [] };
+const end = Date.now() + seconds * 1000;
+async function one(i) {
+  const r = Math.random();
+  const kind = r < 0.05 ? 'big' : r < 0.30 ? 'stream' : 'plain';
+  const body = { model: 'chat', stream: kind === 'stream', messages: [{ role: 'user', content: kind === 'big' ? big : 'hi ' + i }] };
+  try {
+    const res = await fetch('http://127.0.0.1:4000/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30000) });
+    const text = await res.text();
+    counts.statuses[res.status] = (counts.statuses[res.status] || 0) + 1;
+    if (res.status !== 200 || (kind === 'stream' && !text.includes('data: [DONE]'))) { counts.errors++; if (counts.errorSamples.length < 3) counts.errorSamples.push(kind + ' ' + res.status + ' ' + text.slice(0, 200)); }
+    counts[kind]++;
+    if (kind === 'big') counts.bigBytes += body.messages[0].content.length;
+  } catch (e) {
+    counts.errors++;
+    if (counts.errorSamples.length < 3) counts.errorSamples.push(kind + ' ' + String(e));
+  }
+}
+(async () => {
+  const t0 = Date.now();
+  let i = 0;
+  await Promise.all(Array.from({ length: workers }, async () => { while (Date.now() < end) await one(i++); }));
+  console.log(JSON.stringify({ ...counts, ms: Date.now() - t0 }));
+})();
+`;
+
+const memQuantityBytes = (q: string): number => {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`unexpected memory quantity ${q}`);
+  const unit: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+  return Number(m[1]) * unit[m[2] ?? '']!;
+};
+
+describe('what only a kubelet shows: before the route, outside the selector, under load', () => {
+  it('a pod whose namespace has no LLMRoute yet waits in Init:0/1 (FailedMount of llmroute-config), then starts when one appears', async () => {
+    kubectl(['create', 'namespace', LATE_NS]);
+    const t0 = performance.now();
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'late-api', namespace: LATE_NS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'late-api' } },
+        template: {
+          metadata: { labels: { app: 'late-api', 'llmroute.dev/inject': 'true' } },
+          spec: { containers: [{ name: 'api', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', APP_SCRIPT] }] },
+        },
+      },
+    }));
+    await pollUntil(
+      'a FailedMount event naming llmroute-config',
+      () => {
+        const p = latePod();
+        if (!p) return false;
+        latePodName = p.metadata.name;
+        const events = kubectlJson<{ items: Array<{ reason: string; message: string; involvedObject: { name: string } }> }>(['-n', LATE_NS, 'get', 'events', '--field-selector', 'reason=FailedMount']).items;
+        return events.some((e) => e.involvedObject.name === latePodName && e.message.includes('llmroute-config'));
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    figures.lateDeploymentAppliedToFailedMountMs = Math.round(performance.now() - t0);
+    // what kubectl shows for it, once the kubelet has posted the pod's status (it may lag the event)
+    let column = '';
+    await pollUntil(
+      'kubectl showing Init:0/1',
+      () => (column = kubectl(['-n', LATE_NS, 'get', 'pod', latePodName, '--no-headers']).trim().split(/\s+/)[2] ?? '') === 'Init:0/1',
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(column).toBe('Init:0/1');
+    const waiting = latePod();
+    expect(waiting.spec.initContainers?.[0]?.name).toBe('llmroute-sidecar');
+    expect(waiting.status.phase).toBe('Pending');
+    expect(readyStatus(waiting.status.conditions)).not.toBe('True');
+    expect(waiting.status.initContainerStatuses?.[0]?.state?.running).toBeUndefined();
+    expect(waiting.status.containerStatuses?.[0]?.state?.running).toBeUndefined();
+
+    const tRoute = performance.now();
+    kubectl(['apply', '-f', '-'], yaml.dump({
+      apiVersion: 'llmroute.dev/v1alpha1',
+      kind: 'LLMRoute',
+      metadata: { name: 'chat', namespace: LATE_NS },
+      spec: { targets: [{ name: 'late', provider: 'openai-compatible', model: 'late-model', baseURL: late.url }] },
+    }));
+    await pollUntil('the late pod Ready', () => readyStatus(latePod()?.status?.conditions) === 'True', { timeoutMs: 240_000, intervalMs: 250 });
+    figures.lateRouteCreatedToPodReadyMs = Math.round(performance.now() - tRoute);
+    const ready = latePod();
+    expect(ready.metadata.name).toBe(latePodName);
+    const routeCreated = Date.parse(kubectlJson(['-n', LATE_NS, 'get', 'llmroute', 'chat']).metadata.creationTimestamp);
+    // from the API's own timestamps (1 s resolution)
+    figures.lateRouteCreatedToPodReadyApiS = (Date.parse(ready.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime) - routeCreated) / 1000;
+    await pollUntil('a late call answered', () => lateCalls(latePodName).some((c) => c.status === 200), { timeoutMs: 60_000, intervalMs: 500 });
+    const first = lateCalls(latePodName)[0]!;
+    // the app started after the sidecar: its very first call was answered by the route that came late
+    expect(first).toMatchObject({ n: 0, status: 200, target: 'late' });
+    expect(first.content).toContain('late');
+  }, 420_000);
+
+  it('a pod without the inject label, and labelled pods in the release namespace and kube-system, are left untouched', () => {
+    const pod = (name: string, namespace: string, labelled: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, labels: labelled ? { 'llmroute.dev/inject': 'true' } : { app: 'plain' } },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', 'setInterval(() => {}, 1000)'] }] },
+    });
+    const cases: Array<[string, string, boolean]> = [
+      ['untouched-plain', NS, false],
+      ['untouched-release', RELEASE_NS, true],
+      ['untouched-system', 'kube-system', true],
+      // the control: the same pod labelled in an injected namespace gets the sidecar at this moment
+      ['touched-control', NS, true],
+    ];
+    const created: Record<string, any> = {};
+    try {
+      for (const [name, ns, labelled] of cases) created[name] = JSON.parse(kubectl(['create', '-f', '-', '-o', 'json'], yaml.dump(pod(name, ns, labelled))));
+      for (const name of ['untouched-plain', 'untouched-release', 'untouched-system']) {
+        const p = created[name];
+        expect(p.spec.initContainers).toBeUndefined();
+        expect(p.spec.containers.map((c: any) => c.name)).toEqual(['app']);
+        expect(p.spec.containers[0].env).toBeUndefined();
+        expect(p.spec.containers[0].volumeMounts.map((m: any) => m.mountPath)).toEqual(['/var/run/secrets/kubernetes.io/serviceaccount']);
+        expect((p.spec.volumes ?? []).map((v: any) => v.name)).toEqual([expect.stringMatching(/^kube-api-access-/)]);
+        expect(Object.keys(p.metadata.annotations ?? {}).filter((k) => k.includes('llmroute'))).toEqual([]);
+      }
+      const control = created['touched-control'];
+      expect(control.spec.initContainers?.[0]?.name).toBe('llmroute-sidecar');
+      expect(control.spec.containers[0].env).toContainEqual({ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:4000/v1' });
+    } finally {
+      for (const [name, ns] of cases) {
+        if (created[name]) kubectl(['-n', ns, 'delete', 'pod', name, '--ignore-not-found', '--wait=true', '--timeout=90s']);
+      }
+    }
+  }, 240_000);
+
+  (isLocal() ? it : it.skip)('sustained load (plain calls, streams, 4 MiB bodies) stays under the injected memory limit: no restart, no OOM kill (local node: cgroup read)', async () => {
+    const p0 = latePod();
+    const limit = p0.spec.initContainers[0].resources?.limits?.memory as string;
+    expect(limit).toBeDefined();
+    const limitBytes = memQuantityBytes(limit);
+    figures.loadSidecarMemoryLimit = limit;
+    const dir = containerMemoryCgroup(p0, 'llmroute-sidecar');
+    expect(dir).not.toBeNull();
+    expect(Number(readFileSync(path.join(dir!, 'memory.limit_in_bytes'), 'utf8'))).toBe(limitBytes);
+    const before = { restarts: p0.status.initContainerStatuses[0].restartCount, workingSetMiB: containerWorkingSetMiB(p0, 'llmroute-sidecar') };
+    const samples: number[] = [];
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        const ws = containerWorkingSetMiB(p0, 'llmroute-sidecar');
+        if (ws !== null) samples.push(ws);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const seconds = 20;
+    let out: string;
+    try {
+      out = await kubectlAsync(['-n', LATE_NS, 'exec', latePodName, '-c', 'api', '--', 'node', '-e', LOAD_SCRIPT, String(seconds), '8'], 120_000);
+    } finally {
+      running = false;
+      await sampler;
+    }
+    const load = JSON.parse(out.trim().split('\n').pop()!);
+    figures.load = { seconds, workers: 8, ...load, requestsPerS: +((load.plain + load.stream + load.big) / (load.ms / 1000)).toFixed(1) };
+    const after = latePod();
+    const st = after.status.initContainerStatuses[0];
+    const maxUsage = Number(readFileSync(path.join(dir!, 'memory.max_usage_in_bytes'), 'utf8'));
+    const failcnt = Number(readFileSync(path.join(dir!, 'memory.failcnt'), 'utf8'));
+    figures.loadSidecarMemory = {
+      workingSetBeforeMiB: before.workingSetMiB,
+      workingSetPeakSampledMiB: samples.length ? Math.max(...samples) : null,
+      workingSetAfterMiB: containerWorkingSetMiB(after, 'llmroute-sidecar'),
+      samples: samples.length,
+      cgroupMaxUsageMiB: +(maxUsage / 2 ** 20).toFixed(1),
+      failcnt,
+    };
+    expect(load.errors).toBe(0);
+    expect(load.big).toBeGreaterThan(0);
+    expect(load.stream).toBeGreaterThan(0);
+    expect(st.restartCount).toBe(before.restarts);
+    expect(st.restartCount).toBe(0);
+    expect(st.lastState?.terminated).toBeUndefined();
+    expect(st.state.running).toBeDefined();
+    expect(after.status.containerStatuses[0].restartCount).toBe(0);
+    expect(maxUsage).toBeLessThan(limitBytes);
+    expect(Math.max(...samples)).toBeLessThan(limitBytes / 2 ** 20);
+  }, 240_000);
 });
 
 // Issue 15, point 9: what `helm uninstall` leaves behind. The webhook TLS Secret belongs to the release

@@ -78,15 +78,36 @@ export function killContainer(containerId: string): void {
  * null when the cgroup is not found.
  */
 export function containerWorkingSetMiB(pod: any, container: string): number | null {
+  const dir = containerMemoryCgroup(pod, container);
+  if (!dir) return null;
+  const usage = Number(readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8'));
+  const inactive = Number(/^total_inactive_file (\d+)$/m.exec(readFileSync(path.join(dir, 'memory.stat'), 'utf8'))?.[1] ?? 0);
+  return +((usage - inactive) / 2 ** 20).toFixed(1);
+}
+
+/** A running container's memory cgroup (v1) directory under the node's cgroup root, found by the container's id. Local mode only; null when not found. */
+export function containerMemoryCgroup(pod: any, container: string): string | null {
   const info = nodeInfo();
   if (info.mode !== 'local') return null;
   const state = JSON.parse(readFileSync(path.join(info.rootDir, 'node-state.json'), 'utf8')) as { cgroupRoot: string };
   const statuses = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])];
   const id = String(statuses.find((s: { name: string }) => s.name === container)?.containerID ?? '').replace(/^containerd:\/\//, '');
+  if (!id) return null;
   const find = spawnSync('find', [path.join('/sys/fs/cgroup/memory', state.cgroupRoot), '-type', 'd', '-name', id], { encoding: 'utf8' });
-  const dir = find.stdout.split('\n').find(Boolean);
-  if (!id || !dir) return null;
-  const usage = Number(readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8'));
-  const inactive = Number(/^total_inactive_file (\d+)$/m.exec(readFileSync(path.join(dir, 'memory.stat'), 'utf8'))?.[1] ?? 0);
-  return +((usage - inactive) / 2 ** 20).toFixed(1);
+  return find.stdout.split('\n').find(Boolean) ?? null;
+}
+
+/** kubectl without blocking the event loop (for sampling while it runs): resolves with stdout, rejects on a non-zero exit. */
+export function kubectlAsync(args: string[], timeoutMs = 120_000): Promise<string> {
+  const info = nodeInfo();
+  const argv = inNetns(info.netns, [tool('kubectl'), '--kubeconfig', info.kubeconfigPath, ...args]);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.slice(0, 6).join(' ')} failed (${code ?? signal}): ${(err || out).trim().slice(0, 2000)}`))));
+  });
 }
