@@ -9,7 +9,8 @@
 // syncFrequency to 5s; the default 1m makes it slower), with no error the app sees. Each step's time
 // is reported (test/node/results/story.{json,txt}), never asserted.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { chartImageNames } from '../../hack/images.ts';
@@ -246,31 +247,39 @@ describe("the README's story on a real node", () => {
 // The app of the drain check: one slow stream through the sidecar; SIGTERM (pod deletion) is noted
 // and the stream read to its end, then the app exits.
 const DRAIN_SCRIPT = `
+const fs = require('node:fs');
+// Each event goes to stdout and, where the test mounted one, to a file on the node: a deleted pod's
+// containers (and their logs) are removed by the kubelet as soon as they die, so a log read after the
+// end races that removal; the file outlives the container.
+const report = (e) => {
+  const line = JSON.stringify(e);
+  console.log(line);
+  if (fs.existsSync('/report')) { const fd = fs.openSync('/report/events.jsonl', 'a'); fs.writeSync(fd, line + '\\n'); fs.fsyncSync(fd); fs.closeSync(fd); }
+};
 let sigterm = null;
-process.on('SIGTERM', () => { sigterm = Date.now(); console.log(JSON.stringify({ event: 'sigterm', t: sigterm })); });
+process.on('SIGTERM', () => { sigterm = Date.now(); report({ event: 'sigterm', t: sigterm }); });
 (async () => {
   const r = await fetch(process.env.OPENAI_BASE_URL + '/chat/completions', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
   });
-  console.log(JSON.stringify({ event: 'headers', status: r.status, t: Date.now() }));
+  report({ event: 'headers', status: r.status, t: Date.now() });
   const dec = new TextDecoder();
   let text = '', chunks = 0;
   for await (const part of r.body) {
     const s = dec.decode(part, { stream: true });
     text += s;
     chunks += (s.match(/^data: /gm) || []).length;
-    console.log(JSON.stringify({ event: 'chunk', chunks, t: Date.now() }));
+    report({ event: 'chunk', chunks, t: Date.now() });
   }
-  console.log(JSON.stringify({ event: 'done', chunks, done: text.includes('data: [DONE]'), sigterm, t: Date.now() }));
+  report({ event: 'done', chunks, done: text.includes('data: [DONE]'), sigterm, t: Date.now() });
   const exitOnTerm = () => { if (sigterm) process.exit(0); };
   exitOnTerm();
   setInterval(exitOnTerm, 100);
-})().catch((e) => { console.log(JSON.stringify({ event: 'error', error: String(e), t: Date.now() })); process.exit(1); });
+})().catch((e) => { report({ event: 'error', error: String(e), t: Date.now() }); process.exit(1); });
 `;
 
-const HOLD_FINALIZER = 'llmroute.dev/node-test-hold';
 const podJson = (name: string): any => kubectlJson(['-n', NS, 'get', 'pod', name]);
 const isLocal = () => nodeInfo().mode === 'local';
 
@@ -334,45 +343,55 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
       spec: { targets: [{ name: 'slow', provider: 'openai-compatible', model: 'slow-model', baseURL: slow.url }] },
     }));
     await pollUntil('the slow LLMRoute Ready', () => readyStatus(kubectlJson(['-n', NS, 'get', 'llmroute', 'slow']).status?.conditions) === 'True', { timeoutMs: 60_000, intervalMs: 250 });
+    // The kubelet removes a deleted pod's containers, logs and all, as soon as they die: what the app
+    // saw last cannot be read from its log after the end. On the local node the app also writes its
+    // events to a folder of the host (fsync'd), read once the pod is gone; elsewhere the log is polled
+    // while the pod runs and the last read kept.
+    const reportDir = isLocal() ? mkdtempSync(path.join(os.tmpdir(), 'llmroute-drain-')) : null;
+    if (reportDir) chmodSync(reportDir, 0o777);
     kubectl(['apply', '-f', '-'], yaml.dump({
       apiVersion: 'v1',
       kind: 'Pod',
-      // The finalizer keeps the pod (and its containers' logs) in the API once both containers have
-      // stopped, until the test has read the logs: otherwise the app's last line and the pod's removal
-      // race the test's polls, which a loaded machine loses.
-      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' }, finalizers: [HOLD_FINALIZER] },
-      spec: { containers: [{ name: 'app', image: images.sidecar, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', DRAIN_SCRIPT] }] },
+      metadata: { name: 'drain-app', namespace: NS, labels: { 'llmroute.dev/inject': 'true' } },
+      spec: {
+        containers: [{
+          name: 'app',
+          image: images.sidecar,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '-e', DRAIN_SCRIPT],
+          ...(reportDir ? { volumeMounts: [{ name: 'report', mountPath: '/report' }] } : {}),
+        }],
+        ...(reportDir ? { volumes: [{ name: 'report', hostPath: { path: reportDir, type: 'Directory' } }] } : {}),
+      },
     }));
-    const events = (): Array<{ event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number }> =>
-      kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'app']).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    await pollUntil('the stream under way', () => events().some((e) => e.event === 'chunk'), { timeoutMs: 90_000, intervalMs: 300 });
+    type DrainEvent = { event: string; t: number; chunks?: number; done?: boolean; sigterm?: number | null; status?: number; error?: string };
+    const parse = (text: string): DrainEvent[] => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DrainEvent);
+    const logOf = (container: string): string => {
+      try {
+        return kubectl(['-n', NS, 'logs', 'drain-app', '-c', container]);
+      } catch {
+        return '';
+      }
+    };
+    let appLog = '';
+    let sidecarLog = '';
+    // keeps the last non-empty read of both logs (a read after the containers are removed comes back empty)
+    const readLogs = () => {
+      appLog = logOf('app') || appLog;
+      sidecarLog = logOf('llmroute-sidecar') || sidecarLog;
+    };
+    const reportFile = reportDir ? path.join(reportDir, 'events.jsonl') : null;
+    const appEvents = (): DrainEvent[] => (reportFile ? (existsSync(reportFile) ? parse(readFileSync(reportFile, 'utf8')) : []) : parse(appLog));
+    await pollUntil('the stream under way', () => (readLogs(), appEvents().some((e) => e.event === 'chunk')), { timeoutMs: 90_000, intervalMs: 300 });
     const tDelete = Date.now();
     kubectl(['-n', NS, 'delete', 'pod', 'drain-app', '--wait=false']);
-    let last: ReturnType<typeof events> = [];
-    let sidecarLog = '';
-    let statuses: any;
-    // Its containers stopped: the logs are read then, while the finalizer holds the pod, and only
-    // then is the pod let go (a later read can race the kubelet removing the logs and come back empty).
-    await pollUntil(
-      'both containers stopped',
-      () => {
-        const p = podJson('drain-app');
-        statuses = p.status;
-        const all = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])];
-        if (all.length === 0 || !all.every((c: any) => c.state?.terminated)) return false;
-        last = events();
-        sidecarLog = kubectl(['-n', NS, 'logs', 'drain-app', '-c', 'llmroute-sidecar']);
-        figures.deleteToContainersStoppedMs = Date.now() - tDelete;
-        return true;
-      },
-      { timeoutMs: 90_000, intervalMs: 200 },
-    );
-    kubectl(['-n', NS, 'patch', 'pod', 'drain-app', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/metadata/finalizers' }])]);
+    let statuses: any = null;
     await pollUntil(
       'the pod gone',
       () => {
+        readLogs();
         try {
-          podJson('drain-app');
+          statuses = podJson('drain-app').status ?? statuses;
           return false;
         } catch (e) {
           if (/NotFound|not found/.test((e as Error).message)) return true;
@@ -382,11 +401,13 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
       { timeoutMs: 90_000, intervalMs: 200 },
     );
     figures.deleteToPodGoneMs = Date.now() - tDelete;
-    const done = last.find((e) => e.event === 'done');
-    // what the test saw last, for a run where the app's 'done' line is missing
-    figures.drainAppLastEvents = last.slice(-3);
-    figures.drainStatesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
-    expect(done).toMatchObject({ done: true });
+    const events = appEvents();
+    if (reportDir) rmSync(reportDir, { recursive: true, force: true });
+    const done = events.find((e) => e.event === 'done');
+    // what the app saw last and the states last seen, in the failure message of a run without a 'done'
+    const seen = { appLastEvents: events.slice(-3), app: statuses?.containerStatuses?.[0]?.state, sidecar: statuses?.initContainerStatuses?.[0]?.state };
+    figures.drainSeen = seen;
+    expect({ done, seen }).toMatchObject({ done: { done: true } });
     expect(done!.chunks).toBeGreaterThanOrEqual(20);
     // the app got SIGTERM (the deletion) while its stream was still going, and read it to its end
     expect(done!.sigterm).toBeGreaterThanOrEqual(tDelete - 1000);
@@ -397,7 +418,6 @@ console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), root:
     const drainLine = sidecarLines.find((l) => /drain|shutting|stop/i.test(l.msg));
     figures.sidecarLastLines = sidecarLines.slice(-3).map((l) => l.msg);
     if (drainLine) expect(Date.parse(drainLine.time)).toBeGreaterThanOrEqual(done!.t - 1000);
-    figures.drainStatusesSeen = statuses ? { app: statuses.containerStatuses?.[0]?.state, sidecar: statuses.initContainerStatuses?.[0]?.state } : null;
   }, 180_000);
 });
 
