@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { replaceSection, scenarioFiles } from './routing.ts';
+
+describe('bench/routing', () => {
+  it('finds the scenario files by name, in feature order, and nothing else', () => {
+    expect(scenarioFiles(['routing.ts', 'routing-hedge.ts', 'routing.test.ts', 'routing-affinity.ts', 'routing-hedge.test.ts', 'surfaces.ts', 'routing-retry-budget.ts'])).toEqual([
+      { feature: 'affinity', file: 'routing-affinity.ts' },
+      { feature: 'hedge', file: 'routing-hedge.ts' },
+      { feature: 'retry-budget', file: 'routing-retry-budget.ts' },
+    ]);
+  });
+
+  it('puts its section into RESULTS.md once: appended the first time, replaced in place after', () => {
+    const h = '## Routing features (node bench/routing.ts)';
+    const first = replaceSection('# Results\n\n## Before\n\nx\n', h, `${h}\n\none\n`);
+    expect(first).toBe(`# Results\n\n## Before\n\nx\n\n${h}\n\none\n`);
+    const withAfter = `${first}\n## After\n\ny\n`;
+    expect(replaceSection(withAfter, h, `${h}\n\ntwo\n`)).toBe(`# Results\n\n## Before\n\nx\n\n${h}\n\ntwo\n\n## After\n\ny\n`);
+  });
+});
