@@ -37,6 +37,8 @@ const RULES: Array<[string, Row, FailoverDecision]> = [
   ['the total deadline ran out during the try: fail (deadline), nothing changes', { failure: fail({ errorClass: 'timeout', status: null, cause: 'deadline' }) }, { action: 'fail', reason: 'deadline', health: {} }],
   ['server-error: a breaker failure, retry the same target after backoff', { failure: fail({}) }, { action: 'retry', waitMs: 50, health: { breaker: 'failure' } }],
   ['timeout: the same', { failure: fail({ errorClass: 'timeout', status: null }) }, { action: 'retry', waitMs: 50, health: { breaker: 'failure' } }],
+  ['a crawl in the commit window (timeout, slow-stream): a breaker failure like any timeout, retried', { failure: fail({ errorClass: 'timeout', status: null, inWindow: 'slow-stream' }) }, { action: 'retry', waitMs: 50, health: { breaker: 'failure' } }],
+  ['a crawl in the commit window, out of retries: falls back on timeout', { failure: fail({ errorClass: 'timeout', status: null, inWindow: 'slow-stream' }), retry: 2 }, { action: 'fallback', reason: 'timeout', health: { breaker: 'failure' } }],
   ['connection-error: the same', { failure: fail({ errorClass: 'connection-error', status: null }) }, { action: 'retry', waitMs: 50, health: { breaker: 'failure' } }],
   ['the backoff ceiling doubles with each retry', { failure: fail({}), retry: 1 }, { action: 'retry', waitMs: 100, health: { breaker: 'failure' } }],
   ['retries used up: fall back', { failure: fail({}), retry: 2 }, { action: 'fallback', reason: 'server-error', health: { breaker: 'failure' } }],
