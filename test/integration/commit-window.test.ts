@@ -53,6 +53,7 @@ beforeAll(async () => {
     route('tokens-only', '{afterTokens: 1000}'),
     route('no-window', undefined),
     route('short-deadline', '{afterMs: 800ms}', primaryT, claudeT, '{firstByte: 2s, idle: 5s, total: 1s}'),
+    route('window-retry', WINDOW).replace('retry: {attempts: 0}', 'retry: {attempts: 1, backoff: {initial: 10ms, max: 20ms}}'),
     route('claude-window', '{afterTokens: 40, afterMs: 1s, minTokensPerSecond: 50}', claudeFirst, primarySecond),
   ].join('')}\n`;
   sidecar = await startSidecarProcess(yaml.replaceAll('PRIMARY', primary.url).replaceAll('CLAUDE', claude.url));
@@ -116,6 +117,23 @@ describe('a stream that starts and then goes wrong falls back invisibly inside t
     expect(String(line.error)).toMatch(/tokens\/s in its commit window, below commit\.minTokensPerSecond \(50\)/);
     expect(await windowFallbacks('window', 'slow-stream')).toBe(before + 1);
     expect(await sidecar.metric('llmroute_upstream_attempts_total', { route: 'window', target: 'primary', outcome: 'timeout' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a crawl is not retried on the same target (it cost a whole window): it falls back at once; a stall is retried', async () => {
+    primary.script(CRAWL);
+    const { text, headers } = await streamChatText(client, 'window-retry');
+    expect(text).toBe(CLAUDE_TEXT);
+    expect(headers.get('x-llmroute-attempts')).toBe('2');
+    expect(primary.requests).toHaveLength(1);
+
+    primary.reset();
+    claude.reset();
+    primary.script({ kind: 'stall', afterChunks: 1 }, HEALTHY);
+    const again = await streamChatText(client, 'window-retry');
+    expect(again.text).toBe(PRIMARY_TEXT);
+    expect(again.headers.get('x-llmroute-target')).toBe('primary');
+    expect(again.headers.get('x-llmroute-attempts')).toBe('2');
+    expect(claude.requests).toHaveLength(0);
   });
 
   it('starts then sends an error event: it falls back, where without the window the client got the error', async () => {
