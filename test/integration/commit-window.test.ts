@@ -217,6 +217,8 @@ describe('the total deadline and the client inside the window', () => {
     await expect(pending).rejects.toThrow();
     const line = await sidecar.waitForLog((l) => l.msg === 'client closed the request before an answer' && l.route === 'tokens-only');
     expect(line).toBeDefined();
+    // The primary's stream (20 chunks 100 ms apart) is closed long before its 2 s end.
+    await eventually(() => primary.counts.inFlight === 0, 1000);
     expect(claude.requests).toHaveLength(0);
   });
 });
