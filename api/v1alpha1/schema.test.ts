@@ -110,3 +110,42 @@ describe('cloud providers: gemini and bedrock fields', () => {
     expect(crd).toContain("self.provider in ['openai-compatible', 'bedrock', 'vertex']");
   });
 });
+
+describe('commit: the commit window', () => {
+  it('is absent by default (a stream commits at its first content chunk) and takes its three fields as set', () => {
+    const r = validate<{ commit?: unknown }>(llmRouteSpecSchema, { targets: [target()] });
+    expect(r.ok && r.value.commit).toBeUndefined();
+    const c = { afterTokens: 40, afterMs: '1500ms', minTokensPerSecond: 8 };
+    const s = validate<{ commit?: unknown }>(llmRouteSpecSchema, { targets: [target()], commit: c });
+    expect(s.ok && s.value.commit).toEqual(c);
+    expect(problems({ targets: [target()], commit: { afterTokens: 20 } })).toEqual([]);
+    expect(problems({ targets: [target()], commit: { afterMs: '2s' } })).toEqual([]);
+  });
+
+  it('needs a window end, positive bounds, and an afterMs inside the total deadline, with clear messages', () => {
+    expect(problems({ targets: [target()], commit: {} })).toEqual(['commit: commit needs afterTokens or afterMs: the window ends at whichever comes first']);
+    expect(problems({ targets: [target()], commit: { minTokensPerSecond: 5 } })).toEqual(['commit: commit needs afterTokens or afterMs: the window ends at whichever comes first']);
+    expect(problems({ targets: [target()], commit: { afterMs: '0s' } })).toEqual(['commit.afterMs: commit.afterMs must be longer than 0']);
+    expect(problems({ targets: [target()], commit: { afterTokens: 0 } })).toEqual(['commit.afterTokens: must be >= 1']);
+    expect(problems({ targets: [target()], commit: { afterTokens: 10, minTokensPerSecond: 0 } })).toEqual(['commit.minTokensPerSecond: must be >= 1']);
+    expect(problems({ targets: [target()], commit: { afterTokens: 10, minTokensPerSecond: 2.5 } })).toEqual(['commit.minTokensPerSecond: must be a whole number, not number 2.5']);
+    expect(problems({ targets: [target()], commit: { afterMs: 'soon' } })).toEqual(['commit.afterMs: "soon" does not match ^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$']);
+    expect(problems({ targets: [target()], commit: { afterMs: '10m' } })).toEqual(['(root): commit.afterMs must be shorter than timeouts.total']);
+    expect(problems({ targets: [target()], commit: { afterMs: '30s' }, timeouts: { total: '20s' } })).toEqual(['(root): commit.afterMs must be shorter than timeouts.total']);
+    expect(problems({ targets: [target()], commit: { afterTokens: 5, window: '1s' } })).toEqual(['commit.window: unknown field (known: afterTokens, afterMs, minTokensPerSecond)']);
+  });
+
+  it('takes the same fields and rules in the config file', () => {
+    const route = (commit: unknown) => ({ routes: [{ name: 'r', commit, targets: [{ name: 'a', provider: 'openai-compatible', baseURL: 'http://x', model: 'm' }] }] });
+    expect(validate(configFileSchema, route({ afterTokens: 30, afterMs: '1s', minTokensPerSecond: 10 })).ok).toBe(true);
+    const bad = validate(configFileSchema, route({ afterMs: '11m' }));
+    expect(!bad.ok && bad.problems).toEqual(['routes[0]: commit.afterMs must be shorter than timeouts.total']);
+  });
+
+  it('the CRD carries the rules as CEL', () => {
+    const crd = JSON.stringify(toOpenApi(llmRouteSpecSchema));
+    expect(crd).toContain('has(self.afterTokens) || has(self.afterMs)');
+    expect(crd).toContain("duration(self) > duration('0s')");
+    expect(crd).toContain('duration(self.commit.afterMs) < duration(self.timeouts.total)');
+  });
+});

@@ -8,6 +8,7 @@
 import type {
   ApiKeySource,
   CircuitBreakerSpec,
+  CommitSpec,
   ResponseStoreSpec,
   ConfigFile,
   ConfigRoute,
@@ -129,6 +130,54 @@ const breakerProps: Props<CircuitBreakerSpec> = {
   openFor: duration('How long the circuit stays open before one probe is let through (half-open).', '30s'),
 };
 
+const commitProps: Props<CommitSpec> = {
+  afterTokens: {
+    type: 'integer',
+    description:
+      'Commit the stream once this many tokens of content have come (estimated as the characters of its text, tool-call arguments and reasoning, divided by 4), or at afterMs if that comes first.',
+    minimum: 1,
+    maximum: 100_000,
+  },
+  afterMs: {
+    ...duration('Commit the stream this long after its first content chunk, or at afterTokens if that comes first.'),
+    rules: [
+      {
+        cel: "duration(self) > duration('0s')",
+        message: 'commit.afterMs must be longer than 0',
+        check: (d: string) => durationMs(d) > 0,
+      },
+    ],
+  },
+  minTokensPerSecond: {
+    type: 'integer',
+    description:
+      'At the end of the window, a stream slower than this (tokens per second after its first content chunk) is a failed try (class timeout) and falls back invisibly instead of committing.',
+    minimum: 1,
+    maximum: 100_000,
+  },
+};
+
+const commitNode: SchemaNode = {
+  type: 'object',
+  description:
+    'The commit window of a stream (README, "Commit window"): the first content is held, not sent, until afterTokens tokens or afterMs after the first content chunk, whichever comes first; a stall, a crawl below minTokensPerSecond or an error inside it falls back invisibly. A stream that finishes inside it is sent at once. Absent: a stream commits at its first content chunk. Non-stream requests are not affected.',
+  properties: commitProps,
+  rules: [
+    {
+      cel: 'has(self.afterTokens) || has(self.afterMs)',
+      message: 'commit needs afterTokens or afterMs: the window ends at whichever comes first',
+      check: (c: CommitSpec) => c.afterTokens !== undefined || c.afterMs !== undefined,
+    },
+  ],
+};
+
+/** A route's commit window must end inside its total deadline. */
+const commitWithinTotal: Rule = {
+  cel: '!has(self.commit) || !has(self.commit.afterMs) || !has(self.timeouts) || !has(self.timeouts.total) || duration(self.commit.afterMs) < duration(self.timeouts.total)',
+  message: 'commit.afterMs must be shorter than timeouts.total',
+  check: (r) => r.commit?.afterMs === undefined || r.timeouts?.total === undefined || durationMs(r.commit.afterMs) < durationMs(r.timeouts.total),
+};
+
 /** A size in bytes, or with a binary suffix: 1048576, 512Ki, 32Mi, 1Gi. */
 export const SIZE_PATTERN = '^[0-9]+(Ki|Mi|Gi)?$';
 const SIZE_UNIT: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
@@ -221,6 +270,7 @@ function policyProps() {
       properties: responseStoreProps,
       default: {},
     },
+    commit: commitNode,
   } satisfies Record<string, SchemaNode>;
 }
 
@@ -417,7 +467,7 @@ export const llmRouteSpecSchema: SchemaNode = {
   description: 'A fallback chain of LLM targets with its retry, timeout and circuit-breaker policy.',
   properties: llmRouteSpecProps,
   required: ['targets'],
-  rules: [uniqueTargetNames],
+  rules: [uniqueTargetNames, commitWithinTotal],
 };
 
 const apiKeySourceProps: Props<ApiKeySource> = {
@@ -459,7 +509,7 @@ const configFileProps: Props<ConfigFile> = {
   routes: {
     type: 'array',
     description: 'The routes; apps pick one with the request model.',
-    items: { type: 'object', properties: configRouteProps, required: ['name', 'targets'], rules: [uniqueTargetNames] },
+    items: { type: 'object', properties: configRouteProps, required: ['name', 'targets'], rules: [uniqueTargetNames, commitWithinTotal] },
     rules: [
       {
         cel: 'self.all(r, self.exists_one(s, s.name == r.name))',

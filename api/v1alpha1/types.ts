@@ -43,6 +43,20 @@ export interface ResponseStoreSpec {
   ttl?: Duration;
 }
 
+/**
+ * The commit window of a stream: hold its first content (afterTokens tokens or afterMs after
+ * the first content chunk, whichever comes first) before committing, so that a stream that
+ * starts and then stalls, crawls or breaks can still fall back invisibly.
+ */
+export interface CommitSpec {
+  /** Commit once this many tokens (estimated: characters / 4) have come. */
+  afterTokens?: number;
+  /** Commit this long after the first content chunk. */
+  afterMs?: Duration;
+  /** At the window's end, a stream slower than this (tokens per second) fails over instead of committing. */
+  minTokensPerSecond?: number;
+}
+
 export interface CircuitBreakerSpec {
   consecutiveFailures?: number;
   openFor?: Duration;
@@ -91,6 +105,8 @@ export interface RoutePolicy {
   timeouts?: TimeoutsSpec;
   circuitBreaker?: CircuitBreakerSpec;
   responseStore?: ResponseStoreSpec;
+  /** Absent: a stream commits at its first content chunk. */
+  commit?: CommitSpec;
 }
 
 export interface LLMRouteSpec extends RoutePolicy {

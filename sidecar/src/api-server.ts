@@ -286,7 +286,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     res.writeHead(200, headers);
-    deps.observer.streamCommitted(route, target, freq, committed.firstContentAt, started);
+    deps.observer.streamCommitted(route, target, freq, committed.firstContentAt, started, committed.heldMs);
     const relayed = await relayStream(res, committed.session, committed.prelude, committed.finished, committed.usage, controller.signal);
     if (relayed.failure) {
       deps.health.apply(deps.health.get(target), decideAfterStreamFailure(relayed.failure), Date.now);

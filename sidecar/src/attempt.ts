@@ -1,14 +1,16 @@
 /**
  * One try of one request against one target, up to its commit point: a
- * whole JSON response, or a stream's first content-bearing chunk. Every
+ * whole JSON response, or a stream's first content-bearing chunk (with a
+ * route `commit` window, the end of that window: commit-window.ts). Every
  * failure comes back as a classified Failure value, never as a throw, so
  * the failover loop decides what happens next.
  */
 import type { ErrorClass } from './error-classes.ts';
 import { formatMs, StreamTimer, tryTimeouts, type TimeoutCause } from './attempt-timeouts.ts';
 import { classifyNetworkError } from './classify.ts';
-import { CredentialsError } from './errors.ts';
-import type { Route, Target, Timeouts } from './config/runtime-config.ts';
+import { holdFrames, judgeWindow, type WindowState } from './commit-window.ts';
+import { CredentialsError, StreamIdleError } from './errors.ts';
+import type { CommitPolicy, Route, Target, Timeouts } from './config/runtime-config.ts';
 import type { EndpointKind, ProviderAdapter, ProviderError, Usage } from './providers/types.ts';
 import { passthroughHeaders } from './passthrough-headers.ts';
 import { retryAfterMs } from './retry-after.ts';
@@ -31,11 +33,32 @@ export interface Failure {
   refusedParam?: string | undefined;
   /** The adapter could not express the request for this target: nothing was sent, the target is skipped. */
   unsupported?: boolean | undefined;
+  /**
+   * The try failed inside its commit window (after its first content, before the commit): without
+   * the window the client would have had a broken stream. Why: `stall` (the idle timeout),
+   * `slow-stream` (below commit.minTokensPerSecond), or the error class of what broke it.
+   */
+  inWindow?: CommitWindowReason | undefined;
 }
+
+/** Why a try failed inside its commit window (the `reason` label of llmroute_commit_window_fallbacks_total). */
+export type CommitWindowReason = 'stall' | 'slow-stream' | ErrorClass;
 
 export type AttemptResult =
   | { ok: true; kind: 'json'; status: number; body: string; usage?: Usage | undefined; headers?: Record<string, string> | undefined }
-  | { ok: true; kind: 'stream'; session: StreamSession; prelude: string[]; finished: boolean; usage?: Usage | undefined; firstContentAt: number; headers?: Record<string, string> | undefined }
+  | {
+      ok: true;
+      kind: 'stream';
+      session: StreamSession;
+      prelude: string[];
+      finished: boolean;
+      usage?: Usage | undefined;
+      /** When the client gets its first content: the commit (performance.now()). */
+      firstContentAt: number;
+      /** With a commit window: how long the first content was held before the commit (ms). */
+      heldMs?: number | undefined;
+      headers?: Record<string, string> | undefined;
+    }
   | { ok: false; failure: Failure };
 
 export interface AttemptInput {
@@ -140,9 +163,17 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
         if (step.finished) finished = true;
       }
       if (committed || finished) {
+        let heldMs: number | undefined;
+        if (route.commit && !finished) {
+          // The first content came: firstContent is met, and the window holds what follows.
+          streamTimer?.cancel();
+          const held = await holdWindow(session, route.commit, t, prelude, usage, signal);
+          if (!held.ok) return held;
+          ({ finished, usage, heldMs } = held);
+        }
         keepSession = !finished;
         if (!finished) session.watchIdle(t.idleMs);
-        return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now(), headers: passthroughHeaders(res.headers) };
+        return { ok: true, kind: 'stream', session, prelude, finished, usage, firstContentAt: performance.now(), heldMs, headers: passthroughHeaders(res.headers) };
       }
     }
   } catch (err) {
@@ -156,6 +187,71 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     if (controller) input.signal.removeEventListener('abort', onAbort);
     if (!keepSession) session?.destroy();
   }
+}
+
+type Held = { ok: true; finished: boolean; usage: Usage | undefined; heldMs: number };
+
+/**
+ * The commit window (commit-window.ts): reads on from the first content chunk, adding every frame
+ * to `prelude` (sent unchanged on commit), until judgeWindow commits or fails the stream. The
+ * idle timeout bounds its gaps (a stall is a failure before the commit point); one timer wakes the
+ * read at afterMs. Failures come back marked `inWindow`.
+ */
+async function holdWindow(
+  session: StreamSession,
+  p: CommitPolicy,
+  t: Timeouts,
+  prelude: string[],
+  usage: Usage | undefined,
+  signal: AbortSignal,
+  now: () => number = performance.now.bind(performance),
+): Promise<Held | Failed> {
+  const state: WindowState = { openedAt: now(), tokens: 0, tokensAfterFirst: 0, bytes: 0 };
+  holdFrames(state, prelude, 0, true);
+  session.watchIdle(t.idleMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const wake = (): void => {
+    timer = undefined;
+    session.nudge();
+  };
+  let finished = false;
+  try {
+    for (;;) {
+      const v = judgeWindow(p, state, finished, now());
+      if (v.action === 'commit') return { ok: true, finished, usage, heldMs: now() - state.openedAt };
+      if (v.action === 'fail') {
+        const rate = v.tokensPerSecond.toFixed(1);
+        return inWindow('slow-stream', fail('timeout', null, `the stream ran at ${rate} tokens/s in its commit window, below commit.minTokensPerSecond (${p.minTokensPerSecond})`));
+      }
+      if (v.waitMs !== undefined && timer === undefined) timer = setTimeout(wake, Math.max(1, Math.ceil(v.waitMs)));
+      const steps = await session.next();
+      if (steps === null) return inWindow('connection-error', fail('connection-error', null, 'the provider ended the stream inside the commit window'));
+      const from = prelude.length;
+      for (const step of steps) {
+        if (step.error) {
+          const e = step.error;
+          return inWindow(e.errorClass, { ok: false, failure: { errorClass: e.errorClass, status: e.status, message: e.message, providerError: e } });
+        }
+        for (const s of step.out) prelude.push(s);
+        if (step.usage) usage = step.usage;
+        if (step.finished) finished = true;
+      }
+      holdFrames(state, prelude, from, false);
+    }
+  } catch (err) {
+    if (signal.aborted) return abortedFailure(signal.reason, t);
+    if (err instanceof StreamIdleError) return inWindow('stall', fail('timeout', null, `${err.message} in the commit window`));
+    const cls = classifyNetworkError(err);
+    if (cls) return inWindow(cls, fail(cls, null, `${describeNetworkError(err, cls, t, true)} in the commit window`));
+    return inWindow('server-error', fail('server-error', null, `upstream failure in the commit window: ${err instanceof Error ? err.message : String(err)}`));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function inWindow(reason: CommitWindowReason, r: Failed): Failed {
+  r.failure.inWindow = reason;
+  return r;
 }
 
 function responseLimit(status: number): number {
@@ -184,11 +280,13 @@ function jsonResult(
   return { ok: true, kind: 'json', status, body: parsed.body, usage: parsed.usage, headers: passthroughHeaders(headers) };
 }
 
-function fail(errorClass: ErrorClass, status: number | null, message: string, providerError?: ProviderError): AttemptResult {
+type Failed = Extract<AttemptResult, { ok: false }>;
+
+function fail(errorClass: ErrorClass, status: number | null, message: string, providerError?: ProviderError): Failed {
   return { ok: false, failure: { errorClass, status, message, providerError } };
 }
 
-function abortedFailure(reason: unknown, t: Timeouts): AttemptResult {
+function abortedFailure(reason: unknown, t: Timeouts): Failed {
   if (reason === 'deadline') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the total deadline ran out', cause: 'deadline' } };
   if (reason === 'client-closed') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the client went away', cause: 'client-closed' } };
   if (reason === 'first-content') return fail('timeout', null, `no content before the firstContent timeout (${formatMs(t.firstContentMs)})`);

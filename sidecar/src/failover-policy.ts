@@ -91,6 +91,9 @@ function healthChange(f: Failure, health: HealthView, now: number): HealthChange
 function retryWait(f: Failure, route: Route, retry: number, breaker: CircuitState, random: () => number): number | undefined {
   const r = route.retry;
   if (retry >= r.attempts || breaker === 'open') return undefined;
+  // A crawl was measured over a whole commit window: the target is slow now, and another try
+  // there would cost the window again. It moves on at once (a stall in the window is retried).
+  if (f.inWindow === 'slow-stream') return undefined;
   if (RETRYABLE.has(f.errorClass)) return backoffDelayMs(retry, r.backoffInitialMs, r.backoffMaxMs, random);
   if (f.errorClass !== 'rate-limit') return undefined;
   // A 429: its Retry-After when there is one and it is short enough, else backoff.

@@ -18,6 +18,7 @@ import type { ApiName } from './surfaces/types.ts';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const TTFT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+const HELD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 const MAX_SERIES = 10_000;
 
 interface Tally {
@@ -95,6 +96,8 @@ export class Metrics {
   readonly responseStoreBytes = new Gauge({ name: 'llmroute_response_store_bytes', help: "Bytes held by the routes' stores of served Responses API answers (previous_response_id across a failover); bounded by each route's responseStore.maxBytes.", registers: [this.registry], collect: (): void => this.responseStoreBytes.set(this.storeBytes()) });
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
   readonly skips = new Counter({ name: 'llmroute_skipped_targets_total', help: 'Targets passed over without a try, by reason: unsupported (the target cannot serve the request, e.g. a feature its API lacks).', labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
+  readonly commitWindowFallbacks = new Counter({ name: 'llmroute_commit_window_fallbacks_total', help: "Tries that failed inside their route's commit window (after their first content, before the commit), by reason: stall (idle), slow-stream (below minTokensPerSecond) or the error class. Without the window each was a broken stream for the client; with it the request went on invisibly (a retry, a fallback, or an error before any byte).", labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
+  readonly commitWindowHeld = new Histogram({ name: 'llmroute_commit_window_held_seconds', help: "Streams of routes with a commit window: how long their first content was held before the commit (what the window adds to the time to first token).", labelNames: ['route', 'target'], buckets: HELD_BUCKETS, registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
   private readonly cache = new Map<string, unknown>();
@@ -147,6 +150,14 @@ export class Metrics {
 
   streamError(route: string, target: string, errorClass: string): void {
     this.streamErrors.labels(route, target, errorClass).inc();
+  }
+
+  commitWindowFallback(route: string, target: string, reason: string): void {
+    this.commitWindowFallbacks.labels(route, target, reason).inc();
+  }
+
+  observeCommitHeld(route: string, target: string, seconds: number): void {
+    this.child(`h\0${route}\0${target}`, () => this.commitWindowHeld.labels(route, target)).observe(seconds);
   }
 
   skip(route: string, target: string, reason: string): void {

@@ -85,6 +85,19 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
     expect(logged()).toEqual([{ level: 'warn', msg: 'stream failed after it started', route: 'r', target: 'a', class: 'connection-error', error: 'the provider ended the stream early' }]);
   });
 
+  it('the commit window: a try failed inside it counts by reason and is logged with it; a held commit observes the time held', async () => {
+    const { observer, values, logged } = setup();
+    observer.attemptFinished(route, a, 'timeout', { errorClass: 'timeout', status: null, message: 'slow', inWindow: 'slow-stream' });
+    observer.attemptFinished(route, a, 'timeout', { errorClass: 'timeout', status: null, message: 'no window' });
+    const started = performance.now();
+    observer.streamCommitted(route, b, progress, started + 400, started, 300);
+    observer.streamCommitted(route, b, progress, started + 100, started);
+    expect(await values('llmroute_commit_window_fallbacks_total')).toEqual(['route=r,target=a,reason=slow-stream 1']);
+    expect(await values('llmroute_commit_window_held_seconds')).toEqual(['route=r,target=b 1']);
+    expect(await values('llmroute_time_to_first_token_seconds')).toEqual(['route=r,target=b,api=chat 2']);
+    expect(logged()[0]).toEqual({ level: 'info', msg: 'upstream attempt failed', route: 'r', target: 'a', class: 'timeout', status: null, error: 'slow', commitWindow: 'slow-stream' });
+  });
+
   it('unexpected: an error line with the message only', () => {
     const { observer, logged } = setup();
     observer.unexpected(new Error('bug'));

@@ -42,8 +42,11 @@ export interface RequestObserver {
   answeredLocally(route: Route, progress: RequestProgress, started: number): void;
   /** A whole JSON answer went out. `started` is the request's performance.now(). */
   served(route: Route, target: Target, progress: RequestProgress, usage: Usage | undefined, started: number): void;
-  /** A stream committed: its head went out; its first content came at `firstContentAt` (performance.now()). */
-  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number): void;
+  /**
+   * A stream committed: its head went out; its first content goes to the client at `firstContentAt`
+   * (performance.now()). `heldMs`: with a commit window, how long that content was held.
+   */
+  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number, heldMs?: number): void;
   /** A committed stream broke; the client got an error event. */
   streamBroke(route: Route, target: Target, failure: StreamFailure): void;
   /** A committed stream ended, cleanly, broken or with its client gone. */
@@ -97,8 +100,11 @@ export class MetricsLogObserver implements RequestObserver {
 
   attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void {
     this.metrics.attempt(route.name, target.name, outcome);
+    if (failure?.inWindow !== undefined) this.metrics.commitWindowFallback(route.name, target.name, failure.inWindow);
     if (failure && this.log.enabled('info')) {
-      this.log.info('upstream attempt failed', { route: route.name, target: target.name, class: outcome, status: failure.status, error: failure.message });
+      const fields: Record<string, unknown> = { route: route.name, target: target.name, class: outcome, status: failure.status, error: failure.message };
+      if (failure.inWindow !== undefined) fields.commitWindow = failure.inWindow;
+      this.log.info('upstream attempt failed', fields);
     }
   }
 
@@ -142,8 +148,9 @@ export class MetricsLogObserver implements RequestObserver {
     if (this.log.enabled('debug')) this.log.debug('request served', { route: route.name, target: target.name, attempts: progress.attempts.length, fallbacks: progress.fallbacks });
   }
 
-  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number): void {
+  streamCommitted(route: Route, target: Target, progress: RequestProgress, firstContentAt: number, started: number, heldMs?: number): void {
     this.metrics.observeTtft(route.name, target.name, (firstContentAt - started) / 1000, progress.api);
+    if (heldMs !== undefined) this.metrics.observeCommitHeld(route.name, target.name, heldMs / 1000);
   }
 
   streamBroke(route: Route, target: Target, failure: StreamFailure): void {

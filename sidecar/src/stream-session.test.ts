@@ -56,6 +56,16 @@ describe('StreamSession', () => {
     expect(await s.next()).toBeNull();
   });
 
+  it('nudge wakes a waiting reader with no steps and loses nothing: what comes next goes to the next read', async () => {
+    const { s } = started();
+    const waiting = s.next();
+    s.nudge();
+    expect(await waiting).toEqual([]);
+    s.nudge(); // nobody waiting: nothing happens
+    s.data(event('a'));
+    expect(outs(await s.next())).toEqual(['a']);
+  });
+
   it('bytes that complete no event wake nobody', async () => {
     const { s } = started();
     let woke = false;

@@ -168,6 +168,15 @@ export class StreamSession implements StreamSink {
     });
   }
 
+  /**
+   * Wakes the reader waiting in next() with no steps (an empty list), so it can look at its clock
+   * (the commit window's timer, commit-window.ts). Nothing of the stream is lost: what comes
+   * next goes to the next read.
+   */
+  nudge(): void {
+    this.takeReader()?.resolve([]);
+  }
+
   /** The reader waiting in next(), if any, no longer waiting. */
   private takeReader(): Reader | undefined {
     const reader = this.waiting;

@@ -99,6 +99,7 @@ describe('renderNamespace', () => {
       timeouts: { connect: '1s', firstByte: '5s', firstContent: '3m', idle: '6s', total: '1m' },
       circuitBreaker: { consecutiveFailures: 2, openFor: '10s' },
       responseStore: { maxEntries: 0, maxBytes: '1Mi', ttl: '5m' },
+      commit: { afterTokens: 40, afterMs: '2s', minTokensPerSecond: 5 },
     };
     const r = renderNamespace([llmRoute('r1', spec, { namespace: 'ns1' })], secretsOf({ k: { a: 'key-a' } }), { now: NOW });
     const route = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes[0]!;
@@ -125,6 +126,7 @@ describe('renderNamespace', () => {
       timeouts: spec.timeouts,
       circuitBreaker: spec.circuitBreaker,
       responseStore: spec.responseStore,
+      commit: spec.commit,
     });
     // The date-like apiVersion stays a string for any YAML reader.
     expect(r.configYaml).toContain(`apiVersion: '2024-10-21'`);

@@ -26,7 +26,17 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
     timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, firstContent: timeouts.firstContent, idle: timeouts.idle, total: timeouts.total },
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
     responseStore: { maxEntries: store.maxEntries, maxBytes: store.maxBytes, ttl: store.ttl },
+    ...(spec.commit ? { commit: commitOf(spec.commit) } : {}),
   };
+}
+
+/** The commit window as set: no field filled in (an absent one means no bound of that kind). */
+function commitOf(c: NonNullable<LLMRouteSpec['commit']>): NonNullable<ConfigRoute['commit']> {
+  const out: NonNullable<ConfigRoute['commit']> = {};
+  if (c.afterTokens !== undefined) out.afterTokens = c.afterTokens;
+  if (c.afterMs !== undefined) out.afterMs = c.afterMs;
+  if (c.minTokensPerSecond !== undefined) out.minTokensPerSecond = c.minTokensPerSecond;
+  return out;
 }
 
 function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): ConfigTarget {

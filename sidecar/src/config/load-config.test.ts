@@ -33,9 +33,18 @@ describe('parseConfig', () => {
     expect(r.timeouts).toEqual({ connectMs: 2000, firstByteMs: 15_000, firstContentMs: 600_000, idleMs: 30_000, totalMs: 600_000 });
     expect(r.maxRequestBytes).toBe(32 * 1024 * 1024);
     expect(r.breaker).toEqual({ consecutiveFailures: 5, openForMs: 30_000 });
+    // No commit window: a stream commits at its first content chunk.
+    expect(r.commit).toBeUndefined();
     const t = r.targets[0]!;
     expect(t).toMatchObject({ key: 'chat/openai', priority: 0, weight: 1, baseURL: 'https://api.openai.com/v1', params: undefined, maxTokens: undefined });
     expect(t.apiKey?.reveal()).toBe('sk-test-123');
+  });
+
+  it('reads a commit window in milliseconds, leaving unset bounds unset', () => {
+    const withCommit = (c: string) => parseConfig(minimal.replace('- name: chat', `- name: chat\n  commit: ${c}`), '/x', {}).config.routes[0]!.commit;
+    expect(withCommit('{afterTokens: 40, afterMs: 1.5s, minTokensPerSecond: 8}')).toEqual({ afterTokens: 40, afterMs: 1500, minTokensPerSecond: 8 });
+    expect(withCommit('{afterMs: 2s}')).toEqual({ afterTokens: undefined, afterMs: 2000, minTokensPerSecond: undefined });
+    expect(problems(minimal.replace('- name: chat', '- name: chat\n  commit: {minTokensPerSecond: 8}'))).toEqual(['routes[0].commit: commit needs afterTokens or afterMs: the window ends at whichever comes first']);
   });
 
   it('maps the route name and every alias to the route', () => {

@@ -70,6 +70,17 @@ export interface ResponseStorePolicy {
   ttlMs: number;
 }
 
+/**
+ * A stream's commit window (commit-window.ts): its content is held until afterTokens tokens or
+ * afterMs after the first content chunk, whichever comes first. Route.commit is undefined when the
+ * route sets none: the stream commits at its first content chunk.
+ */
+export interface CommitPolicy {
+  afterTokens: number | undefined;
+  afterMs: number | undefined;
+  minTokensPerSecond: number | undefined;
+}
+
 export interface BreakerPolicy {
   consecutiveFailures: number;
   openForMs: number;
@@ -87,6 +98,8 @@ export interface Route {
   timeouts: Timeouts;
   breaker: BreakerPolicy;
   responseStore: ResponseStorePolicy;
+  /** Undefined: a stream commits at its first content chunk (no buffering, no timer). */
+  commit: CommitPolicy | undefined;
 }
 
 export interface RuntimeConfig {
@@ -165,6 +178,13 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
         maxBytes: sizeBytes(r.responseStore!.maxBytes!),
         ttlMs: timerMs(r.responseStore!.ttl!),
       },
+      commit: r.commit
+        ? {
+            afterTokens: r.commit.afterTokens,
+            afterMs: r.commit.afterMs === undefined ? undefined : timerMs(r.commit.afterMs),
+            minTokensPerSecond: r.commit.minTokensPerSecond,
+          }
+        : undefined,
     };
     for (const name of [r.name, ...route.aliases]) {
       const other = models.get(name);
