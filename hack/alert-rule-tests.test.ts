@@ -20,11 +20,15 @@ const series: ScenarioSeries = {
   reloadErrors: ['a', 'b'].map((p) => ({ labels: { __name__: 'llmroute_config_reloads_total', ...pod(p), result: 'error' }, value: 0 })),
   fallbacks: ['a', 'b'].map((p) => ({ labels: { __name__: 'llmroute_fallbacks_total', ...pod(p), route: 'chat', from: 'openai', to: 'claude', reason: 'auth' }, value: 40, perMinute: 60.2 })),
   requests: ['a', 'b'].map((p) => ({ labels: { __name__: 'llmroute_requests_total', ...pod(p), route: 'chat', target: 'claude', status: '200', api: 'chat' }, value: 100, perMinute: 59.9 })),
+  failover: {
+    fallbacks: ['a', 'b'].map((p) => ({ labels: { __name__: 'llmroute_fallbacks_total', ...pod(p), route: 'chat', from: 'openai', to: 'claude', reason: 'auth' }, value: 4, perMinute: 120 })),
+    requests: ['a', 'b'].map((p) => ({ labels: { __name__: 'llmroute_requests_total', ...pod(p), route: 'chat', target: 'claude', status: '200', api: 'chat' }, value: 50, perMinute: 60 })),
+  },
 };
 
 describe('buildAlertTests', () => {
   const file = buildAlertTests(groups, series);
-  const [a, b] = file.tests;
+  const [a, f, f2, b] = file.tests;
 
   it('covers every alert with a firing and a not-firing case', () => {
     for (const c of Object.values(coverage(file))) {
@@ -40,6 +44,9 @@ describe('buildAlertTests', () => {
     expect(at('LLMRouteHighFallbackRate', '20m')).toEqual([
       { exp_labels: { namespace: 'shop', route: 'chat', severity: 'warning' }, exp_annotations: { summary: 'chat falls back on 100%' } },
     ]);
+    const atF = (name: string, t: string) => f!.alert_rule_test.find((x) => x.alertname === name && x.eval_time === t)!.exp_alerts;
+    expect(atF('LLMRouteHighFallbackRate', '5m')).toEqual([]);
+    expect(atF('LLMRouteHighFallbackRate', '20m')[0]!.exp_annotations).toEqual({ summary: 'chat falls back on 200%' });
     expect(a!.input_series).toContainEqual({ series: seriesText(series.fallbacks[0]!.labels), values: '40+60x20' });
   });
 
@@ -50,6 +57,15 @@ describe('buildAlertTests', () => {
     ]);
     expect(at('LLMRouteConfigRefused', '6m')[0]!.exp_labels).toEqual({ ...pod('a'), result: 'error', severity: 'warning' });
     expect(b!.input_series.find((x) => x.series.includes('config_reloads') && x.series.includes('pod="a"'))!.values).toBe('0x4 1x15');
+  });
+
+  it("a failover under the threshold (the breaker cut it short): not firing as it was; its fallbacks scaled to 3× the threshold fire", () => {
+    const low = buildAlertTests(groups, { ...series, failover: { fallbacks: series.failover.fallbacks.map((c) => ({ ...c, perMinute: 3.3 })), requests: series.failover.requests } });
+    const at = (t: (typeof low.tests)[number], time: string) => t.alert_rule_test.find((x) => x.alertname === 'LLMRouteHighFallbackRate' && x.eval_time === time)!.exp_alerts;
+    expect(at(low.tests[1]!, '20m')).toEqual([]);
+    expect(low.tests[2]!.name).toContain('12×');
+    expect(at(low.tests[2]!, '20m')[0]!.exp_annotations).toEqual({ summary: 'chat falls back on 60%' });
+    expect(at(f2!, '20m')).toHaveLength(1);
   });
 
   it('refuses an alert it has no cases for', () => {

@@ -23,8 +23,11 @@ export interface Counter extends Sample {
 export interface ScenarioSeries {
   circuit: Sample[];
   reloadErrors: Sample[];
+  /** At the run's end. */
   fallbacks: Counter[];
   requests: Counter[];
+  /** At the run's failover, where its fallback share peaked. */
+  failover: { fallbacks: Counter[]; requests: Counter[] };
 }
 
 export const ALERTS = ['LLMRouteNoHealthyTarget', 'LLMRouteHighFallbackRate', 'LLMRouteCircuitOpen', 'LLMRouteConfigRefused'] as const;
@@ -123,6 +126,8 @@ export function buildAlertTests(groups: RuleGroup[], s: ScenarioSeries): { evalu
   const wholeMinute = <T extends Counter>(c: T): T => ({ ...c, perMinute: Math.max(0, Math.round(c.perMinute)) });
   const fallbacks = s.fallbacks.map(wholeMinute);
   const requests = s.requests.map(wholeMinute);
+  const peakFallbacks = s.failover.fallbacks.map(wholeMinute);
+  const peakRequests = s.failover.requests.map(wholeMinute);
 
   // What the circuit expressions say, for a set of values.
   const noHealthy = (values: Map<Sample, number>) =>
@@ -164,11 +169,52 @@ export function buildAlertTests(groups: RuleGroup[], s: ScenarioSeries): { evalu
     alert_rule_test: [
       { eval_time: `${MINUTES}m`, alertname: 'LLMRouteNoHealthyTarget', exp_alerts: sortAlerts(noHealthy(realCircuit)) },
       { eval_time: `${MINUTES}m`, alertname: 'LLMRouteCircuitOpen', exp_alerts: sortAlerts(circuitOpen(realCircuit)) },
-      // for: 10m — still pending after 5 minutes
-      { eval_time: '5m', alertname: 'LLMRouteHighFallbackRate', exp_alerts: [] },
       { eval_time: `${MINUTES}m`, alertname: 'LLMRouteHighFallbackRate', exp_alerts: sortAlerts(highFallback(fallbacks, requests)) },
       // the refused-reload counters stand still
       { eval_time: `${MINUTES}m`, alertname: 'LLMRouteConfigRefused', exp_alerts: [] },
+    ],
+  };
+
+  // The failover: the rates of the moment its fallback share peaked, going on for 20 minutes.
+  const f: RuleTest = {
+    name: "the scenario's failover: its fallback and request rates at their peak, going on",
+    interval: '1m',
+    input_series: [
+      ...s.circuit.map((c) => ({ series: seriesText(c.labels), values: held(c.value) })),
+      ...peakFallbacks.map((c) => ({ series: seriesText(c.labels), values: rising(c) })),
+      ...peakRequests.map((c) => ({ series: seriesText(c.labels), values: rising(c) })),
+    ],
+    alert_rule_test: [
+      // for: 10m — still pending after 5 minutes, whatever the share
+      { eval_time: '5m', alertname: 'LLMRouteHighFallbackRate', exp_alerts: [] },
+      { eval_time: `${MINUTES}m`, alertname: 'LLMRouteHighFallbackRate', exp_alerts: sortAlerts(highFallback(peakFallbacks, peakRequests)) },
+    ],
+  };
+
+  // The same failover, its fallbacks k times as frequent: a share 3× the threshold (errors the breaker
+  // does not cut short, e.g. intermittent ones). A failover the breaker stops after a few tries stays
+  // under it (its circuits open, the requests go straight to the backup, only the half-open probes
+  // fall back): the case above, when the run was such a failover.
+  const shares = [...groupBy(peakFallbacks, ['namespace', 'route']).entries()].map(([k, g]) => {
+    const fb = g.members.reduce((a, m) => a + m.perMinute, 0);
+    const rq = (groupBy(peakRequests, ['namespace', 'route']).get(k)?.members ?? []).reduce((a, m) => a + m.perMinute, 0);
+    return rq > 0 ? fb / rq : 0;
+  });
+  const top = Math.max(0, ...shares);
+  if (top === 0) throw new Error('the failover has no fallbacks at its peak');
+  const k = top > ratio ? 1 : Math.ceil((3 * ratio) / top - 1e-9);
+  const frequent = peakFallbacks.map((c) => ({ ...c, perMinute: c.perMinute * k }));
+  const f2: RuleTest = {
+    name: `the scenario's failover, its fallbacks ${k}× as frequent`,
+    interval: '1m',
+    input_series: [
+      ...s.circuit.map((c) => ({ series: seriesText(c.labels), values: held(c.value) })),
+      ...frequent.map((c) => ({ series: seriesText(c.labels), values: rising(c) })),
+      ...peakRequests.map((c) => ({ series: seriesText(c.labels), values: rising(c) })),
+    ],
+    alert_rule_test: [
+      { eval_time: '5m', alertname: 'LLMRouteHighFallbackRate', exp_alerts: [] },
+      { eval_time: `${MINUTES}m`, alertname: 'LLMRouteHighFallbackRate', exp_alerts: sortAlerts(highFallback(frequent, peakRequests)) },
     ],
   };
 
@@ -202,7 +248,7 @@ export function buildAlertTests(groups: RuleGroup[], s: ScenarioSeries): { evalu
       { eval_time: '6m', alertname: 'LLMRouteConfigRefused', exp_alerts: [alert('LLMRouteConfigRefused', refusedLabels)] },
     ],
   };
-  return { evaluation_interval: '1m', tests: [a, b] };
+  return { evaluation_interval: '1m', tests: [a, f, f2, b] };
 }
 
 /** Which alerts fire in some case and which are checked not firing in some case. */

@@ -34,6 +34,8 @@ export interface ChartPrometheus {
   dashboard: { panels?: unknown[]; templating?: { list?: any[] } };
   /** performance.now() figures: spawn → /-/ready. */
   readyMs: number;
+  /** When it started (epoch seconds): where its data begins. */
+  startedAt: number;
   sd: ChildProcess;
   /** Stops Prometheus and the discovery endpoint. */
   stop(): Promise<void>;
@@ -130,6 +132,7 @@ export async function startChartPrometheus(release: string, releaseNamespace: st
   const sd = await startHttpSd(info.netns, cluster.server, caFile, tokenFile);
   const config = { global, scrape_configs: operatorConfigs.map((c) => overHttpSd(c, sd.base, SCRAPE_INTERVAL)) };
   const t0 = performance.now();
+  const startedAt = Date.now() / 1000;
   let prom: RunningPrometheus;
   try {
     prom = await startPrometheus(info.netns, dir, { config, rules });
@@ -138,5 +141,5 @@ export async function startChartPrometheus(release: string, releaseNamespace: st
     throw e;
   }
   const readyMs = Math.round(performance.now() - t0);
-  return { prom, objects, podMonitor, serviceMonitor, rules, dashboard, readyMs, sd: sd.proc, stop: async () => { await prom.stop(); await stopProc(sd.proc); } };
+  return { prom, objects, podMonitor, serviceMonitor, rules, dashboard, readyMs, startedAt, sd: sd.proc, stop: async () => { await prom.stop(); await stopProc(sd.proc); } };
 }
