@@ -104,12 +104,13 @@ export async function checkPrometheus(cp: ChartPrometheus, o: { namespace: strin
     return ops.length === 2 && ops.every((t) => t.health === 'up');
   }, { timeoutMs: 30_000, intervalMs: 500 });
   timings.targetsUpMs = Math.round(performance.now() - t0);
-  // each running sidecar pod: Ready (the API's timestamp, 1 s resolution) → its first scrape that was up
+  // each running sidecar pod: its Ready condition's lastTransitionTime (1 s resolution) → its first scrape
+  // that was up (negative for a pod that went unready and back later: the killed-sidecar check's)
   const upRange = await prom.api<{ result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>('/api/v1/query_range', { query: `up{job="${podJob}"} == 1`, start: String(cp.startedAt), end: String(Date.now() / 1000), step: '1' });
   const readyAt = new Map(
     kubectlJson<{ items: any[] }>(['get', 'pods', '-A', '-l', 'llmroute.dev/inject=true']).items.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, Date.parse(p.status.conditions?.find((c: any) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime ?? '') / 1000]),
   );
-  o.figures.podReadyToFirstUpScrapeS = Object.fromEntries(
+  o.figures.podLastReadyToFirstUpScrapeS = Object.fromEntries(
     upRange.result
       .map((r) => [`${r.metric.namespace}/${r.metric.pod}`, r.values[0]?.[0]] as const)
       .filter(([k, t]) => expected.has(k) && t !== undefined && Number.isFinite(readyAt.get(k)))
