@@ -16,6 +16,8 @@ import yaml from 'js-yaml';
 import { chartImageNames } from '../../hack/images.ts';
 import { Report } from '../support/report.ts';
 import { containerMemoryCgroup, containerWorkingSetMiB, helm, killContainer, kubectl, kubectlAsync, kubectlJson, nodeInfo, pollUntil, REPO, startFakeInNode, type RunningFake } from './harness/cluster.ts';
+import { startChartPrometheus, type ChartPrometheus } from './harness/chart-prometheus.ts';
+import { checkPrometheus } from './prometheus-checks.ts';
 
 const RELEASE_NS = 'llmroute-system';
 const NS = 'shop';
@@ -67,6 +69,9 @@ let slow: RunningFake;
 /** The provider of the namespace whose LLMRoute comes after its pod. */
 let late: RunningFake;
 let appPods: string[] = [];
+/** The chart's monitoring objects at work on a real Prometheus, started before the story so it sees all of it (local mode). */
+let prometheus: ChartPrometheus | undefined;
+let prometheusError: Error | undefined;
 
 const readyStatus = (conditions: Array<{ type: string; status: string }> | undefined, type = 'Ready') => conditions?.find((c) => c.type === type)?.status;
 
@@ -84,9 +89,23 @@ beforeAll(async () => {
   late = await startFakeInNode(['--flavor', 'openai', '--name', 'late']);
   figures.mode = nodeInfo().mode;
   figures.nodeStart = nodeInfo().timings;
-}, 60_000);
+  // A failure here fails the Prometheus checks only (they rethrow it), not the story.
+  if (nodeInfo().mode === 'local') {
+    try {
+      const t0 = performance.now();
+      prometheus = await startChartPrometheus('llmroute', RELEASE_NS);
+      // helm template, the ServiceAccount and its token, the discovery endpoint, Prometheus ready
+      figures.prometheusSetupMs = Math.round(performance.now() - t0);
+      figures.prometheusReadyMs = prometheus.readyMs;
+    } catch (e) {
+      prometheusError = e as Error;
+    }
+  }
+}, 90_000);
 
 afterAll(async () => {
+  // always stopped, whatever failed (the node's teardown kills anything left in its namespace too)
+  await prometheus?.stop();
   // On a node the harness made, its teardown removes everything; on an existing cluster, clean up here.
   if (nodeInfo().mode === 'kubeconfig') {
     for (const args of [['delete', 'namespace', NS, '--wait=false', '--ignore-not-found'], ['delete', 'namespace', LATE_NS, '--wait=false', '--ignore-not-found']]) {
@@ -639,6 +658,16 @@ describe('what only a kubelet shows: before the route, outside the selector, und
     expect(maxUsage).toBeLessThan(limitBytes);
     expect(Math.max(...samples)).toBeLessThan(limitBytes / 2 ** 20);
   }, 240_000);
+});
+
+// Issue 15, Build item 5: the chart's PodMonitor, ServiceMonitor, PrometheusRule and Grafana dashboard on
+// a real Prometheus (Debian's), which has scraped the injected pods through the whole story above
+// (prometheus-checks.ts).
+(nodeInfo().mode === 'local' ? describe : describe.skip)('Prometheus, for real (local mode: it runs in the node\'s network namespace)', () => {
+  it('scrapes every injected sidecar as the PodMonitor says; the PrometheusRule passes promtool against the series; every dashboard query returns data', async () => {
+    if (prometheusError) throw prometheusError;
+    await checkPrometheus(prometheus!, { namespace: NS, route: 'chat', appPods, figures });
+  }, 180_000);
 });
 
 // Issue 15, point 9: what `helm uninstall` leaves behind. The webhook TLS Secret belongs to the release
