@@ -75,6 +75,23 @@ export interface BreakerPolicy {
   openForMs: number;
 }
 
+/** Hedged requests (README, "Hedged requests"); a route without it never hedges. */
+export interface HedgePolicy {
+  afterMs: number;
+  maxExtra: number;
+  /** Hedges as a share of the route's recent requests: budgetPercent / 100. */
+  budgetRatio: number;
+  skipWithTools: boolean;
+}
+
+/** The retry budget (README, "Retry budget"): retries and fallbacks as a share of the route's requests. */
+export interface RetryBudgetPolicy {
+  /** percent / 100. */
+  ratio: number;
+  minPerSecond: number;
+  windowMs: number;
+}
+
 export interface Route {
   name: string;
   aliases: string[];
@@ -87,6 +104,9 @@ export interface Route {
   timeouts: Timeouts;
   breaker: BreakerPolicy;
   responseStore: ResponseStorePolicy;
+  /** Undefined: the route does not hedge (the failover loop runs one try at a time). */
+  hedge: HedgePolicy | undefined;
+  retryBudget: RetryBudgetPolicy;
 }
 
 export interface RuntimeConfig {
@@ -164,6 +184,14 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
         maxEntries: r.responseStore!.maxEntries!,
         maxBytes: sizeBytes(r.responseStore!.maxBytes!),
         ttlMs: timerMs(r.responseStore!.ttl!),
+      },
+      hedge: r.hedge
+        ? { afterMs: timerMs(r.hedge.after), maxExtra: r.hedge.maxExtra!, budgetRatio: r.hedge.budgetPercent! / 100, skipWithTools: r.hedge.skipWithTools! }
+        : undefined,
+      retryBudget: {
+        ratio: r.retryBudget!.percent! / 100,
+        minPerSecond: r.retryBudget!.minPerSecond!,
+        windowMs: timerMs(r.retryBudget!.window!),
       },
     };
     for (const name of [r.name, ...route.aliases]) {
