@@ -148,25 +148,8 @@ class HedgedRun {
     if (this.req.signal.aborted) lane.controller.abort(this.req.signal.reason);
     this.lanes.push(lane);
     this.running++;
-    this.runLane(lane, first).then(
-      (committed) => {
-        this.running--;
-        lane.ended = true;
-        if (committed) return this.resolve(committed);
-        if (!this.settled && this.running === 0) {
-          this.settle();
-          this.reject(endOfPlan(this.req, this.plan, this.health, this.now()));
-        }
-      },
-      (err: unknown) => {
-        this.running--;
-        lane.ended = true;
-        if (this.settled) return;
-        this.settle();
-        this.cancelOthers(undefined);
-        this.reject(err);
-      },
-    );
+    // The lane settles the request itself (leave, end, win), in the tick it decides; a throw here is a bug.
+    this.runLane(lane, first).catch((err: unknown) => this.end(lane, err));
   }
 
   private settle(): void {
@@ -201,6 +184,45 @@ class HedgedRun {
     return this.running > 1;
   }
 
+  /**
+   * A lane leaves at once, not a tick later: a lane failing right after this one must see it gone
+   * (othersRunning). The last one to leave without a commit ends the request as the plan's end.
+   */
+  private leave(lane: Lane): undefined {
+    if (lane.ended) return undefined;
+    lane.ended = true;
+    this.running--;
+    if (this.running === 0 && !this.settled) {
+      this.settle();
+      this.reject(endOfPlan(this.req, this.plan, this.health, this.now()));
+    }
+    return undefined;
+  }
+
+  /** A lane's decision ends the request (the provider's error, the deadline, the client gone): for every lane. */
+  private end(lane: Lane, err: unknown): undefined {
+    if (!lane.ended) {
+      lane.ended = true;
+      this.running--;
+    }
+    if (this.settled) return undefined;
+    this.settle();
+    this.cancelOthers(lane);
+    this.reject(err);
+    return undefined;
+  }
+
+  /** A lane committed first: it wins, the others are aborted. */
+  private win(lane: Lane, committed: Committed): Committed {
+    lane.ended = true;
+    this.running--;
+    this.settle();
+    this.cancelOthers(lane);
+    if (lane.n > 0) this.observer.hedge(this.req.route, committed.target, 'won');
+    this.resolve(committed);
+    return committed;
+  }
+
   /** One lane: the plain loop's tries over the shared plan, from `first` or the plan's next target. */
   private async runLane(lane: Lane, first: Reached | undefined): Promise<Committed | undefined> {
     const { req, health, observer } = this;
@@ -210,11 +232,11 @@ class HedgedRun {
     let previous: { target: Target; reason: ErrorClass } | undefined;
     let reached = first;
     for (;;) {
-      if (lane.cancelled) return undefined;
+      if (lane.cancelled) return this.leave(lane);
       if (!reached) {
         const step = reachNext(req, this.deps, observer, health, this.plan, this.next, this.forced, now());
         this.next = step.next;
-        if (!step.reached) return undefined;
+        if (!step.reached) return this.leave(lane);
         reached = step.reached;
       }
       const { target, adapter, body, h } = reached;
@@ -226,22 +248,19 @@ class HedgedRun {
       }
       for (let retry = 0; ; ) {
         const remainingMs = req.deadlineAt - now();
-        if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
+        if (remainingMs <= 0) return this.end(lane, new AllTargetsFailedError(route.name, req.attempts, 'deadline'));
         lane.current = { target, adapter, body, h };
         const result = await this.tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: lane.controller.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
         lane.current = undefined;
         if (lane.cancelled) {
           discard(result);
-          return undefined;
+          return this.leave(lane);
         }
         if (result.ok) {
           req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
           health.apply(h, decideAfterCommit(), now);
           observer.attemptFinished(route, target, 'ok');
-          this.settle();
-          this.cancelOthers(lane);
-          if (lane.n > 0) observer.hedge(route, target, 'won');
-          return { ...result, target };
+          return this.win(lane, { ...result, target });
         }
         const f = result.failure;
         if (f.unsupported) {
@@ -252,7 +271,7 @@ class HedgedRun {
         }
         const t = now();
         const d = decide(f, route, retry, h, t, req.deadlineAt, this.random, retryBudget ? retryBudget.allows(t) : true);
-        if (d.action === 'abandon') throw new ClientClosedError();
+        if (d.action === 'abandon') return this.end(lane, new ClientClosedError());
         const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
         req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
         observer.attemptFinished(route, target, cls, f);
@@ -261,16 +280,16 @@ class HedgedRun {
 
         if (d.action === 'retry') {
           // Another lane's try is in flight: it is this one's fallback, no need to wait and retry here.
-          if (this.othersRunning()) return undefined;
+          if (this.othersRunning()) return this.leave(lane);
           retryBudget?.spend(t);
           await sleep(d.waitMs, lane.controller.signal);
-          if (lane.cancelled) return undefined;
+          if (lane.cancelled) return this.leave(lane);
           if (req.signal.aborted) {
-            if (req.signal.reason === 'client-closed') throw new ClientClosedError();
-            throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
+            if (req.signal.reason === 'client-closed') return this.end(lane, new ClientClosedError());
+            return this.end(lane, new AllTargetsFailedError(route.name, req.attempts, 'deadline'));
           }
           // A hedge started during the backoff: it goes on, this lane ends.
-          if (this.othersRunning()) return undefined;
+          if (this.othersRunning()) return this.leave(lane);
           retry++;
           continue;
         }
@@ -279,10 +298,10 @@ class HedgedRun {
           continue;
         }
         if (d.retryDenied) observer.retryBudgetExhausted(route, target);
-        if (d.action === 'reject') throw rejected(f, req.attempts);
-        if (d.action === 'fail') throw new AllTargetsFailedError(route.name, req.attempts, d.reason, d.retryAfterSeconds);
+        if (d.action === 'reject') return this.end(lane, rejected(f, req.attempts));
+        if (d.action === 'fail') return this.end(lane, new AllTargetsFailedError(route.name, req.attempts, d.reason, d.retryAfterSeconds));
         previous = { target, reason: d.reason };
-        if (this.othersRunning()) return undefined;
+        if (this.othersRunning()) return this.leave(lane);
         break;
       }
     }
