@@ -159,7 +159,7 @@ const hedgeProps: Props<HedgeSpec> = {
 
 const hedgeRules: Rule[] = [
   {
-    cel: "duration(self.after) > duration('0s')",
+    cel: "!has(self.after) || duration(self.after) > duration('0s')",
     message: 'hedge.after must be longer than 0s',
     check: (h: HedgeSpec) => !(durationMs(h.after) <= 0),
   },
