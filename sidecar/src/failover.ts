@@ -17,7 +17,7 @@ import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError, type AttemptRecord } from './errors.ts';
 import { decide, decideAfterCommit } from './failover-policy.ts';
-import { endOfPlan, reachNext, rejected, sleep } from './failover-steps.ts';
+import { endOfPlan, rejected, sleep } from './failover-steps.ts';
 import { hedgeable, runHedged } from './hedged-failover.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
@@ -94,11 +94,25 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const retryBudget = budget?.retry;
   let previous: { target: Target; reason: ErrorClass } | undefined;
 
-  for (let next = 0; next < plan.length; ) {
-    const step = reachNext(req, deps, observer, health, plan, next, forced, now());
-    next = step.next;
-    if (!step.reached) break;
-    const { target, adapter, body, h } = step.reached;
+  // The plan walked as before hedging existed (hedged-failover.ts shares it through reachNext,
+  // which allocates its answer: this loop, which every unhedged request takes, does not).
+  for (const target of plan) {
+    let adapter: ProviderAdapter;
+    let body = req.body;
+    if (req.reach) {
+      const r = req.reach(target);
+      if ('unsupported' in r) {
+        // Skipped before its health is asked: a target that cannot serve the request takes no half-open probe.
+        req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: r.unsupported });
+        observer.skipped(route, target, r.unsupported);
+        continue;
+      }
+      adapter = r.adapter;
+      body = r.body;
+    } else adapter = deps.adapterFor(target.provider);
+    const h = health.get(target);
+    // The plan was made a moment ago; another request may have taken the half-open probe since.
+    if (!health.admit(h, now()) && !forced) continue;
     if (previous) {
       req.fallbacks++;
       observer.fellBack(route, previous.target, target, previous.reason);

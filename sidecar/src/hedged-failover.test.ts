@@ -225,6 +225,26 @@ describe('hedged requests (issue 13)', () => {
     expect(h.tries.every((t) => t.signal.aborted)).toBe(true);
   });
 
+  it('the total deadline ends every try: 504-worthy, whatever lane saw it', async () => {
+    const h = harness(hedged());
+    const { promise, controller } = h.run();
+    await h.advance(2000);
+    controller.abort('deadline');
+    const err = await promise.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AllTargetsFailedError);
+    expect((err as AllTargetsFailedError).reason).toBe('deadline');
+    expect(h.tries.every((t) => t.signal.aborted)).toBe(true);
+  });
+
+  it('no hedge once the deadline has passed', async () => {
+    const h = harness(routeWith(three, `${fast}\n  hedge: {after: 2s}\n  timeouts: {total: 1s}`));
+    const { promise, controller } = h.run();
+    await h.advance(2000);
+    expect(h.tries).toHaveLength(1);
+    controller.abort('deadline');
+    await expect(promise).rejects.toBeInstanceOf(AllTargetsFailedError);
+  });
+
   it('a half-open probe the loser held is given back', async () => {
     const route = hedged();
     const h = harness(route);
