@@ -5,7 +5,7 @@
  * loser's connection closed), and what the metrics say.
  */
 import OpenAI from 'openai';
-import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
+import { latencyDistribution, startFakeProvider, type FakeProvider } from '../fakes/fake-provider.ts';
 import { askChat, streamChatText } from '../support/chat-client.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 
@@ -37,6 +37,7 @@ beforeAll(async () => {
     route('hedged-fast', '  hedge: {after: 200ms}'),
     route('hedged-tools', '  hedge: {after: 200ms, skipWithTools: true}'),
     route('hedged-fails', '  hedge: {after: 200ms}'),
+    route('hedged-tail', '  hedge: {after: 300ms, budgetPercent: 100}'),
     route('plain', ''),
     route('no-budget', '  retryBudget: {percent: 0, minPerSecond: 0}'),
   ].join('');
@@ -121,6 +122,36 @@ describe('hedged requests', () => {
     expect(data.choices[0]!.message.content).toBe('from backup');
     expect(response.headers.get('x-llmroute-attempts')).toBe('2');
     expect(primary.counts.requests).toBe(1);
+  });
+});
+
+describe('hedging a slow tail (a latency distribution)', () => {
+  it('a primary with a 30 % tail of 1.5 s: no request waits for the tail, every slow draw is hedged and its try closed', async () => {
+    // Seeded draws: the same requests are slow on every run.
+    let x = 7;
+    const rng = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+    primary.setBehaviour(latencyDistribution([{ share: 0.7, ms: 10 }, { share: 0.3, ms: 1500 }], rng));
+    backup.setBehaviour(latencyDistribution([{ share: 1, ms: 10 }], rng));
+    try {
+      const times = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const t0 = Date.now();
+          const { response } = await askChat(client, 'hedged-tail');
+          return { ms: Date.now() - t0, target: response.headers.get('x-llmroute-target') };
+        }),
+      );
+      const slow = primary.requests.filter((r) => (r.behaviour as { thinkMs?: number } | undefined)?.thinkMs === 1500).length;
+      expect(slow).toBeGreaterThan(0);
+      // No request waited for a slow draw (1.5 s). A fast draw slowed past `after` by a busy machine
+      // may be hedged too, so the counts are at least the slow draws, not exactly them.
+      expect(Math.max(...times.map((t) => t.ms))).toBeLessThan(1400);
+      expect(times.filter((t) => t.target === 'backup').length).toBeGreaterThanOrEqual(slow);
+      expect(await sidecar.metric('llmroute_hedges_total', { route: 'hedged-tail', outcome: 'started' })).toBeGreaterThanOrEqual(slow);
+      await eventually(() => primary.counts.abandoned >= slow);
+    } finally {
+      primary.setBehaviour(undefined);
+      backup.setBehaviour(undefined);
+    }
   });
 });
 
