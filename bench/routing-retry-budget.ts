@@ -7,9 +7,10 @@
  * Three fake OpenAI-compatible providers, each failing a share p of the
  * requests it gets with a 503 (independent, seeded draws), behind the real
  * sidecar. The route retries generously (retry.attempts 2, backoff 10-100
- * ms) and its breaker is set not to open (consecutiveFailures 1000): the
- * fleet is degraded, not down, which is the case a breaker does not catch
- * and a retry storm grows from. `unbudgeted` sets a budget that cannot
+ * ms). Its breaker is first set not to open (consecutiveFailures 1000):
+ * the fleet is degraded, not down, which is the case a breaker does not
+ * catch and a retry storm grows from; then left at the default (5 in a
+ * row, open 30 s), to see the two together. `unbudgeted` sets a budget that cannot
  * bind (percent 1000, minPerSecond 100000); `budgeted` the defaults
  * (percent 20, minPerSecond 3, window 10s). An open loop sends R requests a
  * second. Reported: upstream tries per client request (amplification), the
@@ -33,11 +34,21 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
   },
 });
-const seconds = Number(flags.seconds ?? (flags.quick ? 1.5 : 8));
-const rate = Number(flags.rate ?? (flags.quick ? 20 : 50));
+const seconds = Number(flags.seconds ?? (flags.quick ? 1.5 : 5));
+const rate = Number(flags.rate ?? (flags.quick ? 20 : 60));
 const say = (m: string): void => void process.stderr.write(`bench/routing-retry-budget: ${m}\n`);
 
-const RATES = flags.quick ? [0.5] : [0.2, 0.5, 0.8];
+/** The failure rates, and the breaker: `held` (1000 in a row: degraded, not down) or the route default (5 in a row, open 30 s). */
+const CASES: Array<{ p: number; breaker: 'held' | 'default' }> = flags.quick
+  ? [{ p: 0.5, breaker: 'held' }]
+  : [
+      { p: 0.2, breaker: 'held' },
+      { p: 0.5, breaker: 'held' },
+      { p: 0.8, breaker: 'held' },
+      { p: 0.5, breaker: 'default' },
+      { p: 0.8, breaker: 'default' },
+    ];
+const BREAKER = { held: 'circuitBreaker: {consecutiveFailures: 1000, openFor: 1s}', default: 'circuitBreaker: {}' } as const;
 const BUDGETS = {
   unbudgeted: 'retryBudget: {percent: 1000, minPerSecond: 100000}',
   budgeted: 'retryBudget: {}',
@@ -45,6 +56,7 @@ const BUDGETS = {
 
 interface Row {
   failureRate: number;
+  breaker: 'held' | 'default';
   route: keyof typeof BUDGETS;
   requests: number;
   ok: number;
@@ -56,23 +68,24 @@ interface Row {
 
 const rows: Row[] = [];
 let seed = 1;
-for (const p of RATES) {
+for (const { p, breaker } of CASES) {
   const fakes: FakeProvider[] = [];
   for (const name of ['a', 'b', 'c']) fakes.push(await startFakeProvider({ flavor: 'openai', name, behaviour: randomFailures(p, { kind: 'status', status: 503 }, seeded(seed++)), maxRecords: 0, validate: false }));
   const targets = fakes.map((f, i) => `\n  - {name: ${f.name}, provider: openai-compatible, baseURL: "${f.url}", model: m, priority: ${i}}`).join('');
   const policy = `
   retry: {attempts: 2, backoff: {initial: 10ms, max: 100ms}}
-  circuitBreaker: {consecutiveFailures: 1000, openFor: 1s}`;
+  ${BREAKER[breaker]}`;
   // A sidecar per failure rate and budget: each run starts from an empty window.
   for (const route of Object.keys(BUDGETS) as Array<keyof typeof BUDGETS>) {
     const sidecar = await startBenchSidecar(`routes:\n- name: ${route}\n  targets:${targets}${policy}\n  ${BUDGETS[route]}\n`);
-    say(`every target failing ${p * 100} %, ${route}: ${rate}/s for ${seconds} s`);
+    say(`every target failing ${p * 100} %, breaker ${breaker}, ${route}: ${rate}/s for ${seconds} s`);
     for (const f of fakes) f.reset();
     const body = JSON.stringify({ model: route, messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 });
     const res = await paced({ url: `${sidecar.api}/v1/chat/completions`, headers: { 'content-type': 'application/json' }, body }, { rate, seconds, connections: 256, drainMs: 5000 });
     const lat = res.corrected ?? res.latency;
     rows.push({
       failureRate: p,
+      breaker,
       route,
       requests: res.ok + res.errors,
       ok: res.statuses['200'] ?? 0,
@@ -91,15 +104,15 @@ const md = [
   '# Retry budget: upstream amplification with every target degraded',
   '',
   `node bench/routing-retry-budget.ts${flags.quick ? ' --quick' : ''}: ${rate} requests/s for ${seconds} s per row (open loop); ${cpus().length} cores, load average at the end ${loadavg()[0]!.toFixed(2)}.`,
-  'Three targets, each failing the share shown with a 503; `retry: {attempts: 2, backoff: {initial: 10ms, max: 100ms}}`, a breaker that does not open (degraded, not down).',
+  'Three targets, each failing the share shown with a 503; `retry: {attempts: 2, backoff: {initial: 10ms, max: 100ms}}`. Breaker `held`: 1000 failures in a row (it does not open: degraded, not down); `default`: 5 in a row, open 30 s.',
   '`unbudgeted`: a budget that cannot bind; `budgeted`: the default `retryBudget` (20 % of requests, 3/s reserve, 10 s window). Upstream / request: tries the three providers got per client request.',
   'Past the budget a request still gets one try per target (the issue\'s rule), so the floor is 1 + p + p² tries a request; the budget takes away the retries on top of it.',
   '',
-  '| every target fails | budget | requests | answered 200 | upstream / request | p50 | p99 | retries denied |',
-  '|---:|---|---:|---:|---:|---:|---:|---:|',
+  '| every target fails | breaker | budget | requests | answered 200 | upstream / request | p50 | p99 | retries denied |',
+  '|---:|---|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${(r.failureRate * 100).toFixed(0)} % | ${r.route} | ${r.requests} | ${((100 * r.ok) / Math.max(1, r.requests)).toFixed(1)} % | ${(r.upstream / Math.max(1, r.requests)).toFixed(2)} × | ${ms(r.p50)} | ${ms(r.p99)} | ${r.exhausted} |`,
+      `| ${(r.failureRate * 100).toFixed(0)} % | ${r.breaker} | ${r.route} | ${r.requests} | ${((100 * r.ok) / Math.max(1, r.requests)).toFixed(1)} % | ${(r.upstream / Math.max(1, r.requests)).toFixed(2)} × | ${ms(r.p50)} | ${ms(r.p99)} | ${r.exhausted} |`,
   ),
   '',
 ].join('\n');
