@@ -11,7 +11,7 @@
  * through hedged-failover.ts instead; every other request takes this loop,
  * which sets no timer and makes no AbortController of its own.
  */
-import { attempt, type AttemptResult, type Failure } from './attempt.ts';
+import { attempt, type AttemptResult } from './attempt.ts';
 import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
