@@ -149,3 +149,39 @@ describe('commit: the commit window', () => {
     expect(crd).toContain('duration(self.commit.afterMs) < duration(self.timeouts.total)');
   });
 });
+
+describe('hedge and retryBudget (issue 13)', () => {
+  it('hedge is off unless set; when set it needs after and fills maxExtra 1, budgetPercent 10, skipWithTools false', () => {
+    const off = validate<{ hedge?: unknown }>(llmRouteSpecSchema, { targets: [target()] });
+    expect(off.ok && off.value.hedge).toBeUndefined();
+    const on = validate<{ hedge: unknown }>(llmRouteSpecSchema, { targets: [target()], hedge: { after: '2s' } });
+    expect(on.ok && on.value.hedge).toEqual({ after: '2s', maxExtra: 1, budgetPercent: 10, skipWithTools: false });
+    expect(problems({ targets: [target()], hedge: {} })).toEqual(['hedge.after: is required']);
+  });
+
+  it('refuses a hedge after 0s, more than 3 extra tries, and a budget outside 1..100', () => {
+    expect(problems({ targets: [target()], hedge: { after: '0s' } })).toEqual(['hedge: hedge.after must be longer than 0s']);
+    expect(problems({ targets: [target()], hedge: { after: '1s', maxExtra: 4 } })).toEqual(['hedge.maxExtra: must be <= 3']);
+    expect(problems({ targets: [target()], hedge: { after: '1s', maxExtra: 0 } })).toEqual(['hedge.maxExtra: must be >= 1']);
+    expect(problems({ targets: [target()], hedge: { after: '1s', budgetPercent: 0 } })).toEqual(['hedge.budgetPercent: must be >= 1']);
+    expect(problems({ targets: [target()], hedge: { after: '1s', budgetPercent: 101 } })).toEqual(['hedge.budgetPercent: must be <= 100']);
+  });
+
+  it('retryBudget is on by default at 20 % with 3 per second over 10s, and its window is 1s..5m', () => {
+    const r = validate<{ retryBudget: unknown }>(llmRouteSpecSchema, { targets: [target()] });
+    expect(r.ok && r.value.retryBudget).toEqual({ percent: 20, minPerSecond: 3, window: '10s' });
+    expect(problems({ targets: [target()], retryBudget: { window: '500ms' } })).toEqual(['retryBudget: retryBudget.window must be from 1s to 5m']);
+    expect(problems({ targets: [target()], retryBudget: { window: '6m' } })).toEqual(['retryBudget: retryBudget.window must be from 1s to 5m']);
+    expect(problems({ targets: [target()], retryBudget: { percent: -1 } })).toEqual(['retryBudget.percent: must be >= 0']);
+  });
+
+  it('the config file takes the same fields, and the CRD carries the rules as CEL', () => {
+    const file = { routes: [{ name: 'r', targets: [{ name: 'a', provider: 'openai', model: 'm' }], hedge: { after: '250ms', skipWithTools: true }, retryBudget: { percent: 0 } }] };
+    const r = validate<{ routes: Array<{ hedge: unknown; retryBudget: unknown }> }>(configFileSchema, file);
+    expect(r.ok && r.value.routes[0]!.hedge).toEqual({ after: '250ms', maxExtra: 1, budgetPercent: 10, skipWithTools: true });
+    expect(r.ok && r.value.routes[0]!.retryBudget).toEqual({ percent: 0, minPerSecond: 3, window: '10s' });
+    const crd = JSON.stringify(toOpenApi(llmRouteSpecSchema));
+    expect(crd).toContain("duration(self.after) > duration('0s')");
+    expect(crd).toContain("duration(self.window) >= duration('1s')");
+  });
+});

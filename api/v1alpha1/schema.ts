@@ -9,6 +9,8 @@ import type {
   ApiKeySource,
   CircuitBreakerSpec,
   CommitSpec,
+  HedgeSpec,
+  RetryBudgetSpec,
   ResponseStoreSpec,
   ConfigFile,
   ConfigRoute,
@@ -177,6 +179,65 @@ const commitWithinTotal: Rule = {
   message: 'commit.afterMs must be shorter than timeouts.total',
   check: (r) => r.commit?.afterMs === undefined || r.timeouts?.total === undefined || durationMs(r.commit.afterMs) < durationMs(r.timeouts.total),
 };
+/** The most hedges one request may start. */
+export const MAX_HEDGE_EXTRA = 3;
+
+const hedgeProps: Props<HedgeSpec> = {
+  after: duration('Start the same request on the next target when the first try has produced no content (a stream: its first content chunk; a non-stream request: its whole answer) within this long; each further hedge waits as long again.'),
+  maxExtra: {
+    type: 'integer',
+    description: `Most hedges one request starts (each on the next target of its plan), at most ${MAX_HEDGE_EXTRA}.`,
+    minimum: 1,
+    maximum: MAX_HEDGE_EXTRA,
+    default: 1,
+  },
+  budgetPercent: {
+    type: 'integer',
+    description: "Hedges may be at most this percentage of the route's requests in the last 10 s of this pod, so they cannot double the bill under load.",
+    minimum: 1,
+    maximum: 100,
+    default: 10,
+  },
+  skipWithTools: {
+    type: 'boolean',
+    description: 'Never hedge a request that offers tools (tools, functions): a route whose tool calls have side effects says so here.',
+    default: false,
+  },
+};
+
+const hedgeRules: Rule[] = [
+  {
+    cel: "!has(self.after) || duration(self.after) > duration('0s')",
+    message: 'hedge.after must be longer than 0s',
+    check: (h: HedgeSpec) => !(durationMs(h.after) <= 0),
+  },
+];
+
+const retryBudgetProps: Props<RetryBudgetSpec> = {
+  percent: {
+    type: 'integer',
+    description: "Retries and fallbacks together may add at most this percentage of the route's requests in the window; past it a request gets one try per target, in priority order, and no backoff waits.",
+    minimum: 0,
+    maximum: 1000,
+    default: 20,
+  },
+  minPerSecond: {
+    type: 'integer',
+    description: 'Retries and fallbacks allowed per second of the window whatever the traffic, so a quiet route still retries.',
+    minimum: 0,
+    maximum: 100_000,
+    default: 3,
+  },
+  window: duration('The sliding window the requests, retries and fallbacks are counted over; from 1s to 5m.', '10s'),
+};
+
+const retryBudgetRules: Rule[] = [
+  {
+    cel: "!has(self.window) || (duration(self.window) >= duration('1s') && duration(self.window) <= duration('5m'))",
+    message: 'retryBudget.window must be from 1s to 5m',
+    check: (b: RetryBudgetSpec) => b.window === undefined || (durationMs(b.window) >= 1000 && durationMs(b.window) <= 300_000),
+  },
+];
 
 /** A size in bytes, or with a binary suffix: 1048576, 512Ki, 32Mi, 1Gi. */
 export const SIZE_PATTERN = '^[0-9]+(Ki|Mi|Gi)?$';
@@ -271,6 +332,20 @@ function policyProps() {
       default: {},
     },
     commit: commitNode,
+    hedge: {
+      type: 'object',
+      description: 'Hedged requests (off unless set): a try slow to produce content is raced by the same request on the next target; the first to commit wins and the others are aborted (README, "Hedged requests").',
+      properties: hedgeProps,
+      required: ['after'],
+      rules: hedgeRules,
+    },
+    retryBudget: {
+      type: 'object',
+      description: 'The share of the route\'s requests that retries and fallbacks may add in this pod, so a degraded fleet of providers does not turn into a retry storm (README, "Retry budget"). On by default; the defaults never bind in normal operation.',
+      properties: retryBudgetProps,
+      default: {},
+      rules: retryBudgetRules,
+    },
   } satisfies Record<string, SchemaNode>;
 }
 

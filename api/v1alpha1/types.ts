@@ -57,6 +57,30 @@ export interface CommitSpec {
   minTokensPerSecond?: number;
 }
 
+/**
+ * Hedged requests: when the first try has not produced its first content within `after`, the same
+ * request starts on the next target too; the first to commit wins, the others are aborted.
+ */
+export interface HedgeSpec {
+  after: Duration;
+  /** Most hedges per request (default 1, at most 3). */
+  maxExtra?: number;
+  /** Hedges may be at most this share of the route's recent requests (default 10). */
+  budgetPercent?: number;
+  /** Never hedge a request that offers tools (their calls may have side effects). Default false. */
+  skipWithTools?: boolean;
+}
+
+/** The share of a route's requests that retries and fallbacks together may add (Finagle / Envoy style). */
+export interface RetryBudgetSpec {
+  /** Retries and fallbacks as a percentage of the route's requests in the window (default 20). */
+  percent?: number;
+  /** Retries and fallbacks allowed per second whatever the traffic (default 3). */
+  minPerSecond?: number;
+  /** The sliding window the share is counted over (default 10s). */
+  window?: Duration;
+}
+
 export interface CircuitBreakerSpec {
   consecutiveFailures?: number;
   openFor?: Duration;
@@ -107,6 +131,8 @@ export interface RoutePolicy {
   responseStore?: ResponseStoreSpec;
   /** Absent: a stream commits at its first content chunk. */
   commit?: CommitSpec;
+  hedge?: HedgeSpec;
+  retryBudget?: RetryBudgetSpec;
 }
 
 export interface LLMRouteSpec extends RoutePolicy {

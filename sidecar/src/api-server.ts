@@ -305,6 +305,8 @@ function routeHeaders(route: string, target: Committed['target'] | undefined, f:
     'x-llmroute-attempts': String(f.attempts.length),
     'x-llmroute-fallbacks': String(f.fallbacks),
   };
+  // A hedged request says how many hedges it started (x-llmroute-attempts counts their tries too).
+  if (f.hedges !== undefined) h['x-llmroute-hedges'] = String(f.hedges);
   if (target) {
     h['x-llmroute-target'] = target.name;
     h['x-llmroute-provider'] = target.provider;

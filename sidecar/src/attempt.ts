@@ -18,8 +18,8 @@ import { StreamSession } from './stream-session.ts';
 import { refusedParam, shapeBody, shapes } from './request-params.ts';
 import { sendUpstream } from './upstream.ts';
 
-/** Why an attempt's signal was aborted. */
-export type AbortCause = 'deadline' | 'client-closed' | TimeoutCause;
+/** Why an attempt's signal was aborted. `hedged-out`: another try of its hedged request decided it. */
+export type AbortCause = 'deadline' | 'client-closed' | 'hedged-out' | TimeoutCause;
 
 export interface Failure {
   errorClass: ErrorClass;
@@ -28,7 +28,7 @@ export interface Failure {
   retryAfterMs?: number | undefined;
   providerError?: ProviderError | undefined;
   /** The request itself ended (deadline or client gone): no further tries. */
-  cause?: 'deadline' | 'client-closed' | undefined;
+  cause?: 'deadline' | 'client-closed' | 'hedged-out' | undefined;
   /** A 400 refusing a parameter this try sent ("`temperature` is deprecated for this model"): request-params.ts. */
   refusedParam?: string | undefined;
   /** The adapter could not express the request for this target: nothing was sent, the target is skipped. */
@@ -289,6 +289,7 @@ function fail(errorClass: ErrorClass, status: number | null, message: string, pr
 function abortedFailure(reason: unknown, t: Timeouts): Failed {
   if (reason === 'deadline') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the total deadline ran out', cause: 'deadline' } };
   if (reason === 'client-closed') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'the client went away', cause: 'client-closed' } };
+  if (reason === 'hedged-out') return { ok: false, failure: { errorClass: 'timeout', status: null, message: 'another try of this hedged request decided it', cause: 'hedged-out' } };
   if (reason === 'first-content') return fail('timeout', null, `no content before the firstContent timeout (${formatMs(t.firstContentMs)})`);
   return fail('timeout', null, `nothing from the provider before the firstByte timeout (${formatMs(t.firstByteMs)})`);
 }

@@ -33,8 +33,11 @@ export type SidecarErrorCode =
 
 export interface AttemptRecord {
   target: string;
-  /** `unsupported`: the target was skipped, it cannot serve this request (`detail` says why); no upstream call. */
-  class: ErrorClass | 'ok' | 'unsupported';
+  /**
+   * `unsupported`: the target was skipped, it cannot serve this request (`detail` says why); no upstream call.
+   * `hedged-out`: a try of a hedged request that another try beat to its commit point; it was aborted (README, "Hedged requests").
+   */
+  class: ErrorClass | 'ok' | 'unsupported' | 'hedged-out';
   status: number | null;
   detail?: string;
 }

@@ -72,6 +72,24 @@ describe('decide: one failed try (SPEC section 5)', () => {
   });
 });
 
+// The retry budget spent (issue 13): what would have been retried is not; the rest is as before.
+const BUDGET_SPENT: Array<[string, Row, FailoverDecision]> = [
+  ['server-error with retries left: no retry, fall back at once (retryDenied)', { failure: fail({}) }, { action: 'fallback', reason: 'server-error', health: { breaker: 'failure' }, retryDenied: true }],
+  ['rate-limit within retryAfterCap: no wait, fall back, still cooled down', { failure: fail({ errorClass: 'rate-limit', status: 429, retryAfterMs: 2000 }) }, { action: 'fallback', reason: 'rate-limit', health: { cooldownUntil: NOW + 2000, cooldownMs: 2000 }, retryDenied: true }],
+  ["a class the route does not fall back on: the provider's error goes back at once", { failure: fail({ providerError }), route: ONLY_RATE_LIMIT }, { action: 'reject', health: { breaker: 'failure' }, retryDenied: true }],
+  ['retries used up anyway: nothing was denied', { failure: fail({}), retry: 2 }, { action: 'fallback', reason: 'server-error', health: { breaker: 'failure' } }],
+  ['auth is never retried: nothing was denied', { failure: fail({ errorClass: 'auth', status: 401 }) }, { action: 'fallback', reason: 'auth', health: { breaker: 'trip' } }],
+  ['a refused parameter is fixed, not retried: still tried again at once', { failure: fail({ errorClass: 'bad-request', status: 400, refusedParam: 'temperature' }) }, { action: 'retry-without', param: 'temperature', health: { breaker: 'success', refusedParam: 'temperature' } }],
+  ['a hedged-out try (aborted on purpose) decides nothing', { failure: fail({ errorClass: 'timeout', status: null, cause: 'hedged-out' }) }, { action: 'abandon', health: {} }],
+];
+
+describe('decide with the retry budget spent (issue 13)', () => {
+  it.each(BUDGET_SPENT)('%s', (_rule, row, expected) => {
+    const d = decide(row.failure, row.route ?? ROUTE, row.retry ?? 0, row.health ?? health(), NOW, NOW + (row.left ?? 30_000), () => 0.5, false);
+    expect(d).toEqual(expected);
+  });
+});
+
 describe('decideExhausted: the plan ran out without a commit', () => {
   const [a, b] = ROUTE.targets as [Target, Target];
   const rl = (t: Target): AttemptRecord => ({ target: t.name, class: 'rate-limit', status: 429 });

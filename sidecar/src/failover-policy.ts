@@ -17,7 +17,7 @@ import type { AllTargetsFailedError, AttemptRecord } from './errors.ts';
 import type { StreamFailure } from './stream-relay.ts';
 import type { HealthChange, HealthReader, HealthView } from './target-health.ts';
 
-export type FailDecision = { action: 'fail'; reason: AllTargetsFailedError['reason']; retryAfterSeconds?: number; health: HealthChange };
+export type FailDecision = { action: 'fail'; reason: AllTargetsFailedError['reason']; retryAfterSeconds?: number; health: HealthChange; retryDenied?: true };
 
 export type FailoverDecision =
   /** Try the same target again after waitMs. */
@@ -25,9 +25,9 @@ export type FailoverDecision =
   /** The target refused a parameter of the request: try it again at once without it (not counted against retry.attempts). */
   | { action: 'retry-without'; param: string; health: HealthChange }
   /** Move on to the next target of the plan; `reason` is the class that moved it. */
-  | { action: 'fallback'; reason: ErrorClass; health: HealthChange }
+  | { action: 'fallback'; reason: ErrorClass; health: HealthChange; retryDenied?: true }
   /** The provider's error goes back to the client as it is (UpstreamRejectedError). */
-  | { action: 'reject'; health: HealthChange }
+  | { action: 'reject'; health: HealthChange; retryDenied?: true }
   /** The request fails (AllTargetsFailedError). */
   | FailDecision
   /** The client went away: stop, record nothing. */
@@ -46,9 +46,14 @@ const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['server-error', 'timeout', '
 /** Classes of a misconfigured target (a bad key, a wrong baseURL, a retired model): fall back whatever fallbackOn says. */
 const ALWAYS_FALLS_BACK: ReadonlySet<ErrorClass> = new Set(['auth', 'not-found']);
 
-/** After one failed try. `retry` counts the tries on this target before it (0 for its first). */
-export function decide(f: Failure, route: Route, retry: number, health: HealthView, now: number, deadlineAt: number, random: () => number): FailoverDecision {
-  if (f.cause === 'client-closed') return ABANDON;
+/**
+ * After one failed try. `retry` counts the tries on this target before it (0 for its first).
+ * `retryBudgetLeft` false: the route's retry budget is spent, so a try that would be retried is not
+ * (the decision says `retryDenied`) and the request moves on as if its retries were used up.
+ */
+export function decide(f: Failure, route: Route, retry: number, health: HealthView, now: number, deadlineAt: number, random: () => number, retryBudgetLeft = true): FailoverDecision {
+  // A hedged-out try was aborted on purpose (the hedged loop never asks about one): nothing to decide.
+  if (f.cause === 'client-closed' || f.cause === 'hedged-out') return ABANDON;
   if (f.cause === 'deadline') return DEADLINE;
   const cls = f.errorClass;
   const change = healthChange(f, health, now);
@@ -59,14 +64,18 @@ export function decide(f: Failure, route: Route, retry: number, health: HealthVi
   if (cls === 'context-window' && !route.fallbackOn.has('context-window')) return { action: 'reject', health: change };
 
   const wait = retryWait(f, route, retry, stateAfter(health.breaker, change.breaker), random);
-  if (wait !== undefined && wait < deadlineAt - now) return { action: 'retry', waitMs: wait, health: change };
+  const retries = wait !== undefined && wait < deadlineAt - now;
+  if (retries && retryBudgetLeft) return { action: 'retry', waitMs: wait, health: change };
+  const denied = retries ? DENIED : undefined;
 
   // Move on, when the route falls back on this class (auth and not-found always do); otherwise the client gets this error.
   if (!ALWAYS_FALLS_BACK.has(cls) && cls !== 'context-window' && !route.fallbackOn.has(cls)) {
-    return f.providerError ? { action: 'reject', health: change } : { action: 'fail', reason: 'failed', health: change };
+    return f.providerError ? { action: 'reject', health: change, ...denied } : { action: 'fail', reason: 'failed', health: change, ...denied };
   }
-  return { action: 'fallback', reason: cls, health: change };
+  return { action: 'fallback', reason: cls, health: change, ...denied };
 }
+
+const DENIED = Object.freeze({ retryDenied: true as const });
 
 /** What a failure does to its target's health. */
 function healthChange(f: Failure, health: HealthView, now: number): HealthChange {
@@ -106,7 +115,7 @@ export function decideExhausted(route: Route, attempts: readonly AttemptRecord[]
   // A last try's timeout that was cut to the time left is the total deadline running out (504), not a failure (502).
   if (now >= deadlineAt) return DEADLINE;
   // Targets skipped as unsupported made no try: the tries there were decide.
-  const tried = attempts.filter((a) => a.class !== 'unsupported');
+  const tried = attempts.filter((a) => a.class !== 'unsupported' && a.class !== 'hedged-out');
   if (tried.length > 0 && tried.every((a) => a.class === 'rate-limit')) {
     let soonest = Infinity;
     for (const target of route.targets) soonest = Math.min(soonest, Math.max(0, health.get(target).cooldownUntil - now));

@@ -3,6 +3,7 @@ import type { Route } from './config/runtime-config.ts';
 import { AllTargetsFailedError, UnsupportedRequestError, UpstreamRejectedError } from './errors.ts';
 import { runFailover, type FailoverRequest } from './failover.ts';
 import { RoundRobinWeights } from './balancer.ts';
+import { RouteBudgets } from './route-budgets.ts';
 import { adapterFor } from './providers/index.ts';
 import { SILENT_OBSERVER } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
@@ -11,7 +12,7 @@ import { routeWith } from './testing/route.ts';
 type Script = Record<string, Array<Partial<Failure> | 'ok'>>;
 
 /** A fake clock and a scripted attempt function: each target answers from its own queue. */
-function harness(route: Route, script: Script) {
+function harness(route: Route, script: Script, budgets?: RouteBudgets) {
   let clock = 1_000_000;
   const calls: string[] = [];
   const sleeps: number[] = [];
@@ -21,6 +22,8 @@ function harness(route: Route, script: Script) {
   health.adopt(config);
   weights.adopt(config);
   const fallbacks: string[] = [];
+  const denied: string[] = [];
+  budgets?.adopt(config);
   const attempt = async (input: AttemptInput): Promise<AttemptResult> => {
     calls.push(input.target.name);
     const next = script[input.target.name]?.shift() ?? 'ok';
@@ -47,12 +50,13 @@ function harness(route: Route, script: Script) {
       attempt,
       now: () => clock,
       random: () => 0.5,
-      observer: { ...SILENT_OBSERVER, fellBack: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`) },
+      observer: { ...SILENT_OBSERVER, fellBack: (_r, from, to, reason) => fallbacks.push(`${from.name}->${to.name}:${reason}`), retryBudgetExhausted: (_r, t) => denied.push(t.name) },
+      budgets,
     });
     return { req, promise, controller };
   };
   // Sleeps in runFailover use real timers; keep waits tiny by giving routes small backoffs.
-  return { run, calls, sleeps, health, fallbacks, advance: (ms: number) => (clock += ms), target: (n: string) => route.targets.find((t) => t.name === n)! };
+  return { run, calls, sleeps, health, fallbacks, denied, advance: (ms: number) => (clock += ms), target: (n: string) => route.targets.find((t) => t.name === n)! };
 }
 
 const fast = 'retry: {attempts: 1, backoff: {initial: 1ms, max: 2ms}, retryAfterCap: 50ms}';
@@ -318,5 +322,55 @@ describe('runFailover: targets that cannot serve the request are skipped, not an
     const b = h.health.get(h.target('a')).breaker;
     expect(b.state).toBe('half-open');
     expect(b.canPass(h.advance(0))).toBe(true);
+  });
+});
+
+describe('runFailover: the retry budget (issue 13)', () => {
+  const three = [...two, '{name: c, provider: openai, model: m, priority: 2}'];
+  const tight = `${fast}\n  retryBudget: {percent: 0, minPerSecond: 0}\n  circuitBreaker: {consecutiveFailures: 100, openFor: 1s}`;
+
+  it('with the budget spent, a failed try is not retried: one try per target, in priority order, no wait', async () => {
+    const h = harness(routeWith(three, tight), { a: [{}, {}], b: [{}, {}] }, new RouteBudgets());
+    const { req, promise } = h.run();
+    expect((await promise).target.name).toBe('c');
+    expect(h.calls).toEqual(['a', 'b', 'c']);
+    expect(req.fallbacks).toBe(2);
+    expect(h.denied).toEqual(['a', 'b']);
+  });
+
+  it('the defaults never bind at normal failure rates: retries happen as before', async () => {
+    const budgets = new RouteBudgets();
+    const h = harness(routeWith(two, fast), {}, budgets);
+    for (let i = 0; i < 50; i++) await h.run().promise;
+    // One request in ten fails once, well inside 20 % of the requests.
+    for (let i = 0; i < 10; i++) {
+      const one = harness(routeWith(two, fast), { a: [{}] }, budgets);
+      const { promise } = one.run();
+      expect((await promise).target.name).toBe('a');
+      expect(one.calls).toEqual(['a', 'a']);
+      expect(one.denied).toEqual([]);
+    }
+  });
+
+  it('retries and fallbacks share it: fallbacks spend it too (even past it) and retries stop once they have', async () => {
+    // 10 % of requests, no reserve. An extra try fits while those of the window are fewer than 10 % of its requests.
+    const budgets = new RouteBudgets();
+    const route = routeWith(three, `${fast}\n  retryBudget: {percent: 10, minPerSecond: 0}\n  circuitBreaker: {consecutiveFailures: 100, openFor: 1s}`);
+    const h = harness(route, {}, budgets);
+    for (let i = 0; i < 10; i++) await h.run().promise;
+    // Two auth failures fall back at once, twice: 2 extra tries for 11 requests, past the 1.1 the budget has.
+    const failing = harness(route, { a: [{ errorClass: 'auth', status: 401 }], b: [{ errorClass: 'auth', status: 401 }] }, budgets);
+    expect((await failing.run().promise).target.name).toBe('c');
+    expect(failing.calls).toEqual(['a', 'b', 'c']);
+    const next = harness(route, { a: [{}] }, budgets);
+    expect((await next.run().promise).target.name).toBe('b');
+    expect(next.calls).toEqual(['a', 'b']);
+    expect(next.denied).toEqual(['a']);
+  });
+
+  it('without budgets (no RouteBudgets given) nothing is budgeted', async () => {
+    const h = harness(routeWith(two, tight), { a: [{}, {}] });
+    expect((await h.run().promise).target.name).toBe('b');
+    expect(h.calls).toEqual(['a', 'a', 'b']);
   });
 });

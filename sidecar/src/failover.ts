@@ -4,15 +4,24 @@
  * after each try (sleeps before a retry, moves on, throws), hands the
  * health changes to HealthRegistry and reports to the RequestObserver.
  * Returns the committed result or throws a typed error (errors.ts).
+ *
+ * Retries and fallbacks spend the route's retry budget (route-budgets.ts);
+ * once it is spent a failed try is not retried, and the request moves on to
+ * its next target at once. A route with `hedge` runs its hedgeable requests
+ * through hedged-failover.ts instead; every other request takes this loop,
+ * which sets no timer and makes no AbortController of its own.
  */
-import { attempt, type AttemptResult, type Failure } from './attempt.ts';
+import { attempt, type AttemptResult } from './attempt.ts';
 import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
-import { AllTargetsFailedError, ClientClosedError, UnsupportedRequestError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
-import { decide, decideAfterCommit, decideExhausted } from './failover-policy.ts';
+import { AllTargetsFailedError, ClientClosedError, type AttemptRecord } from './errors.ts';
+import { decide, decideAfterCommit } from './failover-policy.ts';
+import { endOfPlan, rejected, sleep } from './failover-steps.ts';
+import { hedgeable, runHedged } from './hedged-failover.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
+import type { RouteBudgets } from './route-budgets.ts';
 import type { HealthRegistry } from './target-health.ts';
 import type { TargetReach } from './surfaces/target-reach.ts';
 import type { ApiName } from './surfaces/types.ts';
@@ -27,6 +36,15 @@ export interface FailoverDeps {
   random?: () => number;
   /** The one-try function; tests put a scripted one here. */
   attempt?: typeof attempt;
+  /** Each route's retry and hedge budgets; without them nothing is budgeted (hedges unlimited). */
+  budgets?: RouteBudgets | undefined;
+  /** Timers of the hedged loop; tests put fake ones here. Default setTimeout / clearTimeout. */
+  timers?: HedgeTimers | undefined;
+}
+
+export interface HedgeTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
 }
 
 export interface FailoverRequest {
@@ -49,6 +67,8 @@ export interface FailoverRequest {
   api?: ApiName | undefined;
   /** The client's request headers, for native codecs that pass some on. */
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** Hedges started (hedged routes only; the x-llmroute-hedges header). */
+  hedges?: number | undefined;
 }
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
@@ -60,11 +80,22 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const observer = deps.observer ?? SILENT_OBSERVER;
   const { health } = deps;
   const { route } = req;
-  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), now());
+  const t0 = now();
+  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), t0);
   // A plan of one target that cannot take traffic yet (all were out): it is tried anyway.
-  const forced = plan.length === 1 && waitMs(health.get(plan[0]!), now()) > 0;
+  const forced = plan.length === 1 && waitMs(health.get(plan[0]!), t0) > 0;
+  const budget = deps.budgets?.for(route);
+  // A request's first try is free: it only deposits its share.
+  budget?.retry.request(t0);
+  if (route.hedge) {
+    budget?.hedge?.request(t0);
+    if (hedgeable(route.hedge, req.body)) return runHedged(req, deps, route.hedge, plan, forced, budget);
+  }
+  const retryBudget = budget?.retry;
   let previous: { target: Target; reason: ErrorClass } | undefined;
 
+  // The plan walked as before hedging existed (hedged-failover.ts shares it through reachNext,
+  // which allocates its answer: this loop, which every unhedged request takes, does not).
   for (const target of plan) {
     let adapter: ProviderAdapter;
     let body = req.body;
@@ -85,6 +116,8 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     if (previous) {
       req.fallbacks++;
       observer.fellBack(route, previous.target, target, previous.reason);
+      // A fallback spends the budget too, and still happens when it is spent: one try per target.
+      retryBudget?.spend(now());
     }
 
     // `retry` counts the retries of retry.attempts; a retry without a refused parameter is not one.
@@ -107,7 +140,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
         break;
       }
       const t = now();
-      const d = decide(f, route, retry, h, t, req.deadlineAt, random);
+      const d = decide(f, route, retry, h, t, req.deadlineAt, random, retryBudget ? retryBudget.allows(t) : true);
       if (d.action === 'abandon') throw new ClientClosedError();
       // A try the total deadline cut short is recorded as a timeout.
       const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
@@ -117,6 +150,7 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
 
       if (d.action === 'retry') {
+        retryBudget?.spend(t);
         await sleep(d.waitMs, req.signal);
         if (req.signal.aborted) {
           if (req.signal.reason === 'client-closed') throw new ClientClosedError();
@@ -129,47 +163,12 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
         observer.paramRefused(route, target, d.param);
         continue;
       }
+      if (d.retryDenied) observer.retryBudgetExhausted(route, target);
       if (d.action === 'reject') throw rejected(f, req.attempts);
       if (d.action === 'fail') throw new AllTargetsFailedError(route.name, req.attempts, d.reason, d.retryAfterSeconds);
       previous = { target, reason: d.reason };
       break;
     }
   }
-
-  // Only when no target of the route could serve it is the request the client's to fix (400).
-  if (req.attempts.length > 0 && req.attempts.every((a) => a.class === 'unsupported') && (plan.length === route.targets.length || (req.reach !== undefined && everyTargetUnsupported(route, req.reach)))) {
-    throw new UnsupportedRequestError(route.name, req.attempts);
-  }
-  const end = decideExhausted(route, req.attempts, health, now(), req.deadlineAt);
-  throw new AllTargetsFailedError(route.name, req.attempts, end.reason, end.retryAfterSeconds);
-}
-
-/** Whether no target of the route (planned or not) can serve the request: only then is it the client's 400. */
-function everyTargetUnsupported(route: Route, reach: TargetReach): boolean {
-  return route.targets.every((t) => 'unsupported' in reach(t));
-}
-
-function rejected(f: Failure, attempts: AttemptRecord[]): UpstreamRejectedError {
-  const p = f.providerError;
-  return new UpstreamRejectedError(
-    f.status ?? 502,
-    p?.type ?? 'upstream_error',
-    p?.code ?? null,
-    p?.message ?? f.message,
-    p?.param ?? null,
-    attempts,
-  );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  throw endOfPlan(req, plan, health, now());
 }

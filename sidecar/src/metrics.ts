@@ -98,6 +98,9 @@ export class Metrics {
   readonly skips = new Counter({ name: 'llmroute_skipped_targets_total', help: 'Targets passed over without a try, by reason: unsupported (the target cannot serve the request, e.g. a feature its API lacks).', labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
   readonly commitWindowFallbacks = new Counter({ name: 'llmroute_commit_window_fallbacks_total', help: "Tries that failed inside their route's commit window (after their first content, before the commit), by reason: stall (idle), slow-stream (below minTokensPerSecond) or the error class. Without the window each was a broken stream for the client; with it the request went on invisibly (a retry, a fallback, or an error before any byte).", labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
   readonly commitWindowHeld = new Histogram({ name: 'llmroute_commit_window_held_seconds', help: "Streams of routes with a commit window: how long their first content was held before the commit (what the window adds to the time to first token).", labelNames: ['route', 'target'], buckets: HELD_BUCKETS, registers: [this.registry] });
+  readonly budgetExhausted = new Counter({ name: 'llmroute_retry_budget_exhausted_total', help: "Retries not made because the route's retry budget (retries and fallbacks as a share of its requests) was spent; the request moved on to its next target at once.", labelNames: ['route'], registers: [this.registry] });
+  readonly hedges = new Counter({ name: 'llmroute_hedges_total', help: 'Hedges of hedged requests, by outcome: started (on target), won (its try committed first), lost (aborted: another try decided the request), denied (one was due, the hedge budget was spent; target empty).', labelNames: ['route', 'target', 'outcome'], registers: [this.registry] });
+  readonly hedgeWastedTokens = new Counter({ name: 'llmroute_hedge_wasted_tokens_total', help: "Tokens of tries aborted because another try of their hedged request decided it: the request body's prompt estimate (bytes / 4, images at a fixed cost); completion tokens generated before the abort are not seen, so this is a lower bound.", labelNames: ['route', 'target'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
 
   private readonly cache = new Map<string, unknown>();
@@ -162,6 +165,18 @@ export class Metrics {
 
   skip(route: string, target: string, reason: string): void {
     this.skips.labels(route, target, reason).inc();
+  }
+
+  retryBudgetExhausted(route: string): void {
+    this.budgetExhausted.labels(route).inc();
+  }
+
+  hedge(route: string, target: string, outcome: string): void {
+    this.hedges.labels(route, target, outcome).inc();
+  }
+
+  hedgeWasted(route: string, target: string, tokens: number): void {
+    if (tokens > 0) this.hedgeWastedTokens.labels(route, target).inc(tokens);
   }
 
   cooldown(route: string, target: string): void {

@@ -115,3 +115,23 @@ describe('MetricsLogObserver: the metrics and log lines of each event', () => {
     expect(logged()).toEqual([]);
   });
 });
+
+describe('MetricsLogObserver: the retry budget and hedging (issue 13)', () => {
+  it('retryBudgetExhausted, hedge and hedgeWasted', async () => {
+    const { observer, values, logged } = setup();
+    observer.retryBudgetExhausted(route, a);
+    observer.retryBudgetExhausted(route, a);
+    observer.hedge(route, b, 'started');
+    observer.hedge(route, b, 'won');
+    observer.hedge(route, undefined, 'denied');
+    observer.hedgeWasted(route, a, 120);
+    observer.hedgeWasted(route, a, 0);
+    observer.attemptFinished(route, a, 'hedged-out');
+    expect(await values('llmroute_retry_budget_exhausted_total')).toEqual(['route=r 2']);
+    expect(await values('llmroute_hedges_total')).toEqual(['route=r,target=b,outcome=started 1', 'route=r,target=b,outcome=won 1', 'route=r,target=,outcome=denied 1']);
+    expect(await values('llmroute_hedge_wasted_tokens_total')).toEqual(['route=r,target=a 120']);
+    expect(await values('llmroute_upstream_attempts_total')).toEqual(['route=r,target=a,outcome=hedged-out 1']);
+    // Debug lines only: a hedge or a denied retry is routine, not news.
+    expect(logged().every((l) => l.level === 'debug')).toBe(true);
+  });
+});

@@ -17,6 +17,8 @@ import type { Usage } from './providers/types.ts';
 import type { StreamFailure } from './stream-relay.ts';
 import type { ApiName } from './surfaces/types.ts';
 
+export type HedgeOutcome = 'started' | 'won' | 'lost' | 'denied';
+
 /** How far a request got: its tries so far and its moves to another target (FailoverRequest has them). */
 export interface RequestProgress {
   readonly attempts: readonly AttemptRecord[];
@@ -26,8 +28,8 @@ export interface RequestProgress {
 }
 
 export interface RequestObserver {
-  /** One try ended: `ok`, or the class of its failure. */
-  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void;
+  /** One try ended: `ok`, the class of its failure, or `hedged-out` (another try of its hedged request decided it). */
+  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok' | 'hedged-out', failure?: Failure): void;
   fellBack(route: Route, from: Target, to: Target, reason: ErrorClass): void;
   /** The target was skipped: it cannot serve this request (`why` names the feature). */
   skipped(route: Route, target: Target, why: string): void;
@@ -57,6 +59,16 @@ export interface RequestObserver {
   clientClosed(route: Route, progress: RequestProgress): void;
   /** A bug: serving a request threw. */
   unexpected(err: unknown): void;
+  /** A retry the policy would have made was not: the route's retry budget is spent (README, "Retry budget"). */
+  retryBudgetExhausted(route: Route, target: Target): void;
+  /**
+   * A hedge of a hedged request (README, "Hedged requests"): `started` on `target`; `won` (its try
+   * committed first) or `lost` (another try did, or the request ended, and it was aborted); `denied`:
+   * one was due but the route's hedge budget is spent (`target` undefined).
+   */
+  hedge(route: Route, target: Target | undefined, outcome: HedgeOutcome): void;
+  /** A try aborted because another try of its hedged request decided it: the tokens it cost, as far as known. */
+  hedgeWasted(route: Route, target: Target, tokens: number): void;
 }
 
 /** Reports nothing (for tests and callers that watch nothing). */
@@ -76,6 +88,9 @@ export const SILENT_OBSERVER: RequestObserver = Object.freeze({
   failed: noop,
   clientClosed: noop,
   unexpected: noop,
+  retryBudgetExhausted: noop,
+  hedge: noop,
+  hedgeWasted: noop,
 });
 
 function noop(): void {}
@@ -98,7 +113,7 @@ export class MetricsLogObserver implements RequestObserver {
     this.log = log;
   }
 
-  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok', failure?: Failure): void {
+  attemptFinished(route: Route, target: Target, outcome: ErrorClass | 'ok' | 'hedged-out', failure?: Failure): void {
     this.metrics.attempt(route.name, target.name, outcome);
     if (failure?.inWindow !== undefined) this.metrics.commitWindowFallback(route.name, target.name, failure.inWindow);
     if (failure && this.log.enabled('info')) {
@@ -177,5 +192,19 @@ export class MetricsLogObserver implements RequestObserver {
 
   unexpected(err: unknown): void {
     this.log.error('unexpected error while serving a request', { error: messageOf(err) });
+  }
+
+  retryBudgetExhausted(route: Route, target: Target): void {
+    this.metrics.retryBudgetExhausted(route.name);
+    if (this.log.enabled('debug')) this.log.debug('retry skipped: the route\'s retry budget is spent', { route: route.name, target: target.name });
+  }
+
+  hedge(route: Route, target: Target | undefined, outcome: HedgeOutcome): void {
+    this.metrics.hedge(route.name, target?.name ?? '', outcome);
+    if (this.log.enabled('debug')) this.log.debug('hedge', { route: route.name, target: target?.name, outcome });
+  }
+
+  hedgeWasted(route: Route, target: Target, tokens: number): void {
+    this.metrics.hedgeWasted(route.name, target.name, tokens);
   }
 }

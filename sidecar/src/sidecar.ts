@@ -21,6 +21,7 @@ import { RoundRobinWeights } from './balancer.ts';
 import { adapterFor } from './providers/index.ts';
 import { MetricsLogObserver } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
+import { RouteBudgets } from './route-budgets.ts';
 import { closeUpstreams } from './upstream.ts';
 
 export interface SidecarOptions {
@@ -56,6 +57,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const metrics = new Metrics();
   const health = new HealthRegistry();
   const weights = new RoundRobinWeights();
+  const budgets = new RouteBudgets();
   const observer = new MetricsLogObserver(metrics, log);
   const responseStores = new ResponseStores(realClock);
   let config = o.initial.config;
@@ -65,6 +67,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const adopt = (c: RuntimeConfig): void => {
     health.adopt(c);
     weights.adopt(c);
+    budgets.adopt(c);
     const live = new Set<string>();
     for (const r of c.routes) {
       for (const t of r.targets) {
@@ -87,6 +90,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     connectionsCheckingIntervalMs: o.connectionsCheckingIntervalMs,
     health,
     weights,
+    budgets,
     adapterFor,
     responseStores,
   });

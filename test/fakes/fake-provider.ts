@@ -282,6 +282,8 @@ export interface FakeCounts {
   inFlight: number;
   /** TCP connections accepted since the last reset. */
   connections: number;
+  /** Responses the client closed before they were sent whole (a proxy aborting a try), since the last reset. */
+  abandoned: number;
   byOutcome: Record<string, number>;
   byEndpoint: Record<string, number>;
 }
@@ -366,6 +368,23 @@ export interface FakeProvider {
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Stops listening, destroys every open socket (hung ones too), cancels timers. */
   close(): Promise<void>;
+}
+
+/**
+ * A behaviour function that answers after a latency drawn from a distribution: each entry a share
+ * of the requests (the shares summing to at most 1; the rest get `ms` 0) and the think time they
+ * get before anything is sent, e.g. a 5 % slow tail: [{ share: 0.95, ms: 40 }, { share: 0.05, ms: 3000 }].
+ * `reply` shapes the ok reply (chunks, chunk delay...).
+ */
+export function latencyDistribution(dist: ReadonlyArray<{ share: number; ms: number }>, rng: () => number = Math.random, reply: Omit<ReplyOverrides, 'thinkMs'> = {}): BehaviourFn {
+  return () => {
+    let x = rng();
+    for (const d of dist) {
+      if (x < d.share) return { kind: 'ok', ...reply, thinkMs: d.ms };
+      x -= d.share;
+    }
+    return { kind: 'ok', ...reply };
+  };
 }
 
 /** A behaviour function that fails a share of requests at random. */
@@ -561,7 +580,7 @@ class FakeProviderServer implements FakeProvider {
   origin = '';
   url = '';
   readonly requests: RecordedRequest[] = [];
-  readonly counts: FakeCounts = { requests: 0, inFlight: 0, connections: 0, byOutcome: {}, byEndpoint: {} };
+  readonly counts: FakeCounts = { requests: 0, inFlight: 0, connections: 0, abandoned: 0, byOutcome: {}, byEndpoint: {} };
 
   private readonly opts: FakeProviderOptions;
   private readonly server: http.Server;
@@ -642,6 +661,7 @@ class FakeProviderServer implements FakeProvider {
     this.requests.length = 0;
     this.counts.requests = 0;
     this.counts.connections = 0;
+    this.counts.abandoned = 0;
     this.counts.byOutcome = {};
     this.counts.byEndpoint = {};
     this.selections = 0;
@@ -687,6 +707,7 @@ class FakeProviderServer implements FakeProvider {
     res.on('error', () => {});
     res.on('close', () => {
       this.counts.inFlight--;
+      if (!res.writableFinished && !this.closing) this.counts.abandoned++;
       this.jobs.delete(job);
       this.responses.delete(res);
       job.kill();

@@ -71,6 +71,7 @@ describe('renderNamespace', () => {
           timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
           circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
           responseStore: { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' },
+          retryBudget: { percent: 20, minPerSecond: 3, window: '10s' },
         },
       ],
     });
@@ -100,6 +101,8 @@ describe('renderNamespace', () => {
       circuitBreaker: { consecutiveFailures: 2, openFor: '10s' },
       responseStore: { maxEntries: 0, maxBytes: '1Mi', ttl: '5m' },
       commit: { afterTokens: 40, afterMs: '2s', minTokensPerSecond: 5 },
+      hedge: { after: '1500ms', maxExtra: 2, budgetPercent: 5, skipWithTools: true },
+      retryBudget: { percent: 50, minPerSecond: 0, window: '30s' },
     };
     const r = renderNamespace([llmRoute('r1', spec, { namespace: 'ns1' })], secretsOf({ k: { a: 'key-a' } }), { now: NOW });
     const route = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes[0]!;
@@ -127,6 +130,8 @@ describe('renderNamespace', () => {
       circuitBreaker: spec.circuitBreaker,
       responseStore: spec.responseStore,
       commit: spec.commit,
+      hedge: spec.hedge,
+      retryBudget: spec.retryBudget,
     });
     // The date-like apiVersion stays a string for any YAML reader.
     expect(r.configYaml).toContain(`apiVersion: '2024-10-21'`);

@@ -12,6 +12,7 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
   const timeouts = spec.timeouts ?? {};
   const breaker = spec.circuitBreaker ?? {};
   const store = spec.responseStore ?? {};
+  const budget = spec.retryBudget ?? {};
   return {
     name,
     aliases: [...(spec.aliases ?? [])],
@@ -27,6 +28,9 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
     responseStore: { maxEntries: store.maxEntries, maxBytes: store.maxBytes, ttl: store.ttl },
     ...(spec.commit ? { commit: commitOf(spec.commit) } : {}),
+    // Hedging is off unless the route sets it: absent stays absent.
+    ...(spec.hedge ? { hedge: { after: spec.hedge.after, maxExtra: spec.hedge.maxExtra, budgetPercent: spec.hedge.budgetPercent, skipWithTools: spec.hedge.skipWithTools } } : {}),
+    retryBudget: { percent: budget.percent, minPerSecond: budget.minPerSecond, window: budget.window },
   };
 }
 

@@ -86,6 +86,23 @@ export interface BreakerPolicy {
   openForMs: number;
 }
 
+/** Hedged requests (README, "Hedged requests"); a route without it never hedges. */
+export interface HedgePolicy {
+  afterMs: number;
+  maxExtra: number;
+  /** Hedges as a share of the route's recent requests: budgetPercent / 100. */
+  budgetRatio: number;
+  skipWithTools: boolean;
+}
+
+/** The retry budget (README, "Retry budget"): retries and fallbacks as a share of the route's requests. */
+export interface RetryBudgetPolicy {
+  /** percent / 100. */
+  ratio: number;
+  minPerSecond: number;
+  windowMs: number;
+}
+
 export interface Route {
   name: string;
   aliases: string[];
@@ -100,6 +117,9 @@ export interface Route {
   responseStore: ResponseStorePolicy;
   /** Undefined: a stream commits at its first content chunk (no buffering, no timer). */
   commit: CommitPolicy | undefined;
+  /** Undefined: the route does not hedge (the failover loop runs one try at a time). */
+  hedge: HedgePolicy | undefined;
+  retryBudget: RetryBudgetPolicy;
 }
 
 export interface RuntimeConfig {
@@ -185,6 +205,14 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
             minTokensPerSecond: r.commit.minTokensPerSecond,
           }
         : undefined,
+      hedge: r.hedge
+        ? { afterMs: timerMs(r.hedge.after), maxExtra: r.hedge.maxExtra!, budgetRatio: r.hedge.budgetPercent! / 100, skipWithTools: r.hedge.skipWithTools! }
+        : undefined,
+      retryBudget: {
+        ratio: r.retryBudget!.percent! / 100,
+        minPerSecond: r.retryBudget!.minPerSecond!,
+        windowMs: timerMs(r.retryBudget!.window!),
+      },
     };
     for (const name of [r.name, ...route.aliases]) {
       const other = models.get(name);
