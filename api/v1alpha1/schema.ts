@@ -6,7 +6,10 @@
  * (`Props<T>` needs exactly T's keys), so the three cannot drift apart.
  */
 import type {
+  AffinitySpec,
   ApiKeySource,
+  LatencySpec,
+  RateLimitAwareSpec,
   CircuitBreakerSpec,
   ResponseStoreSpec,
   ConfigFile,
@@ -169,6 +172,48 @@ const responseStoreProps: Props<ResponseStoreSpec> = {
   ttl: duration('How long a served response is kept for previous_response_id.', DEFAULT_RESPONSE_STORE.ttl),
 };
 
+/** How a route picks among the healthy targets of a priority (README, "Routing rules"). */
+export const BALANCING = ['weighted', 'least-latency'] as const;
+export const AFFINITY_KEYS = ['header', 'user', 'promptPrefix'] as const;
+export const DEFAULT_AFFINITY_HEADER = 'x-llmroute-session';
+export const DEFAULT_MIN_REMAINING_PERCENT = 5;
+
+const latencyProps: Props<LatencySpec> = {
+  halfLife: duration("balancing: least-latency: half-life of each target's time-decayed average latency (a stream's time to first content, a whole answer's time).", '10s'),
+  outlierRatio: {
+    type: 'integer',
+    description: "Eject a target whose average latency is above this many times the median of its peers' (same priority); 0 turns ejection off.",
+    minimum: 0,
+    maximum: 100,
+    default: 3,
+  },
+  ejectFor: duration('How long an outlier stays ejected: behind its peers, tried only when they fail.', '30s'),
+  minRequests: { type: 'integer', description: 'Answers a target and its peers need before a target is judged an outlier.', minimum: 1, maximum: 100_000, default: 20 },
+  maxEjectedPercent: { type: 'integer', description: "At most this percent of a priority's targets is ejected at once (never the last one).", minimum: 0, maximum: 100, default: 50 },
+};
+
+const rateLimitAwareProps: Props<RateLimitAwareSpec> = {
+  enabled: { type: 'boolean', description: "Read the serving target's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*) and move a target near its limit behind its peers until the limit resets.", default: true },
+  minRemainingPercent: {
+    type: 'integer',
+    description: 'Near the limit: remaining requests or tokens at or below this percent of the limit (0: only when none remain).',
+    minimum: 0,
+    maximum: 50,
+    default: DEFAULT_MIN_REMAINING_PERCENT,
+  },
+};
+
+const affinityProps: Props<AffinitySpec> = {
+  key: {
+    type: 'string',
+    description:
+      "What names a session: header (a request header, default x-llmroute-session), user (the body's prompt_cache_key, user or Anthropic metadata.user_id) or promptPrefix (a hash of the prompt's first prefixChars characters).",
+    enum: AFFINITY_KEYS,
+  },
+  header: { type: 'string', description: `key: header: the request header that names the session (default ${DEFAULT_AFFINITY_HEADER}).`, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", maxLength: 128 },
+  prefixChars: { type: 'integer', description: "key: promptPrefix: characters of the prompt's start (system, then the first messages) that are hashed.", minimum: 16, maximum: 1_048_576, default: 1024 },
+};
+
 /** The request-body limit when a route sets none: Anthropic documents 32 MB per Messages request (images, PDFs). */
 export const DEFAULT_MAX_REQUEST_BODY = '32Mi';
 /** The largest maxRequestBody a route may set. */
@@ -220,6 +265,27 @@ function policyProps() {
         "The sidecar's local store of the Responses API answers this route served, so that previous_response_id works across a failover to another target or provider (README, \"Responses API\").",
       properties: responseStoreProps,
       default: {},
+    },
+    balancing: {
+      type: 'string',
+      description: 'How the first target is picked among the healthy ones of a priority: weighted (smooth weighted round robin) or least-latency (power of two choices by weight, the lower average latency wins; outliers ejected).',
+      enum: BALANCING,
+      default: 'weighted',
+    },
+    latency: { type: 'object', description: 'balancing: least-latency: the latency average and the outlier ejection.', properties: latencyProps, default: {} },
+    rateLimitAware: { type: 'object', description: "Rate-limit-aware picking from the providers' rate-limit headers.", properties: rateLimitAwareProps, default: {} },
+    affinity: {
+      type: 'object',
+      description: "Prompt-cache affinity: one session's requests go to the same healthy target of a priority (rendezvous hashing), so the provider's prompt cache stays warm. Off when absent.",
+      properties: affinityProps,
+      required: ['key'],
+      rules: [
+        {
+          cel: "!has(self.header) || self.key == 'header'",
+          message: 'affinity.header is only for key: header',
+          check: (a) => a.header === undefined || a.key === 'header',
+        },
+      ],
     },
   } satisfies Record<string, SchemaNode>;
 }

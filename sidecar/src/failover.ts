@@ -6,7 +6,8 @@
  * Returns the committed result or throws a typed error (errors.ts).
  */
 import { attempt, type AttemptResult, type Failure } from './attempt.ts';
-import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
+import { planTargets, RoundRobinWeights, waitMs, type PickInput } from './balancer.ts';
+import { nearLimitUntil } from './rate-limit-headers.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError, UnsupportedRequestError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
@@ -49,6 +50,8 @@ export interface FailoverRequest {
   api?: ApiName | undefined;
   /** The client's request headers, for native codecs that pass some on. */
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** With the route's `affinity`: the request's session key hash (affinity.ts), undefined when it has none. */
+  affinityHash?: number | undefined;
 }
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
@@ -60,7 +63,10 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const observer = deps.observer ?? SILENT_OBSERVER;
   const { health } = deps;
   const { route } = req;
-  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), now());
+  // Only least-latency and affinity read more than the route and health: the default plans without.
+  const pick: PickInput | undefined = route.latency || route.affinity ? { random, stream: req.stream, affinityHash: req.affinityHash, affinity: undefined } : undefined;
+  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), now(), pick);
+  if (route.affinity) observer.affinity(route, req.affinityHash === undefined ? 'nokey' : (pick!.affinity ?? 'hit'));
   // A plan of one target that cannot take traffic yet (all were out): it is tried anyway.
   const forced = plan.length === 1 && waitMs(health.get(plan[0]!), now()) > 0;
   let previous: { target: Target; reason: ErrorClass } | undefined;
@@ -91,10 +97,24 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     for (let retry = 0; ; ) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
+      const stats = route.latency ? health.trySent(h) : undefined;
+      const sentAt = stats ? performance.now() : 0;
       const result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+      if (stats) health.tryDone(stats);
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
+        if (route.rateLimit && result.headers) {
+          const t = now();
+          const until = nearLimitUntil(result.headers, route.rateLimit, t);
+          if (until !== h.nearLimitUntil && health.noteNearLimit(h, until, t)) observer.rateLimitShifted(route, target, until - t);
+        }
+        if (stats) {
+          // A stream's time to its first content; a whole answer's time (latency-policy.ts).
+          const ms = (result.kind === 'stream' ? result.firstContentAt : performance.now()) - sentAt;
+          const verdict = health.noteLatency(route, target, h, result.kind === 'stream' ? 'stream' : 'whole', ms, now());
+          if (verdict) observer.outlierEjected(route, target, route.latency!.ejectForMs, verdict.ewmaMs, verdict.medianMs);
+        }
         observer.attemptFinished(route, target, 'ok');
         return { ...result, target };
       }

@@ -96,6 +96,21 @@ export class Metrics {
   readonly streamErrors = new Counter({ name: 'llmroute_stream_errors_total', help: 'Streams that broke after the commit point (the client got an error event), by error class.', labelNames: ['route', 'target', 'class'], registers: [this.registry] });
   readonly skips = new Counter({ name: 'llmroute_skipped_targets_total', help: 'Targets passed over without a try, by reason: unsupported (the target cannot serve the request, e.g. a feature its API lacks).', labelNames: ['route', 'target', 'reason'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly rateLimitShifts = new Counter({ name: 'llmroute_ratelimit_shifts_total', help: "Times a target's rate-limit headers said it was near its limit, moving it behind its peers of the same priority until the reset.", labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly outlierEjections = new Counter({ name: 'llmroute_outlier_ejections_total', help: "balancing: least-latency: times a target was ejected for a latency far above its peers'.", labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly affinityRequests = new Counter({ name: 'llmroute_affinity_requests_total', help: "Requests of routes with affinity, by outcome: hit (the session's own target first), moved (it was out: health wins), nokey (no session key: balanced as usual).", labelNames: ['route', 'outcome'], registers: [this.registry] });
+  /** The least-latency averages, read from target health by a scrape (latencyWith). */
+  private latencies: () => Iterable<[route: string, target: string, kind: string, seconds: number]> = () => [];
+  readonly latencyEwma: Gauge<string> = new Gauge({
+    name: 'llmroute_target_latency_ewma_seconds',
+    help: "balancing: least-latency: each target's time-decayed average latency, by kind: stream (time to first content) or whole (a whole answer's time).",
+    labelNames: ['route', 'target', 'kind'],
+    registers: [this.registry],
+    collect: (): void => {
+      this.latencyEwma.reset();
+      for (const [route, target, kind, seconds] of this.latencies()) this.latencyEwma.labels(route, target, kind).set(seconds);
+    },
+  });
 
   private readonly cache = new Map<string, unknown>();
   private readonly requestTallies = new Tallies(this.requests, 'status', true);
@@ -155,6 +170,23 @@ export class Metrics {
 
   cooldown(route: string, target: string): void {
     this.cooldowns.labels(route, target).inc();
+  }
+
+  rateLimitShift(route: string, target: string): void {
+    this.rateLimitShifts.labels(route, target).inc();
+  }
+
+  outlierEjection(route: string, target: string): void {
+    this.outlierEjections.labels(route, target).inc();
+  }
+
+  affinity(route: string, outcome: string): void {
+    this.child(`a\0${route}\0${outcome}`, () => this.affinityRequests.labels(route, outcome)).inc();
+  }
+
+  /** Where llmroute_target_latency_ewma_seconds reads the averages (target health). */
+  latencyWith(read: () => Iterable<[route: string, target: string, kind: string, seconds: number]>): void {
+    this.latencies = read;
   }
 
   circuitState(route: string, target: string, state: CircuitState): void {

@@ -4,6 +4,7 @@
  * out in one fixed order so the YAML is stable. Pure.
  */
 import type { ConfigRoute, ConfigTarget, LLMRouteSpec, LLMRouteTarget } from '../../../api/v1alpha1/types.ts';
+import { DEFAULT_MIN_REMAINING_PERCENT } from '../../../api/v1alpha1/schema.ts';
 import { credentialFileKey } from './credential-key.ts';
 
 /** `spec` must have passed validate(llmRouteSpecSchema, ...), which fills every default. */
@@ -12,7 +13,7 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
   const timeouts = spec.timeouts ?? {};
   const breaker = spec.circuitBreaker ?? {};
   const store = spec.responseStore ?? {};
-  return {
+  const route: ConfigRoute = {
     name,
     aliases: [...(spec.aliases ?? [])],
     targets: spec.targets.map((t) => toConfigTarget(namespace, name, t)),
@@ -27,6 +28,19 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
     responseStore: { maxEntries: store.maxEntries, maxBytes: store.maxBytes, ttl: store.ttl },
   };
+  // The picking fields go out only when they say something other than the defaults: a route that
+  // uses none renders as it did before them, which a sidecar older than them reads too.
+  if (spec.balancing === 'least-latency') {
+    const l = spec.latency ?? {};
+    route.balancing = spec.balancing;
+    route.latency = { halfLife: l.halfLife, outlierRatio: l.outlierRatio, ejectFor: l.ejectFor, minRequests: l.minRequests, maxEjectedPercent: l.maxEjectedPercent };
+  }
+  const rl = spec.rateLimitAware;
+  if (rl && (rl.enabled === false || (rl.minRemainingPercent !== undefined && rl.minRemainingPercent !== DEFAULT_MIN_REMAINING_PERCENT))) {
+    route.rateLimitAware = { enabled: rl.enabled, minRemainingPercent: rl.minRemainingPercent };
+  }
+  if (spec.affinity) route.affinity = { ...spec.affinity };
+  return route;
 }
 
 function toConfigTarget(namespace: string, route: string, t: LLMRouteTarget): ConfigTarget {
