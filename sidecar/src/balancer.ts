@@ -128,8 +128,9 @@ function pickGroup(route: Route, from: number, to: number, health: HealthReader,
     else if (pick && route.latency) byLeastLatency(route, weighted, total, health, now, pick, plan);
     else byRoundRobin(weighted, total, weights, plan);
   }
-  for (const t of standby) plan.push(t);
+  // Behind the healthy ones, before the standbys: near its limit or slow is not out.
   if (back) for (const t of back.sort((a, b) => b.weight - a.weight)) plan.push(t);
+  for (const t of standby) plan.push(t);
 }
 
 /** Smooth weighted round robin: the first choice, then the others by weight. */

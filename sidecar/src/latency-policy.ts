@@ -45,8 +45,8 @@ export function averageMs(stats: LatencyStats | undefined, kind: LatencyKind, no
 }
 
 /**
- * The balancer's cost of each target: its average (an unknown one takes the lowest known among
- * them, so it gets tried; 1 ms when none is known) times its tries in flight plus one, so
+ * The balancer's cost of each target: its average (an unknown one takes just under the lowest
+ * known among them, so it wins a tie and gets tried; 1 ms when none is known) times its tries in flight plus one, so
  * concurrent requests do not all pile onto the one that was fastest a moment ago.
  */
 export function costs(targets: readonly Target[], health: HealthReader, kind: LatencyKind, now: number, p: LatencyPolicy): number[] {
@@ -57,7 +57,7 @@ export function costs(targets: readonly Target[], health: HealthReader, kind: La
     avg.push(a);
     if (a !== undefined && a < min) min = a;
   }
-  const unknown = Number.isFinite(min) ? min : 1;
+  const unknown = Number.isFinite(min) ? min * (1 - 1e-9) : 1;
   return targets.map((t, i) => (avg[i] ?? unknown) * ((health.get(t).latency?.inflight ?? 0) + 1));
 }
 
