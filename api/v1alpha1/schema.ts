@@ -272,7 +272,19 @@ function policyProps() {
       enum: BALANCING,
       default: 'weighted',
     },
-    latency: { type: 'object', description: 'balancing: least-latency: the latency average and the outlier ejection.', properties: latencyProps, default: {} },
+    latency: {
+      type: 'object',
+      description: 'balancing: least-latency: the latency average and the outlier ejection.',
+      properties: latencyProps,
+      default: {},
+      rules: [
+        {
+          cel: '!has(self.outlierRatio) || self.outlierRatio == 0 || self.outlierRatio >= 2',
+          message: 'latency.outlierRatio must be 0 (no ejection) or at least 2',
+          check: (l) => l.outlierRatio === undefined || l.outlierRatio === 0 || l.outlierRatio >= 2,
+        },
+      ],
+    },
     rateLimitAware: { type: 'object', description: "Rate-limit-aware picking from the providers' rate-limit headers.", properties: rateLimitAwareProps, default: {} },
     affinity: {
       type: 'object',

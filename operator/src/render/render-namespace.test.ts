@@ -132,6 +132,26 @@ describe('renderNamespace', () => {
     checkedConfig(r);
   });
 
+  it('renders the picking fields (issue 13) only when a route sets them off their defaults', () => {
+    const picking = {
+      targets: [openaiTarget('a'), openaiTarget('b')],
+      balancing: 'least-latency',
+      latency: { halfLife: '5s', outlierRatio: 4, ejectFor: '1m', minRequests: 10, maxEjectedPercent: 30 },
+      rateLimitAware: { enabled: false },
+      affinity: { key: 'header', header: 'x-conversation' },
+    };
+    const defaults = { targets: [openaiTarget('a')], rateLimitAware: { enabled: true, minRemainingPercent: 5 }, balancing: 'weighted' };
+    const r = renderNamespace([llmRoute('p', picking), llmRoute('d', defaults)], secretsOf({ 'openai-key': { apiKey: 'k' } }), { now: NOW });
+    const { routes } = checkedConfig(r);
+    const [d, p] = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes as [ConfigRoute, ConfigRoute];
+    expect(p.balancing).toBe('least-latency');
+    expect(p.latency).toEqual(picking.latency);
+    expect(p.rateLimitAware).toEqual({ enabled: false, minRemainingPercent: 5 });
+    expect(p.affinity).toEqual({ key: 'header', header: 'x-conversation', prefixChars: 1024 });
+    for (const field of ['balancing', 'latency', 'rateLimitAware', 'affinity'] as const) expect(d[field]).toBeUndefined();
+    expect(routes).toHaveLength(2);
+  });
+
   it('is deterministic: sorted by name, the same bytes whatever the input order, no timestamps', () => {
     const routes = ['zeta', 'alpha', 'mid'].map((n, i) => llmRoute(n, { targets: [openaiTarget('t')] }, { created: `2025-01-0${i + 1}T00:00:00Z` }));
     const s = secretsOf({ 'openai-key': { apiKey: 'k' } });
