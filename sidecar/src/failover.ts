@@ -97,19 +97,21 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     for (let retry = 0; ; ) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      const stats = route.latency ? health.trySent(h) : undefined;
-      const sentAt = stats ? performance.now() : 0;
+      // Tries in flight: least-latency's cost, and what rate-limit headers have not counted yet.
+      const counted = route.rateLimit !== undefined || route.latency !== undefined;
+      if (counted) health.trySent(h);
+      const sentAt = route.latency ? performance.now() : 0;
       const result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
-      if (stats) health.tryDone(stats);
+      if (counted) health.tryDone(h);
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
         if (route.rateLimit && result.headers) {
           const t = now();
-          const until = nearLimitUntil(result.headers, route.rateLimit, t);
+          const until = nearLimitUntil(result.headers, route.rateLimit, t, h.inflight);
           if (until !== h.nearLimitUntil && health.noteNearLimit(h, until, t)) observer.rateLimitShifted(route, target, until - t);
         }
-        if (stats) {
+        if (route.latency) {
           // A stream's time to its first content; a whole answer's time (latency-policy.ts).
           const ms = (result.kind === 'stream' ? result.firstContentAt : performance.now()) - sentAt;
           const verdict = health.noteLatency(route, target, h, result.kind === 'stream' ? 'stream' : 'whole', ms, now());

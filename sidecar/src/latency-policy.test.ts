@@ -63,7 +63,7 @@ describe('averageMs and costs', () => {
     health.trySent(health.get(a));
     health.trySent(health.get(a));
     expect(costs([a, b], health, 'stream', 0, route.latency!)).toEqual([300, 150]);
-    health.tryDone(health.get(a).latency!);
+    health.tryDone(health.get(a));
     expect(costs([a, b], health, 'stream', 0, route.latency!)).toEqual([200, 150]);
   });
 });

@@ -58,7 +58,7 @@ export function costs(targets: readonly Target[], health: HealthReader, kind: La
     if (a !== undefined && a < min) min = a;
   }
   const unknown = Number.isFinite(min) ? min * (1 - 1e-9) : 1;
-  return targets.map((t, i) => (avg[i] ?? unknown) * ((health.get(t).latency?.inflight ?? 0) + 1));
+  return targets.map((t, i) => (avg[i] ?? unknown) * (health.get(t).inflight + 1));
 }
 
 export interface OutlierVerdict {

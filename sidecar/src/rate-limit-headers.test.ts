@@ -81,6 +81,15 @@ describe('nearLimitUntil', () => {
     expect(nearLimitUntil({ 'x-ratelimit-limit-requests': '50', 'x-ratelimit-remaining-requests': 'lots' }, P, NOW)).toBe(0);
   });
 
+  it('reads remaining requests less the tries in flight (not yet counted in any answer); tokens as they are', () => {
+    const h = { 'x-ratelimit-limit-requests': '40', 'x-ratelimit-remaining-requests': '8', 'x-ratelimit-reset-requests': '1s' };
+    expect(nearLimitUntil(h, P, NOW, 5)).toBe(0);
+    expect(nearLimitUntil(h, P, NOW, 6)).toBe(NOW + 1000);
+    const t = { 'anthropic-ratelimit-tokens-limit': '1000', 'anthropic-ratelimit-tokens-remaining': '100', 'anthropic-ratelimit-tokens-reset': '2026-12-01T16:00:01Z' };
+    expect(nearLimitUntil(t, P, NOW, 50)).toBe(0);
+    expect(nearLimitUntil({ ...t, 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '10', 'anthropic-ratelimit-requests-reset': '2026-12-01T16:00:02Z' }, P, NOW, 8)).toBe(NOW + 2000);
+  });
+
   it('minRemainingShare 0: only when nothing remains', () => {
     const h = { 'x-ratelimit-limit-requests': '500', 'x-ratelimit-remaining-requests': '1', 'x-ratelimit-reset-requests': '1s' };
     expect(nearLimitUntil(h, { minRemainingShare: 0 }, NOW)).toBe(0);

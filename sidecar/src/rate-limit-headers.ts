@@ -13,7 +13,11 @@
  *   the resets are RFC 3339 times.
  *
  * Near the limit: remaining at or below `minRemainingShare` of the limit, for any of the counts;
- * without a limit header, when nothing remains. Until the latest reset of the counts that are near,
+ * without a limit header, when nothing remains. The remaining count is read less the tries in
+ * flight to the target: the provider counted the answer's own request when it came in, a
+ * response time ago, and the requests sent since will count against what remains (at 40
+ * requests/s and 150 ms an answer, 6 of them), so a target is moved back one response time
+ * before its limit rather than as it hits it. Until the latest reset of the counts that are near,
  * at most MAX_SHIFT_MS ahead (a daily limit's reset is hours away: the next answer after a minute
  * says again); a count near its limit with no reset header shifts for NO_RESET_SHIFT_MS.
  */
@@ -41,23 +45,25 @@ const ANTHROPIC = [
  * Until when the target is near its limit (ms since epoch), or 0 when it is not or the answer
  * carries no rate-limit header. `headers` are the passed-through ones (passthrough-headers.ts).
  */
-export function nearLimitUntil(headers: Headers, policy: RateLimitPolicy, now: number): number {
+export function nearLimitUntil(headers: Headers, policy: RateLimitPolicy, now: number, inflight = 0): number {
   let until = 0;
   // Two lookups decide for the answers without these headers: the cost of the feature for them.
   if (headers['x-ratelimit-remaining-requests'] !== undefined || headers['x-ratelimit-remaining-tokens'] !== undefined) {
-    for (const [remaining, limit, reset] of OPENAI) until = Math.max(until, countUntil(headers, remaining, limit, reset, policy, now, parseGoDurationMs));
+    for (const [remaining, limit, reset] of OPENAI) until = Math.max(until, countUntil(headers, remaining, limit, reset, policy, now, inflight, parseGoDurationMs));
   }
   if (headers['anthropic-ratelimit-requests-remaining'] !== undefined || headers['anthropic-ratelimit-tokens-remaining'] !== undefined || headers['anthropic-ratelimit-input-tokens-remaining'] !== undefined) {
-    for (const [remaining, limit, reset] of ANTHROPIC) until = Math.max(until, countUntil(headers, remaining, limit, reset, policy, now, (v) => rfc3339InMs(v, now)));
+    for (const [remaining, limit, reset] of ANTHROPIC) until = Math.max(until, countUntil(headers, remaining, limit, reset, policy, now, inflight, (v) => rfc3339InMs(v, now)));
   }
   return until;
 }
 
-function countUntil(h: Headers, remainingName: string, limitName: string, resetName: string, policy: RateLimitPolicy, now: number, resetMs: (v: string) => number): number {
+function countUntil(h: Headers, remainingName: string, limitName: string, resetName: string, policy: RateLimitPolicy, now: number, inflight: number, resetMs: (v: string) => number): number {
   const rv = h[remainingName];
   if (rv === undefined) return 0;
-  const remaining = Number(rv);
-  if (!Number.isFinite(remaining)) return 0;
+  const reported = Number(rv);
+  if (!Number.isFinite(reported)) return 0;
+  // Tokens: each try in flight counts as one request, not as its tokens (unknown here).
+  const remaining = remainingName.endsWith('requests') || remainingName.endsWith('requests-remaining') ? reported - inflight : reported;
   const lv = h[limitName];
   const limit = lv === undefined ? Number.NaN : Number(lv);
   const near = Number.isFinite(limit) && limit > 0 ? remaining <= limit * policy.minRemainingShare : remaining <= 0;

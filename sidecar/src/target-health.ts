@@ -24,8 +24,10 @@ export interface HealthView {
   readonly nearLimitUntil: number;
   /** Ejected as a latency outlier until this time: behind its peers until then. 0: not ejected. */
   readonly ejectedUntil: number;
-  /** balancing: least-latency: the target's latency averages and tries in flight; undefined until its first try. */
+  /** balancing: least-latency: the target's latency averages; undefined until its first try. */
   readonly latency: LatencyStats | undefined;
+  /** Tries sent and not yet at their commit point (counted for routes with rateLimitAware or least-latency). */
+  readonly inflight: number;
 }
 
 /** A time-decayed average latency (latency-policy.ts). */
@@ -44,8 +46,6 @@ export interface LatencyStats {
   stream: Ewma;
   /** Whole (non-stream) answers: time to the whole answer. */
   whole: Ewma;
-  /** Tries sent and not yet at their commit point. */
-  inflight: number;
 }
 
 export interface TargetHealth extends HealthView {
@@ -54,6 +54,7 @@ export interface TargetHealth extends HealthView {
   nearLimitUntil: number;
   ejectedUntil: number;
   latency: LatencyStats | undefined;
+  inflight: number;
   /** Parameters this target refused ("`temperature` is deprecated for this model"): dropped up front. Undefined: none. */
   refusedParams: Set<string> | undefined;
   /** What the target is (provider, baseURL, model): a reload that changes it forgets what it refused. */
@@ -147,15 +148,13 @@ export class HealthRegistry implements HealthReader {
     return until > now && !was;
   }
 
-  /** A try of a least-latency route is sent: counted in flight until tryDone. */
-  trySent(h: TargetHealth): LatencyStats {
-    const stats = (h.latency ??= newLatencyStats());
-    stats.inflight++;
-    return stats;
+  /** A try is sent: counted in flight until tryDone (its commit point or its failure). */
+  trySent(h: TargetHealth): void {
+    h.inflight++;
   }
 
-  tryDone(stats: LatencyStats): void {
-    stats.inflight = Math.max(0, stats.inflight - 1);
+  tryDone(h: TargetHealth): void {
+    h.inflight = Math.max(0, h.inflight - 1);
   }
 
   /**
@@ -178,11 +177,11 @@ export class HealthRegistry implements HealthReader {
 }
 
 export function newLatencyStats(): LatencyStats {
-  return { stream: { ms: 0, at: 0, samples: 0 }, whole: { ms: 0, at: 0, samples: 0 }, inflight: 0 };
+  return { stream: { ms: 0, at: 0, samples: 0 }, whole: { ms: 0, at: 0, samples: 0 } };
 }
 
 function newHealth(breaker: CircuitBreaker): TargetHealth {
-  return { breaker, cooldownUntil: 0, nearLimitUntil: 0, ejectedUntil: 0, latency: undefined, refusedParams: undefined, refusedBy: '' };
+  return { breaker, cooldownUntil: 0, nearLimitUntil: 0, ejectedUntil: 0, latency: undefined, inflight: 0, refusedParams: undefined, refusedBy: '' };
 }
 
 /** What a refusal belongs to: the same name with another model may take the parameter. */

@@ -910,7 +910,8 @@ class FakeProviderServer implements FakeProvider {
     const remainingRequests = Math.max(0, maxRequests - w.requests);
     const remainingTokens = Math.max(0, maxTokens - w.tokens);
     if (route.dialect === 'anthropic') {
-      const reset = new Date(w.start + lim.windowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      // "When the rate limit will be fully replenished", to the second: rounded up, as it must not come early.
+      const reset = new Date(Math.ceil((w.start + lim.windowMs) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       if (lim.requests !== undefined) {
         h['anthropic-ratelimit-requests-limit'] = String(maxRequests);
         h['anthropic-ratelimit-requests-remaining'] = String(remainingRequests);
