@@ -6,7 +6,9 @@
  * the first's share of its limit, with each answer taking `thinkMs`, so
  * several requests are in flight to it when its limit runs out. Run with
  * `rateLimitAware` on (the default) and off; the same for Anthropic's
- * anthropic-ratelimit-* headers.
+ * anthropic-ratelimit-* headers, and for a server whose 429 carries no
+ * retry-after (many OpenAI-compatible servers), where the sidecar's own
+ * cooldown cannot step in.
  *
  *   node bench/routing-ratelimit.ts [--quick] [--seconds S] [--rate R]
  *
@@ -18,7 +20,7 @@ import { startFakeProvider, type FakeProvider } from '../test/fakes/fake-provide
 import { ms, pacedLoad, report, startSidecar, tally } from './lib/routing.ts';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, rate: { type: 'string' } } });
-const seconds = Number(flags.seconds ?? (flags.quick ? 2 : 10));
+const seconds = Number(flags.seconds ?? (flags.quick ? 2 : 6));
 const rate = Number(flags.rate ?? 80);
 const WINDOW_MS = 2000;
 const LIMIT = { requests: 40, tokens: 4000, windowMs: WINDOW_MS };
@@ -38,8 +40,8 @@ interface Row {
   shifts: number;
 }
 
-async function run(flavor: 'openai' | 'anthropic', aware: boolean): Promise<Row> {
-  const limited: FakeProvider = await startFakeProvider({ flavor, name: 'limited', rateLimit: LIMIT, thinkMs: THINK_MS, maxRecords: 0 });
+async function run(flavor: 'openai' | 'anthropic', aware: boolean, retryAfter: boolean): Promise<Row> {
+  const limited: FakeProvider = await startFakeProvider({ flavor, name: 'limited', rateLimit: { ...LIMIT, retryAfter }, thinkMs: THINK_MS, maxRecords: 0 });
   const roomy: FakeProvider = await startFakeProvider({ flavor, name: 'roomy', thinkMs: THINK_MS, maxRecords: 0 });
   const provider = flavor === 'openai' ? 'openai' : 'anthropic';
   const model = flavor === 'openai' ? 'gpt-4o-mini' : 'claude-sonnet-4-5';
@@ -55,7 +57,7 @@ async function run(flavor: 'openai' | 'anthropic', aware: boolean): Promise<Row>
     const answers = await pacedLoad(sidecar.api, rate, seconds, () => ({ path: '/v1/chat/completions', body }));
     const t = tally(answers);
     return {
-      flavor,
+      flavor: retryAfter ? flavor : `${flavor}, 429 without retry-after`,
       mode: aware ? 'rateLimitAware (default)' : 'rateLimitAware: {enabled: false}',
       requests: t.requests,
       upstream429: limited.counts.byOutcome['rate-limited'] ?? 0,
@@ -74,10 +76,10 @@ async function run(flavor: 'openai' | 'anthropic', aware: boolean): Promise<Row>
 
 const rows: Row[] = [];
 try {
-  for (const flavor of ['openai', 'anthropic'] as const) {
+  for (const [flavor, retryAfter] of [['openai', true], ['anthropic', true], ['openai', false]] as const) {
     for (const aware of [false, true]) {
-      say(`${flavor}, rateLimitAware ${aware ? 'on' : 'off'}: ${rate} req/s for ${seconds}s`);
-      rows.push(await run(flavor, aware));
+      say(`${flavor}${retryAfter ? '' : ' (no retry-after)'}, rateLimitAware ${aware ? 'on' : 'off'}: ${rate} req/s for ${seconds}s`);
+      rows.push(await run(flavor, aware, retryAfter));
     }
   }
 } catch (err) {

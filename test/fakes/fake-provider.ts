@@ -339,7 +339,7 @@ export interface FakeProviderOptions {
    * with RFC 3339 resets); a request over the limit gets the provider's 429 with `retry-after`
    * (outcome `rate-limited`) and consumes no behaviour.
    */
-  rateLimit?: { requests?: number; tokens?: number; windowMs: number };
+  rateLimit?: { requests?: number; tokens?: number; windowMs: number; /** Send retry-after with the 429 (default true; OpenAI-compatible servers often do not). */ retryAfter?: boolean };
   /**
    * OpenAI flavor: automatic prompt caching as OpenAI does it: a prompt whose first messages
    * (at least `minTokens`, default 1024, as OpenAI's minimum) were sent before reports them as
@@ -937,7 +937,7 @@ class FakeProviderServer implements FakeProvider {
       }
     }
     const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000));
-    if (refused) h['retry-after'] = String(retryAfterSeconds);
+    if (refused && lim.retryAfter !== false) h['retry-after'] = String(retryAfterSeconds);
     return { refused, headers: h, retryAfterSeconds };
   }
 
