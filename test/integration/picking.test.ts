@@ -10,6 +10,8 @@ import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-pro
 
 let fakes: Record<string, FakeProvider>;
 let sidecar: SidecarProcess;
+/** The outlier test turns e3 slow. */
+let e3Slow = false;
 
 const policy = `
   retry: {attempts: 0}
@@ -40,6 +42,10 @@ beforeAll(async () => {
     // latency: 5-15 ms against 150-250 ms before the first content
     fast: await start('fast', { behaviour: () => ({ kind: 'ok', thinkMs: 5 + fast() * 10 }) }),
     slow: await start('slow', { behaviour: () => ({ kind: 'ok', thinkMs: 150 + slow() * 100 }) }),
+    // outliers: three fast, then e3 turns slow
+    e1: await start('e1', { behaviour: () => ({ kind: 'ok', thinkMs: 5 }) }),
+    e2: await start('e2', { behaviour: () => ({ kind: 'ok', thinkMs: 5 }) }),
+    e3: await start('e3', { behaviour: () => ({ kind: 'ok', thinkMs: e3Slow ? 250 : 5 }) }),
     // affinity
     c1: await start('c1', { promptCache: { minTokens: 1 } }),
     c2: await start('c2', { promptCache: { minTokens: 1 } }),
@@ -65,6 +71,11 @@ ${policy}
 - name: ll
   balancing: least-latency
   targets: [${openai('fast')}, ${openai('slow')}]
+${policy}
+- name: outlier
+  balancing: least-latency
+  latency: {halfLife: 100ms, outlierRatio: 3, ejectFor: 30s, minRequests: 1}
+  targets: [${openai('e1')}, ${openai('e2')}, ${openai('e3')}]
 ${policy}
 - name: aff
   affinity: {key: header}
@@ -149,6 +160,30 @@ describe('balancing: least-latency', () => {
     const slowS = await sidecar.metric('llmroute_target_latency_ewma_seconds', { route: 'll', target: 'slow', kind: 'stream' });
     expect(fastS).toBeGreaterThan(0);
     expect(slowS).toBeGreaterThan(fastS * 5);
+  });
+});
+
+describe('outlier ejection', () => {
+  it('ejects a target whose latency turns far above its peers, and sends it nothing first while ejected', async () => {
+    // Unknown targets are tried first, so all three are measured at once.
+    const warm = new Set<string>();
+    for (let i = 0; i < 30; i++) warm.add((await chat('outlier')).target!);
+    expect(warm.size).toBe(3);
+    e3Slow = true;
+    try {
+      // e3 gets a request when it wins a draw, or when its average goes stale (5 half-lives, 500 ms)
+      // while its peers', kept fresh by the traffic, are not: its slow answer then ejects it.
+      const until = Date.now() + 5000;
+      while (Date.now() < until && (await sidecar.metric('llmroute_outlier_ejections_total', { route: 'outlier', target: 'e3' })) === 0) await chat('outlier');
+      expect(await sidecar.metric('llmroute_outlier_ejections_total', { route: 'outlier', target: 'e3' })).toBe(1);
+      const line = await sidecar.waitForLog((l) => l.msg === 'target ejected as a latency outlier');
+      expect(line).toMatchObject({ route: 'outlier', target: 'e3', ms: 30_000 });
+      const before = fakes.e3!.counts.requests;
+      for (let i = 0; i < 20; i++) expect((await chat('outlier')).target).not.toBe('e3');
+      expect(fakes.e3!.counts.requests).toBe(before);
+    } finally {
+      e3Slow = false;
+    }
   });
 });
 
