@@ -207,7 +207,7 @@ const affinityProps: Props<AffinitySpec> = {
   key: {
     type: 'string',
     description:
-      "What names a session: header (a request header, default x-llmroute-session), user (the body's prompt_cache_key, user or Anthropic metadata.user_id) or promptPrefix (a hash of the prompt's first prefixChars characters).",
+      "What names a session: header (a request header, default x-llmroute-session), user (the body's prompt_cache_key, user, safety_identifier or Anthropic metadata.user_id) or promptPrefix (a hash of the prompt's first prefixChars characters).",
     enum: AFFINITY_KEYS,
   },
   header: { type: 'string', description: `key: header: the request header that names the session (default ${DEFAULT_AFFINITY_HEADER}).`, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", maxLength: 128 },

@@ -13,9 +13,10 @@ describe('affinityHash', () => {
     expect(affinityHash(header, {}, {})).toBeUndefined();
   });
 
-  it('user: prompt_cache_key, then user (Chat, Responses), then metadata.user_id (Messages)', () => {
+  it('user: prompt_cache_key, then user, then safety_identifier (Chat, Responses), then metadata.user_id (Messages)', () => {
     expect(affinityHash(user, { prompt_cache_key: 'k', user: 'u' }, {})).toBe(hashChars('k'));
     expect(affinityHash(user, { user: 'u' }, {})).toBe(hashChars('u'));
+    expect(affinityHash(user, { safety_identifier: 'si' }, {})).toBe(hashChars('si'));
     expect(affinityHash(user, { metadata: { user_id: 'm' } }, {})).toBe(hashChars('m'));
     expect(affinityHash(user, { user: 42 }, {})).toBeUndefined();
   });

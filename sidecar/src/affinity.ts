@@ -7,8 +7,8 @@
  * not, only that target's sessions move (each to its own next best).
  *
  * The key is read from the body the client sent, whichever API it spoke:
- * Chat Completions and Responses `prompt_cache_key` then `user`, Messages
- * `metadata.user_id`; the prompt's start is Chat's `messages` (legacy
+ * Chat Completions and Responses `prompt_cache_key`, then `user`, then
+ * `safety_identifier` (OpenAI's successor to `user`), Messages `metadata.user_id`; the prompt's start is Chat's `messages` (legacy
  * completions' `prompt`), Messages' `system` then `messages`, Responses'
  * `instructions` then `input`: the text of each, in order, up to
  * `prefixChars` characters (UTF-16 code units).
@@ -52,7 +52,7 @@ export function affinityHash(policy: AffinityPolicy, body: Readonly<Record<strin
       return s ? hashChars(s) : undefined;
     }
     case 'user': {
-      const s = str(body['prompt_cache_key']) ?? str(body['user']) ?? str((body['metadata'] as { user_id?: unknown } | undefined)?.user_id);
+      const s = str(body['prompt_cache_key']) ?? str(body['user']) ?? str(body['safety_identifier']) ?? str((body['metadata'] as { user_id?: unknown } | undefined)?.user_id);
       return s ? hashChars(s) : undefined;
     }
     case 'promptPrefix':

@@ -101,8 +101,12 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
       const counted = route.rateLimit !== undefined || route.latency !== undefined;
       if (counted) health.trySent(h);
       const sentAt = route.latency ? performance.now() : 0;
-      const result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
-      if (counted) health.tryDone(h);
+      let result: AttemptResult;
+      try {
+        result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+      } finally {
+        if (counted) health.tryDone(h);
+      }
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
