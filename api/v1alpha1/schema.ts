@@ -6,7 +6,10 @@
  * (`Props<T>` needs exactly T's keys), so the three cannot drift apart.
  */
 import type {
+  AffinitySpec,
   ApiKeySource,
+  LatencySpec,
+  RateLimitAwareSpec,
   CircuitBreakerSpec,
   CommitSpec,
   HedgeSpec,
@@ -213,22 +216,25 @@ const hedgeRules: Rule[] = [
   },
 ];
 
+/** The retry budget's defaults: they never bind in normal operation (README, "Retry budget"). */
+export const DEFAULT_RETRY_BUDGET = { percent: 20, minPerSecond: 3, window: '10s' } as const;
+
 const retryBudgetProps: Props<RetryBudgetSpec> = {
   percent: {
     type: 'integer',
     description: "Retries and fallbacks together may add at most this percentage of the route's requests in the window; past it a request gets one try per target, in priority order, and no backoff waits.",
     minimum: 0,
     maximum: 1000,
-    default: 20,
+    default: DEFAULT_RETRY_BUDGET.percent,
   },
   minPerSecond: {
     type: 'integer',
     description: 'Retries and fallbacks allowed per second of the window whatever the traffic, so a quiet route still retries.',
     minimum: 0,
     maximum: 100_000,
-    default: 3,
+    default: DEFAULT_RETRY_BUDGET.minPerSecond,
   },
-  window: duration('The sliding window the requests, retries and fallbacks are counted over; from 1s to 5m.', '10s'),
+  window: duration('The sliding window the requests, retries and fallbacks are counted over; from 1s to 5m.', DEFAULT_RETRY_BUDGET.window),
 };
 
 const retryBudgetRules: Rule[] = [
@@ -277,6 +283,48 @@ const responseStoreProps: Props<ResponseStoreSpec> = {
     ],
   },
   ttl: duration('How long a served response is kept for previous_response_id.', DEFAULT_RESPONSE_STORE.ttl),
+};
+
+/** How a route picks among the healthy targets of a priority (README, "Routing rules"). */
+export const BALANCING = ['weighted', 'least-latency'] as const;
+export const AFFINITY_KEYS = ['header', 'user', 'promptPrefix'] as const;
+export const DEFAULT_AFFINITY_HEADER = 'x-llmroute-session';
+export const DEFAULT_MIN_REMAINING_PERCENT = 5;
+
+const latencyProps: Props<LatencySpec> = {
+  halfLife: duration("balancing: least-latency: half-life of each target's time-decayed average latency (a stream's time to first content, a whole answer's time).", '10s'),
+  outlierRatio: {
+    type: 'integer',
+    description: "Eject a target whose average latency is above this many times the median of its peers' (same priority); 0 turns ejection off.",
+    minimum: 0,
+    maximum: 100,
+    default: 3,
+  },
+  ejectFor: duration('How long an outlier stays ejected: behind its peers, tried only when they fail.', '30s'),
+  minRequests: { type: 'integer', description: 'Answers a target and its peers need before a target is judged an outlier.', minimum: 1, maximum: 100_000, default: 20 },
+  maxEjectedPercent: { type: 'integer', description: "At most this percent of a priority's targets is ejected at once (never the last one).", minimum: 0, maximum: 100, default: 50 },
+};
+
+const rateLimitAwareProps: Props<RateLimitAwareSpec> = {
+  enabled: { type: 'boolean', description: "Read the serving target's rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*) and move a target near its limit behind its peers until the limit resets.", default: true },
+  minRemainingPercent: {
+    type: 'integer',
+    description: 'Near the limit: remaining requests or tokens at or below this percent of the limit (0: only when none remain).',
+    minimum: 0,
+    maximum: 50,
+    default: DEFAULT_MIN_REMAINING_PERCENT,
+  },
+};
+
+const affinityProps: Props<AffinitySpec> = {
+  key: {
+    type: 'string',
+    description:
+      "What names a session: header (a request header, default x-llmroute-session), user (the body's prompt_cache_key, user, safety_identifier or Anthropic metadata.user_id) or promptPrefix (a hash of the prompt's first prefixChars characters).",
+    enum: AFFINITY_KEYS,
+  },
+  header: { type: 'string', description: `key: header: the request header that names the session (default ${DEFAULT_AFFINITY_HEADER}).`, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", maxLength: 128 },
+  prefixChars: { type: 'integer', description: "key: promptPrefix: characters of the prompt's start (system, then the first messages) that are hashed.", minimum: 16, maximum: 1_048_576, default: 1024 },
 };
 
 /** The request-body limit when a route sets none: Anthropic documents 32 MB per Messages request (images, PDFs). */
@@ -345,6 +393,39 @@ function policyProps() {
       properties: retryBudgetProps,
       default: {},
       rules: retryBudgetRules,
+    },
+    balancing: {
+      type: 'string',
+      description: 'How the first target is picked among the healthy ones of a priority: weighted (smooth weighted round robin) or least-latency (power of two choices by weight, the lower average latency wins; outliers ejected).',
+      enum: BALANCING,
+      default: 'weighted',
+    },
+    latency: {
+      type: 'object',
+      description: 'balancing: least-latency: the latency average and the outlier ejection.',
+      properties: latencyProps,
+      default: {},
+      rules: [
+        {
+          cel: '!has(self.outlierRatio) || self.outlierRatio == 0 || self.outlierRatio >= 2',
+          message: 'latency.outlierRatio must be 0 (no ejection) or at least 2',
+          check: (l) => l.outlierRatio === undefined || l.outlierRatio === 0 || l.outlierRatio >= 2,
+        },
+      ],
+    },
+    rateLimitAware: { type: 'object', description: "Rate-limit-aware picking from the providers' rate-limit headers.", properties: rateLimitAwareProps, default: {} },
+    affinity: {
+      type: 'object',
+      description: "Prompt-cache affinity: one session's requests go to the same healthy target of a priority (rendezvous hashing), so the provider's prompt cache stays warm. Off when absent.",
+      properties: affinityProps,
+      required: ['key'],
+      rules: [
+        {
+          cel: "!has(self.header) || self.key == 'header'",
+          message: 'affinity.header is only for key: header',
+          check: (a) => a.header === undefined || a.key === 'header',
+        },
+      ],
     },
   } satisfies Record<string, SchemaNode>;
 }

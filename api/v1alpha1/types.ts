@@ -81,6 +81,39 @@ export interface RetryBudgetSpec {
   window?: Duration;
 }
 
+/** How a route picks among the healthy targets of one priority. */
+export type Balancing = 'weighted' | 'least-latency';
+
+/** balancing: least-latency: the latency estimate and the outlier ejection. */
+export interface LatencySpec {
+  /** Half-life of the time-decayed average of each target's latency. */
+  halfLife?: Duration;
+  /** Eject a target whose average is above this many times the median of its peers'. */
+  outlierRatio?: number;
+  /** How long an outlier stays ejected (moved behind its peers). */
+  ejectFor?: Duration;
+  /** Samples a target (and a peer) needs before it is judged. */
+  minRequests?: number;
+  /** At most this share of a priority's targets is ejected at once. */
+  maxEjectedPercent?: number;
+}
+
+/** Rate-limit-aware picking: a target near its provider's limit moves behind its peers until the reset. */
+export interface RateLimitAwareSpec {
+  enabled?: boolean;
+  /** Near the limit: remaining requests or tokens at or below this percent of the limit. */
+  minRemainingPercent?: number;
+}
+
+/** Prompt-cache affinity: one session's requests go to the same healthy target. */
+export interface AffinitySpec {
+  key: 'header' | 'user' | 'promptPrefix';
+  /** key: header: the request header naming the session. */
+  header?: string;
+  /** key: promptPrefix: how many characters of the prompt's start are hashed. */
+  prefixChars?: number;
+}
+
 export interface CircuitBreakerSpec {
   consecutiveFailures?: number;
   openFor?: Duration;
@@ -133,6 +166,10 @@ export interface RoutePolicy {
   commit?: CommitSpec;
   hedge?: HedgeSpec;
   retryBudget?: RetryBudgetSpec;
+  balancing?: Balancing;
+  latency?: LatencySpec;
+  rateLimitAware?: RateLimitAwareSpec;
+  affinity?: AffinitySpec;
 }
 
 export interface LLMRouteSpec extends RoutePolicy {

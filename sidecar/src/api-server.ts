@@ -13,6 +13,7 @@ import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosed
 import { runFailover, type Committed, type FailoverDeps, type FailoverRequest } from './failover.ts';
 import { decideAfterStreamFailure } from './failover-policy.ts';
 import { errorResponse } from './http-errors.ts';
+import { affinityHash } from './affinity.ts';
 import { bodyReadCap, routeForEndpoint } from './endpoint-routes.ts';
 import type { EndpointKind } from './providers/types.ts';
 import { checkRequest, parseJsonBody } from './request-checks.ts';
@@ -250,6 +251,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     api,
     reach: api === 'chat' ? undefined : responses ? responses.reach(deps.adapterFor) : messagesReach(kind, body, deps.adapterFor),
     clientHeaders: api === 'messages' ? req.headers : undefined,
+    affinityHash: route.affinity ? affinityHash(route.affinity, body, req.headers) : undefined,
   };
   try {
     let committed: Committed;

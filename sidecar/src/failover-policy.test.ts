@@ -15,7 +15,7 @@ const ONLY_SERVER_ERROR = routeWith(two, `${policy}\n  fallbackOn: [server-error
 const WITH_CONTEXT_WINDOW = routeWith(two, `${policy}\n  fallbackOn: [context-window, server-error]`);
 
 function health(state: CircuitState = 'closed', failures = 0, cooldownUntil = 0): HealthView {
-  return { breaker: { state, failures, policy: { consecutiveFailures: 3, openForMs: 30_000 }, waitMs: () => 0 }, cooldownUntil };
+  return { breaker: { state, failures, policy: { consecutiveFailures: 3, openForMs: 30_000 }, waitMs: () => 0 }, cooldownUntil, nearLimitUntil: 0, ejectedUntil: 0, latency: undefined, inflight: 0 };
 }
 
 const fail = (f: Partial<Failure>): Failure => ({ errorClass: 'server-error', status: 500, message: 'boom', ...f });

@@ -4,11 +4,12 @@
  * admitted, how a failed plan ends, how a provider's error goes back, and
  * the backoff sleep.
  */
-import type { Failure } from './attempt.ts';
+import type { AttemptResult, Failure } from './attempt.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import { AllTargetsFailedError, UnsupportedRequestError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
 import { decideExhausted } from './failover-policy.ts';
 import type { ProviderAdapter } from './providers/types.ts';
+import { nearLimitUntil } from './rate-limit-headers.ts';
 import type { FailoverDeps, FailoverRequest } from './failover.ts';
 import type { RequestObserver } from './request-observer.ts';
 import type { HealthRegistry, TargetHealth } from './target-health.ts';
@@ -91,4 +92,26 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Whether the route counts each target's tries in flight: only rate-limit awareness and least-latency read them. */
+export function countsTries(route: Route): boolean {
+  return route.rateLimit !== undefined || route.latency !== undefined;
+}
+
+/**
+ * What a committed try tells the picking (balancer.ts): the provider's rate-limit headers (a target
+ * near its limit moves behind its peers until the reset) and, with least-latency, the try's latency
+ * (a stream's time to its first content, a whole answer's time) from `sentAt` (performance.now()).
+ */
+export function noteCommitted(route: Route, target: Target, h: TargetHealth, result: Extract<AttemptResult, { ok: true }>, sentAt: number, health: HealthRegistry, observer: RequestObserver, now: number): void {
+  if (route.rateLimit && result.headers) {
+    const until = nearLimitUntil(result.headers, route.rateLimit, now, h.inflight);
+    if (until !== h.nearLimitUntil && health.noteNearLimit(h, until, now)) observer.rateLimitShifted(route, target, until - now);
+  }
+  if (route.latency) {
+    const ms = (result.kind === 'stream' ? result.firstContentAt : performance.now()) - sentAt;
+    const verdict = health.noteLatency(route, target, h, result.kind === 'stream' ? 'stream' : 'whole', ms, now);
+    if (verdict) observer.outlierEjected(route, target, route.latency.ejectForMs, verdict.ewmaMs, verdict.medianMs);
+  }
 }

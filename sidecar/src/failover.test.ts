@@ -374,3 +374,62 @@ describe('runFailover: the retry budget (issue 13)', () => {
     expect(h.calls).toEqual(['a', 'a', 'b']);
   });
 });
+
+describe('runFailover: picking (rate-limit headers, latency, affinity)', () => {
+  const pair = ['{name: a, provider: openai, model: m}', '{name: b, provider: openai, model: m}'];
+
+  function picking(route: Route, headersOf: (target: string) => Record<string, string> | undefined) {
+    let clock = Date.parse('2026-12-01T16:00:00Z');
+    const health = new HealthRegistry();
+    const weights = new RoundRobinWeights();
+    const config = { listen: { host: '', port: 0 }, admin: { host: '', port: 0 }, routes: [route], models: new Map() };
+    health.adopt(config);
+    weights.adopt(config);
+    const events: string[] = [];
+    const inflightSeen: number[] = [];
+    const attempt = async (input: AttemptInput): Promise<AttemptResult> => {
+      inflightSeen.push(health.get(input.target).inflight);
+      return { ok: true, kind: 'json', status: 200, body: '{}', headers: headersOf(input.target.name) };
+    };
+    const observer = {
+      ...SILENT_OBSERVER,
+      rateLimitShifted: (_r: Route, t: { name: string }, ms: number) => events.push(`shift ${t.name} ${ms}`),
+      affinity: (_r: Route, outcome: string) => events.push(`affinity ${outcome}`),
+    };
+    const run = async (extra: Partial<FailoverRequest> = {}) =>
+      (await runFailover({ route, kind: 'chat', body: {}, stream: false, signal: new AbortController().signal, deadlineAt: clock + 60_000, attempts: [], fallbacks: 0, ...extra }, { health, weights, adapterFor, attempt, observer, now: () => clock, random: () => 0.5 })).target.name;
+    return { run, health, events, inflightSeen, advance: (ms: number) => (clock += ms), target: (n: string) => route.targets.find((t) => t.name === n)! };
+  }
+
+  it("a committed answer's rate-limit headers move its target behind its peer until the reset (once per shift)", async () => {
+    const near = { 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '2s' };
+    const h = picking(routeWith(pair), (t) => (t === 'a' ? near : { 'x-request-id': 'req_1' }));
+    expect(await h.run()).toBe('a');
+    expect(h.events).toEqual(['shift a 2000']);
+    expect(h.health.get(h.target('a')).nearLimitUntil).toBe(h.advance(0) + 2000);
+    expect([await h.run(), await h.run(), await h.run()]).toEqual(['b', 'b', 'b']);
+    h.advance(2000);
+    // back in the rotation (the round robin's running weights decide which comes first)
+    expect([await h.run(), await h.run()].sort()).toEqual(['a', 'b']);
+    expect(h.events).toEqual(['shift a 2000', 'shift a 2000']);
+    // the try is counted in flight while it runs, and not after
+    expect(h.inflightSeen.every((n) => n === 1)).toBe(true);
+    expect(h.health.get(h.target('a')).inflight).toBe(0);
+  });
+
+  it('rateLimitAware: {enabled: false} reads no header and counts nothing in flight', async () => {
+    const near = { 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '2s' };
+    const h = picking(routeWith(pair, 'rateLimitAware: {enabled: false}'), () => near);
+    expect([await h.run(), await h.run(), await h.run()]).toEqual(['a', 'b', 'a']);
+    expect(h.events).toEqual([]);
+    expect(h.inflightSeen.every((n) => n === 0)).toBe(true);
+  });
+
+  it('affinity: the outcome of each request is reported; a key always lands on its target', async () => {
+    const h = picking(routeWith(pair, 'affinity: {key: user}'), () => undefined);
+    const first = await h.run({ affinityHash: 99 });
+    expect(await h.run({ affinityHash: 99 })).toBe(first);
+    await h.run();
+    expect(h.events).toEqual(['affinity hit', 'affinity hit', 'affinity nokey']);
+  });
+});

@@ -12,12 +12,12 @@
  * which sets no timer and makes no AbortController of its own.
  */
 import { attempt, type AttemptResult } from './attempt.ts';
-import { planTargets, RoundRobinWeights, waitMs } from './balancer.ts';
+import { planTargets, RoundRobinWeights, waitMs, type PickInput } from './balancer.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError, type AttemptRecord } from './errors.ts';
 import { decide, decideAfterCommit } from './failover-policy.ts';
-import { endOfPlan, rejected, sleep } from './failover-steps.ts';
+import { countsTries, endOfPlan, noteCommitted, rejected, sleep } from './failover-steps.ts';
 import { hedgeable, runHedged } from './hedged-failover.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
@@ -69,6 +69,8 @@ export interface FailoverRequest {
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>> | undefined;
   /** Hedges started (hedged routes only; the x-llmroute-hedges header). */
   hedges?: number | undefined;
+  /** With the route's `affinity`: the request's session key hash (affinity.ts), undefined when it has none. */
+  affinityHash?: number | undefined;
 }
 
 export type Committed = Extract<AttemptResult, { ok: true }> & { target: Target };
@@ -81,7 +83,10 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
   const { health } = deps;
   const { route } = req;
   const t0 = now();
-  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), t0);
+  // Only least-latency and affinity read more than the route and health: the default plans without.
+  const pick: PickInput | undefined = route.latency || route.affinity ? { random, stream: req.stream, affinityHash: req.affinityHash, affinity: undefined } : undefined;
+  const plan = planTargets(route, health, deps.weights ?? new RoundRobinWeights(), t0, pick);
+  if (route.affinity) observer.affinity(route, req.affinityHash === undefined ? 'nokey' : (pick!.affinity ?? 'hit'));
   // A plan of one target that cannot take traffic yet (all were out): it is tried anyway.
   const forced = plan.length === 1 && waitMs(health.get(plan[0]!), t0) > 0;
   const budget = deps.budgets?.for(route);
@@ -92,6 +97,8 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     if (hedgeable(route.hedge, req.body)) return runHedged(req, deps, route.hedge, plan, forced, budget);
   }
   const retryBudget = budget?.retry;
+  // Tries in flight: least-latency's cost, and what rate-limit headers have not counted yet.
+  const counted = countsTries(route);
   let previous: { target: Target; reason: ErrorClass } | undefined;
 
   // The plan walked as before hedging existed (hedged-failover.ts shares it through reachNext,
@@ -124,10 +131,18 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
     for (let retry = 0; ; ) {
       const remainingMs = req.deadlineAt - now();
       if (remainingMs <= 0) throw new AllTargetsFailedError(route.name, req.attempts, 'deadline');
-      const result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+      if (counted) health.trySent(h);
+      const sentAt = route.latency ? performance.now() : 0;
+      let result: AttemptResult;
+      try {
+        result = await tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: req.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+      } finally {
+        if (counted) health.tryDone(h);
+      }
       if (result.ok) {
         req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
         health.apply(h, decideAfterCommit(), now);
+        if (counted) noteCommitted(route, target, h, result, sentAt, health, observer, now());
         observer.attemptFinished(route, target, 'ok');
         return { ...result, target };
       }

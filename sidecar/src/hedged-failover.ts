@@ -26,7 +26,7 @@ import type { HedgePolicy, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError } from './errors.ts';
 import { decide, decideAfterCommit } from './failover-policy.ts';
-import { endOfPlan, reachNext, rejected, sleep, type Reached } from './failover-steps.ts';
+import { countsTries, endOfPlan, noteCommitted, reachNext, rejected, sleep, type Reached } from './failover-steps.ts';
 import type { Committed, FailoverDeps, FailoverRequest, HedgeTimers } from './failover.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
 import type { RouteBudget } from './route-budgets.ts';
@@ -250,7 +250,15 @@ class HedgedRun {
         const remainingMs = req.deadlineAt - now();
         if (remainingMs <= 0) return this.end(lane, new AllTargetsFailedError(route.name, req.attempts, 'deadline'));
         lane.current = { target, adapter, body, h };
-        const result = await this.tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: lane.controller.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+        const counted = countsTries(route);
+        if (counted) health.trySent(h);
+        const sentAt = route.latency ? performance.now() : 0;
+        let result: AttemptResult;
+        try {
+          result = await this.tryOnce({ route, target, adapter, kind: req.kind, body, stream: req.stream, signal: lane.controller.signal, remainingMs, refused: h.refusedParams, clientHeaders: req.clientHeaders });
+        } finally {
+          if (counted) health.tryDone(h);
+        }
         lane.current = undefined;
         if (lane.cancelled) {
           discard(result);
@@ -259,6 +267,8 @@ class HedgedRun {
         if (result.ok) {
           req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
           health.apply(h, decideAfterCommit(), now);
+          // A loser's latency is not noted: it was cut short (censored), which would only flatter it.
+          if (counted) noteCommitted(route, target, h, result, sentAt, health, observer, now());
           observer.attemptFinished(route, target, 'ok');
           return this.win(lane, { ...result, target });
         }

@@ -102,6 +102,21 @@ export class Metrics {
   readonly hedges = new Counter({ name: 'llmroute_hedges_total', help: 'Hedges of hedged requests, by outcome: started (on target), won (its try committed first), lost (aborted: another try decided the request), denied (one was due, the hedge budget was spent; target empty).', labelNames: ['route', 'target', 'outcome'], registers: [this.registry] });
   readonly hedgeWastedTokens = new Counter({ name: 'llmroute_hedge_wasted_tokens_total', help: "Tokens of tries aborted because another try of their hedged request decided it: the request body's prompt estimate (bytes / 4, images at a fixed cost); completion tokens generated before the abort are not seen, so this is a lower bound.", labelNames: ['route', 'target'], registers: [this.registry] });
   readonly cooldowns = new Counter({ name: 'llmroute_cooldowns_total', help: 'Times a target was cooled down after a 429.', labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly rateLimitShifts = new Counter({ name: 'llmroute_ratelimit_shifts_total', help: "Times a target's rate-limit headers said it was near its limit, moving it behind its peers of the same priority until the reset.", labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly outlierEjections = new Counter({ name: 'llmroute_outlier_ejections_total', help: "balancing: least-latency: times a target was ejected for a latency far above its peers'.", labelNames: ['route', 'target'], registers: [this.registry] });
+  readonly affinityRequests = new Counter({ name: 'llmroute_affinity_requests_total', help: "Requests of routes with affinity, by outcome: hit (the session's own target first), moved (it was out: health wins), nokey (no session key: balanced as usual).", labelNames: ['route', 'outcome'], registers: [this.registry] });
+  /** The least-latency averages, read from target health by a scrape (latencyWith). */
+  private latencies: () => Iterable<[route: string, target: string, kind: string, seconds: number]> = () => [];
+  readonly latencyEwma: Gauge<string> = new Gauge({
+    name: 'llmroute_target_latency_ewma_seconds',
+    help: "balancing: least-latency: each target's time-decayed average latency, by kind: stream (time to first content) or whole (a whole answer's time).",
+    labelNames: ['route', 'target', 'kind'],
+    registers: [this.registry],
+    collect: (): void => {
+      this.latencyEwma.reset();
+      for (const [route, target, kind, seconds] of this.latencies()) this.latencyEwma.labels(route, target, kind).set(seconds);
+    },
+  });
 
   private readonly cache = new Map<string, unknown>();
   private readonly requestTallies = new Tallies(this.requests, 'status', true);
@@ -181,6 +196,23 @@ export class Metrics {
 
   cooldown(route: string, target: string): void {
     this.cooldowns.labels(route, target).inc();
+  }
+
+  rateLimitShift(route: string, target: string): void {
+    this.rateLimitShifts.labels(route, target).inc();
+  }
+
+  outlierEjection(route: string, target: string): void {
+    this.outlierEjections.labels(route, target).inc();
+  }
+
+  affinity(route: string, outcome: string): void {
+    this.child(`a\0${route}\0${outcome}`, () => this.affinityRequests.labels(route, outcome)).inc();
+  }
+
+  /** Where llmroute_target_latency_ewma_seconds reads the averages (target health). */
+  latencyWith(read: () => Iterable<[route: string, target: string, kind: string, seconds: number]>): void {
+    this.latencies = read;
   }
 
   circuitState(route: string, target: string, state: CircuitState): void {

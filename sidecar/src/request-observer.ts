@@ -7,6 +7,7 @@
  * allocates nothing per request beyond the log lines it writes.
  */
 import type { Logger } from '../../common/log.ts';
+import type { AffinityOutcome } from './affinity.ts';
 import type { Failure } from './attempt.ts';
 import type { CircuitState } from './breaker.ts';
 import type { Route, Target } from './config/runtime-config.ts';
@@ -38,6 +39,12 @@ export interface RequestObserver {
   /** The target refused a parameter; it is dropped from its requests from now on (once per target and parameter). */
   paramRefused(route: Route, target: Target, param: string): void;
   circuitChanged(target: Target, state: CircuitState): void;
+  /** The target's rate-limit headers say it is near its limit: it goes behind its peers for `ms` (rate-limit-headers.ts). */
+  rateLimitShifted(route: Route, target: Target, ms: number): void;
+  /** The target's average latency is an outlier among its peers': ejected for `ms` (latency-policy.ts). */
+  outlierEjected(route: Route, target: Target, ms: number, ewmaMs: number, medianMs: number): void;
+  /** A request of an affinity route was planned: its key's own target first (hit), another (moved: health won), or it had no key. */
+  affinity(route: Route, outcome: AffinityOutcome): void;
   /** Answered with an error before a route ran (a bad body, an unknown model); `route` is '' when none was found. */
   refused(route: string, status: number, api?: ApiName): void;
   /** The sidecar answered itself, no target could (count_tokens' estimate). */
@@ -79,6 +86,9 @@ export const SILENT_OBSERVER: RequestObserver = Object.freeze({
   cooledDown: noop,
   paramRefused: noop,
   circuitChanged: noop,
+  rateLimitShifted: noop,
+  outlierEjected: noop,
+  affinity: noop,
   refused: noop,
   answeredLocally: noop,
   served: noop,
@@ -145,6 +155,20 @@ export class MetricsLogObserver implements RequestObserver {
   circuitChanged(target: Target, state: CircuitState): void {
     this.metrics.circuitState(target.route, target.name, state);
     this.log.warn('circuit state changed', { route: target.route, target: target.name, state });
+  }
+
+  rateLimitShifted(route: Route, target: Target, ms: number): void {
+    this.metrics.rateLimitShift(route.name, target.name);
+    if (this.log.enabled('debug')) this.log.debug('target near its rate limit: behind its peers until the reset', { route: route.name, target: target.name, ms });
+  }
+
+  outlierEjected(route: Route, target: Target, ms: number, ewmaMs: number, medianMs: number): void {
+    this.metrics.outlierEjection(route.name, target.name);
+    this.log.info('target ejected as a latency outlier', { route: route.name, target: target.name, ms, latencyMs: Math.round(ewmaMs), peersMedianMs: Math.round(medianMs) });
+  }
+
+  affinity(route: Route, outcome: AffinityOutcome): void {
+    this.metrics.affinity(route.name, outcome);
   }
 
   refused(route: string, status: number, api?: ApiName): void {

@@ -22,6 +22,7 @@ import { adapterFor } from './providers/index.ts';
 import { MetricsLogObserver } from './request-observer.ts';
 import { HealthRegistry } from './target-health.ts';
 import { RouteBudgets } from './route-budgets.ts';
+import { averageMs } from './latency-policy.ts';
 import { closeUpstreams } from './upstream.ts';
 
 export interface SidecarOptions {
@@ -95,6 +96,19 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     responseStores,
   });
   metrics.countInflightWith(api.inflight);
+  metrics.latencyWith(function* () {
+    const now = Date.now();
+    for (const r of config.routes) {
+      if (!r.latency) continue;
+      for (const t of r.targets) {
+        const stats = health.get(t).latency;
+        for (const kind of ['stream', 'whole'] as const) {
+          const ms = averageMs(stats, kind, now, r.latency);
+          if (ms !== undefined) yield [r.name, t.name, kind, ms / 1000];
+        }
+      }
+    }
+  });
   metrics.countStoreBytesWith(() => responseStores.bytes);
   const admin = createAdminServer({ metrics, isReady: () => true, isDraining: () => draining });
 

@@ -334,6 +334,21 @@ export interface FakeProviderOptions {
    */
   refusesParams?: string[];
   /**
+   * Enforce a real rate limit, as the provider does: at most `requests` requests and `tokens`
+   * prompt tokens per fixed window of `windowMs` (from the window's first request). Every answer
+   * carries the provider's rate-limit headers (OpenAI and Azure `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
+   * with Go-duration resets; Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens}-{limit,remaining,reset}`
+   * with RFC 3339 resets); a request over the limit gets the provider's 429 with `retry-after`
+   * (outcome `rate-limited`) and consumes no behaviour.
+   */
+  rateLimit?: { requests?: number; tokens?: number; windowMs: number; /** Send retry-after with the 429 (default true; OpenAI-compatible servers often do not). */ retryAfter?: boolean };
+  /**
+   * OpenAI flavor: automatic prompt caching as OpenAI does it: a prompt whose first messages
+   * (at least `minTokens`, default 1024, as OpenAI's minimum) were sent before reports them as
+   * `usage.prompt_tokens_details.cached_tokens` (Responses `input_tokens_details.cached_tokens`).
+   */
+  promptCache?: boolean | { minTokens?: number };
+  /**
    * Negotiate on Accept, as some OpenAI-compatible servers do: a stream
    * request whose Accept does not name text/event-stream is answered with
    * the whole JSON body. Default false.
@@ -517,6 +532,14 @@ function isReply(b: Behaviour): b is OkBehaviour | PingsBehaviour | CutBehaviour
   }
 }
 
+/** A duration as OpenAI's x-ratelimit-reset-* headers write it (Go's notation): 20ms, 1.5s, 6m0s. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Number(((ms - m * 60_000) / 1000).toFixed(3))}s`;
+}
+
 function retryAfterValue(v: RetryAfter): string {
   if (typeof v === 'number') return String(v);
   if (v instanceof Date) return v.toUTCString();
@@ -602,6 +625,10 @@ class FakeProviderServer implements FakeProvider {
   /** Anthropic: the cache_control prefixes seen (a repeat is a cache read). */
   private readonly cachedPrefixes = new Set<string>();
   private lastModelJson = '""';
+  /** The rateLimit option's current window. */
+  private window = { start: 0, requests: 0, tokens: 0 };
+  /** The promptCache option: the prompt prefixes (by message) seen. */
+  private readonly seenPrompts = new Set<string>();
 
   constructor(opts: FakeProviderOptions) {
     this.opts = opts;
@@ -667,6 +694,8 @@ class FakeProviderServer implements FakeProvider {
     this.selections = 0;
     this.issuedSignatures.clear();
     this.cachedPrefixes.clear();
+    this.seenPrompts.clear();
+    this.window = { start: 0, requests: 0, tokens: 0 };
     this.queue = [...(this.opts.script ?? [])];
     this.fallback = this.opts.behaviour;
     this.stored.clear();
@@ -867,10 +896,93 @@ class FakeProviderServer implements FakeProvider {
       return this.send(res, 200, dialect, false, an.countTokensBody(this.anthropicPromptTokens(b0)), undefined);
     }
 
+    let limitHeaders: Record<string, string> | undefined;
+    if (this.opts.rateLimit) {
+      const r = this.rateLimited(route, b0);
+      if (r.refused) {
+        this.outcome(rec, 'rate-limited');
+        const model = this.requestModel(route, b0);
+        return this.send(res, 429, dialect, false, this.errorFor(dialect, 429, {}, model, r.retryAfterSeconds), r.headers);
+      }
+      limitHeaders = r.headers;
+    }
     const behaviour = this.select(rec);
     rec.behaviour = behaviour;
     this.outcome(rec, behaviour.kind);
-    await this.execute(job, req, res, rec, route, b0, behaviour);
+    await this.execute(job, req, res, rec, route, b0, behaviour, limitHeaders);
+  }
+
+  /** The rateLimit option: counts the request in its window, or refuses it; the headers say where the window stands. */
+  private rateLimited(route: Route, body: Record<string, unknown>): { refused: boolean; headers: Record<string, string>; retryAfterSeconds: number } {
+    const lim = this.opts.rateLimit!;
+    const now = Date.now();
+    if (this.window.start === 0 || now - this.window.start >= lim.windowMs) this.window = { start: now, requests: 0, tokens: 0 };
+    const w = this.window;
+    const tokens = this.promptTokensOf(route, body);
+    const maxRequests = lim.requests ?? Number.MAX_SAFE_INTEGER;
+    const maxTokens = lim.tokens ?? Number.MAX_SAFE_INTEGER;
+    const refused = w.requests + 1 > maxRequests || w.tokens + tokens > maxTokens;
+    if (!refused) {
+      w.requests++;
+      w.tokens += tokens;
+    }
+    const resetMs = Math.max(1, w.start + lim.windowMs - now);
+    const h: Record<string, string> = {};
+    const remainingRequests = Math.max(0, maxRequests - w.requests);
+    const remainingTokens = Math.max(0, maxTokens - w.tokens);
+    if (route.dialect === 'anthropic') {
+      // "When the rate limit will be fully replenished", to the second: rounded up, as it must not come early.
+      const reset = new Date(Math.ceil((w.start + lim.windowMs) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (lim.requests !== undefined) {
+        h['anthropic-ratelimit-requests-limit'] = String(maxRequests);
+        h['anthropic-ratelimit-requests-remaining'] = String(remainingRequests);
+        h['anthropic-ratelimit-requests-reset'] = reset;
+      }
+      if (lim.tokens !== undefined) {
+        for (const k of ['tokens', 'input-tokens']) {
+          h[`anthropic-ratelimit-${k}-limit`] = String(maxTokens);
+          h[`anthropic-ratelimit-${k}-remaining`] = String(remainingTokens);
+          h[`anthropic-ratelimit-${k}-reset`] = reset;
+        }
+      }
+    } else {
+      if (lim.requests !== undefined) {
+        h['x-ratelimit-limit-requests'] = String(maxRequests);
+        h['x-ratelimit-remaining-requests'] = String(remainingRequests);
+        h['x-ratelimit-reset-requests'] = goDuration(resetMs);
+      }
+      if (lim.tokens !== undefined) {
+        h['x-ratelimit-limit-tokens'] = String(maxTokens);
+        h['x-ratelimit-remaining-tokens'] = String(remainingTokens);
+        h['x-ratelimit-reset-tokens'] = goDuration(resetMs);
+      }
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000));
+    if (refused && lim.retryAfter !== false) h['retry-after'] = String(retryAfterSeconds);
+    return { refused, headers: h, retryAfterSeconds };
+  }
+
+  private promptTokensOf(route: Route, body: Record<string, unknown>): number {
+    if (route.dialect === 'anthropic') return this.anthropicPromptTokens(body);
+    return estimateTokens(route.endpoint === 'responses' ? [body['instructions'], body['input']] : (body['messages'] ?? body['prompt'] ?? body['input']));
+  }
+
+  /** The promptCache option: the tokens of the longest prompt prefix (whole messages) sent before; every prefix of this one is remembered. */
+  private openaiCachedTokens(route: Route, body: Record<string, unknown>): number | undefined {
+    const opt = this.opts.promptCache;
+    if (!opt) return undefined;
+    const min = (typeof opt === 'object' ? opt.minTokens : undefined) ?? 1024;
+    const items: unknown[] = route.endpoint === 'responses' ? [body['instructions'], ...(Array.isArray(body['input']) ? body['input'] : [body['input']])] : Array.isArray(body['messages']) ? body['messages'] : [];
+    let cached = 0;
+    let key = '';
+    for (let i = 0; i < items.length; i++) {
+      key += JSON.stringify(items[i] ?? null) + '\n';
+      const tokens = estimateTokens(items.slice(0, i + 1));
+      if (tokens < min) continue;
+      if (this.seenPrompts.has(key)) cached = tokens;
+      else this.seenPrompts.add(key);
+    }
+    return cached;
   }
 
   private select(rec: RecordedRequest): Behaviour {
@@ -1017,7 +1129,7 @@ class FakeProviderServer implements FakeProvider {
       includeUsage: !anthropic && streamOptions?.include_usage === true,
       obfuscation: streamOptions?.include_obfuscation !== false,
       thinking: anthropic ? thinkingReply(body) : undefined,
-      ...(anthropic ? this.anthropicExtras(body) : {}),
+      ...(anthropic ? this.anthropicExtras(body) : this.opts.promptCache ? { cacheReadTokens: this.openaiCachedTokens(route, body) } : {}),
     };
   }
 
@@ -1184,12 +1296,13 @@ class FakeProviderServer implements FakeProvider {
     route: Route,
     body: Record<string, unknown>,
     b: Behaviour,
+    limitHeaders?: Record<string, string>,
   ): Promise<void> {
     const dialect = route.dialect;
     const socket = req.socket;
     const stream = rec.stream && !(this.opts.negotiateAccept && !acceptsEventStream(rec.headers['accept']));
     const think = b.kind === 'hang' ? 0 : (b.thinkMs ?? (isReply(b) ? (this.opts.thinkMs ?? 0) : 0));
-    const extra = b.kind === 'hang' ? undefined : b.headers;
+    const extra = b.kind === 'hang' ? undefined : limitHeaders ? { ...limitHeaders, ...b.headers } : b.headers;
     if (think > 0) {
       await job.sleep(think);
       if (job.dead) return;

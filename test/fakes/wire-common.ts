@@ -197,7 +197,10 @@ export interface ReplyContext {
   thinking?: string | undefined;
   /** Anthropic: the thinking block's signature (one the fake has issued and will take back). */
   signature?: string | undefined;
-  /** Anthropic: prompt tokens read from the prompt cache (a cache_control prefix seen before); part of promptTokens. */
+  /**
+   * Prompt tokens read from the prompt cache; part of promptTokens. Anthropic: a cache_control
+   * prefix seen before; OpenAI (the `promptCache` option): the longest prompt prefix seen before.
+   */
   cacheReadTokens?: number | undefined;
   /** Anthropic: prompt tokens written to the prompt cache (a cache_control prefix seen first); part of promptTokens. */
   cacheCreationTokens?: number | undefined;

@@ -52,7 +52,7 @@ function incompleteReason(finishReason: string | undefined): string | undefined 
 function usage(ctx: ReplyContext, reasoningTokens: number): Json {
   return {
     input_tokens: ctx.promptTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: ctx.cacheReadTokens ?? 0 },
     output_tokens: ctx.completionTokens + reasoningTokens,
     output_tokens_details: { reasoning_tokens: reasoningTokens },
     total_tokens: ctx.promptTokens + ctx.completionTokens + reasoningTokens,

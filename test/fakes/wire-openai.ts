@@ -41,7 +41,9 @@ function usageJson(ctx: ReplyContext): string {
     ctx.completionTokens +
     ',"total_tokens":' +
     (ctx.promptTokens + ctx.completionTokens) +
-    ',"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},' +
+    ',"prompt_tokens_details":{"cached_tokens":' +
+    (ctx.cacheReadTokens ?? 0) +
+    ',"audio_tokens":0},' +
     '"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}'
   );
 }

@@ -71,7 +71,6 @@ describe('renderNamespace', () => {
           timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
           circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
           responseStore: { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' },
-          retryBudget: { percent: 20, minPerSecond: 3, window: '10s' },
         },
       ],
     });
@@ -137,6 +136,36 @@ describe('renderNamespace', () => {
     expect(r.configYaml).toContain(`apiVersion: '2024-10-21'`);
     expect(r.credentials).toEqual({ 'ns1.r1_az': Buffer.from('key-a').toString('base64') });
     checkedConfig(r);
+  });
+
+  it('renders the picking fields (issue 13) only when a route sets them off their defaults', () => {
+    const picking = {
+      targets: [openaiTarget('a'), openaiTarget('b')],
+      balancing: 'least-latency',
+      latency: { halfLife: '5s', outlierRatio: 4, ejectFor: '1m', minRequests: 10, maxEjectedPercent: 30 },
+      rateLimitAware: { enabled: false },
+      affinity: { key: 'header', header: 'x-conversation' },
+    };
+    const defaults = { targets: [openaiTarget('a')], rateLimitAware: { enabled: true, minRemainingPercent: 5 }, balancing: 'weighted' };
+    const r = renderNamespace([llmRoute('p', picking), llmRoute('d', defaults)], secretsOf({ 'openai-key': { apiKey: 'k' } }), { now: NOW });
+    const { routes } = checkedConfig(r);
+    const [d, p] = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes as [ConfigRoute, ConfigRoute];
+    expect(p.balancing).toBe('least-latency');
+    expect(p.latency).toEqual(picking.latency);
+    expect(p.rateLimitAware).toEqual({ enabled: false, minRemainingPercent: 5 });
+    expect(p.affinity).toEqual({ key: 'header', header: 'x-conversation', prefixChars: 1024 });
+    for (const field of ['balancing', 'latency', 'rateLimitAware', 'affinity'] as const) expect(d[field]).toBeUndefined();
+    expect(routes).toHaveLength(2);
+  });
+
+  it('renders the retry budget only off its defaults (a route that leaves it renders as before it existed)', () => {
+    const set = { targets: [openaiTarget('a')], retryBudget: { percent: 50 } };
+    const left = { targets: [openaiTarget('a')], retryBudget: { percent: 20, minPerSecond: 3, window: '10s' } };
+    const r = renderNamespace([llmRoute('s', set), llmRoute('l', left)], secretsOf({ 'openai-key': { apiKey: 'k' } }), { now: NOW });
+    const [l, s] = (yaml.load(r.configYaml, { schema: yaml.CORE_SCHEMA }) as ConfigFile).routes as [ConfigRoute, ConfigRoute];
+    expect(s.retryBudget).toEqual({ percent: 50, minPerSecond: 3, window: '10s' });
+    expect(l.retryBudget).toBeUndefined();
+    expect(checkedConfig(r).routes).toHaveLength(2);
   });
 
   it('is deterministic: sorted by name, the same bytes whatever the input order, no timestamps', () => {

@@ -4,6 +4,7 @@
  * out in one fixed order so the YAML is stable. Pure.
  */
 import type { ConfigRoute, ConfigTarget, LLMRouteSpec, LLMRouteTarget } from '../../../api/v1alpha1/types.ts';
+import { DEFAULT_MIN_REMAINING_PERCENT, DEFAULT_RETRY_BUDGET } from '../../../api/v1alpha1/schema.ts';
 import { credentialFileKey } from './credential-key.ts';
 
 /** `spec` must have passed validate(llmRouteSpecSchema, ...), which fills every default. */
@@ -12,8 +13,7 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
   const timeouts = spec.timeouts ?? {};
   const breaker = spec.circuitBreaker ?? {};
   const store = spec.responseStore ?? {};
-  const budget = spec.retryBudget ?? {};
-  return {
+  const route: ConfigRoute = {
     name,
     aliases: [...(spec.aliases ?? [])],
     targets: spec.targets.map((t) => toConfigTarget(namespace, name, t)),
@@ -27,11 +27,28 @@ export function toConfigRoute(namespace: string, name: string, spec: LLMRouteSpe
     timeouts: { connect: timeouts.connect, firstByte: timeouts.firstByte, firstContent: timeouts.firstContent, idle: timeouts.idle, total: timeouts.total },
     circuitBreaker: { consecutiveFailures: breaker.consecutiveFailures, openFor: breaker.openFor },
     responseStore: { maxEntries: store.maxEntries, maxBytes: store.maxBytes, ttl: store.ttl },
-    ...(spec.commit ? { commit: commitOf(spec.commit) } : {}),
-    // Hedging is off unless the route sets it: absent stays absent.
-    ...(spec.hedge ? { hedge: { after: spec.hedge.after, maxExtra: spec.hedge.maxExtra, budgetPercent: spec.hedge.budgetPercent, skipWithTools: spec.hedge.skipWithTools } } : {}),
-    retryBudget: { percent: budget.percent, minPerSecond: budget.minPerSecond, window: budget.window },
   };
+  // The picking fields go out only when they say something other than the defaults: a route that
+  // uses none renders as it did before them, which a sidecar older than them reads too.
+  if (spec.balancing === 'least-latency') {
+    const l = spec.latency ?? {};
+    route.balancing = spec.balancing;
+    route.latency = { halfLife: l.halfLife, outlierRatio: l.outlierRatio, ejectFor: l.ejectFor, minRequests: l.minRequests, maxEjectedPercent: l.maxEjectedPercent };
+  }
+  const rl = spec.rateLimitAware;
+  if (rl && (rl.enabled === false || (rl.minRemainingPercent !== undefined && rl.minRemainingPercent !== DEFAULT_MIN_REMAINING_PERCENT))) {
+    route.rateLimitAware = { enabled: rl.enabled, minRemainingPercent: rl.minRemainingPercent };
+  }
+  if (spec.affinity) route.affinity = { ...spec.affinity };
+  if (spec.commit) route.commit = commitOf(spec.commit);
+  // Hedging is off unless the route sets it: absent stays absent.
+  if (spec.hedge) route.hedge = { after: spec.hedge.after, maxExtra: spec.hedge.maxExtra, budgetPercent: spec.hedge.budgetPercent, skipWithTools: spec.hedge.skipWithTools };
+  // The retry budget is on by default (the sidecar fills it in): rendered only off its defaults, as the picking fields.
+  const b = spec.retryBudget;
+  if (b && (b.percent !== DEFAULT_RETRY_BUDGET.percent || b.minPerSecond !== DEFAULT_RETRY_BUDGET.minPerSecond || b.window !== DEFAULT_RETRY_BUDGET.window)) {
+    route.retryBudget = { percent: b.percent, minPerSecond: b.minPerSecond, window: b.window };
+  }
+  return route;
 }
 
 /** The commit window as set: no field filled in (an absent one means no bound of that kind). */

@@ -4,7 +4,7 @@
  * compileConfig is pure; load-config.ts does the reading.
  */
 import type { ConfigFile, ConfigRoute, ConfigTarget } from '../../../api/v1alpha1/types.ts';
-import { durationMs, sizeBytes } from '../../../api/v1alpha1/schema.ts';
+import { DEFAULT_AFFINITY_HEADER, DEFAULT_MIN_REMAINING_PERCENT, durationMs, sizeBytes } from '../../../api/v1alpha1/schema.ts';
 import type { FallbackOn } from '../error-classes.ts';
 import type { LogLevel } from '../../../common/log.ts';
 import type { ProviderName } from '../providers/types.ts';
@@ -12,6 +12,7 @@ import { DEFAULT_BASE_URLS } from '../providers/index.ts';
 import { bedrockRuntimeHost, vertexHost } from '../../../api/v1alpha1/enums.ts';
 import { DEFAULT_AZURE_API_VERSION } from '../providers/openai.ts';
 import type { Secret } from '../secret.ts';
+import { hashChars } from '../affinity.ts';
 
 
 export interface Target {
@@ -19,6 +20,8 @@ export interface Target {
   key: string;
   route: string;
   name: string;
+  /** The name's hash, for affinity's rendezvous scores (affinity.ts). */
+  hash: number;
   provider: ProviderName;
   model: string;
   baseURL: string;
@@ -103,6 +106,32 @@ export interface RetryBudgetPolicy {
   windowMs: number;
 }
 
+/** balancing: least-latency (latency-policy.ts). */
+export interface LatencyPolicy {
+  /** The time constant of the decay: halfLife / ln 2, in ms. */
+  tauMs: number;
+  /** 0: no ejection. */
+  outlierRatio: number;
+  ejectForMs: number;
+  minRequests: number;
+  /** Share of a priority's targets that may be ejected at once, 0..1. */
+  maxEjectedShare: number;
+}
+
+/** rateLimitAware (rate-limit-headers.ts); undefined on the route when off. */
+export interface RateLimitPolicy {
+  /** Near the limit: remaining / limit at or below this (0..0.5). */
+  minRemainingShare: number;
+}
+
+/** affinity (affinity.ts); undefined on the route when off. */
+export interface AffinityPolicy {
+  key: 'header' | 'user' | 'promptPrefix';
+  /** key: header: the header's name, lower case. */
+  header: string;
+  prefixChars: number;
+}
+
 export interface Route {
   name: string;
   aliases: string[];
@@ -120,6 +149,11 @@ export interface Route {
   /** Undefined: the route does not hedge (the failover loop runs one try at a time). */
   hedge: HedgePolicy | undefined;
   retryBudget: RetryBudgetPolicy;
+  balancing: 'weighted' | 'least-latency';
+  /** Set with balancing: least-latency only. */
+  latency: LatencyPolicy | undefined;
+  rateLimit: RateLimitPolicy | undefined;
+  affinity: AffinityPolicy | undefined;
 }
 
 export interface RuntimeConfig {
@@ -155,6 +189,7 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
       key: `${r.name}/${t.name}`,
       route: r.name,
       name: t.name,
+      hash: hashChars(t.name),
       provider: t.provider,
       model: t.model,
       baseURL: targetBaseURL(t),
@@ -213,6 +248,21 @@ export function compileConfig(file: Required<Pick<ConfigFile, 'listen' | 'admin'
         minPerSecond: r.retryBudget!.minPerSecond!,
         windowMs: timerMs(r.retryBudget!.window!),
       },
+      balancing: r.balancing ?? 'weighted',
+      latency:
+        r.balancing === 'least-latency'
+          ? {
+              tauMs: Math.max(1, timerMs(r.latency!.halfLife!)) / Math.LN2,
+              outlierRatio: r.latency!.outlierRatio!,
+              ejectForMs: timerMs(r.latency!.ejectFor!),
+              minRequests: r.latency!.minRequests!,
+              maxEjectedShare: r.latency!.maxEjectedPercent! / 100,
+            }
+          : undefined,
+      rateLimit: r.rateLimitAware?.enabled === false ? undefined : { minRemainingShare: (r.rateLimitAware?.minRemainingPercent ?? DEFAULT_MIN_REMAINING_PERCENT) / 100 },
+      affinity: r.affinity
+        ? { key: r.affinity.key, header: (r.affinity.header ?? DEFAULT_AFFINITY_HEADER).toLowerCase(), prefixChars: r.affinity.prefixChars ?? 1024 }
+        : undefined,
     };
     for (const name of [r.name, ...route.aliases]) {
       const other = models.get(name);
