@@ -43,6 +43,25 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
+/** Shifts a scenario's markdown headings so that its top one is `level` (`###`: under the section's `##`). */
+export function demoteHeadings(md: string, level = 3): string {
+  const levels = [...md.matchAll(/^(#+) /gm)].map((m) => m[1]!.length);
+  if (levels.length === 0) return md;
+  const shift = level - Math.min(...levels);
+  return md.replace(/^(#+) /gm, (_m, h: string) => `${'#'.repeat(Math.min(6, h.length + shift))} `);
+}
+
+/** The heading of the routing section of bench/RESULTS.md (bench/run.ts --record keeps it). */
+export const ROUTING_HEADING = '## Routing features (node bench/routing.ts)';
+
+/** `heading`'s section of `doc` (up to the next `## `), or '' when it has none. */
+export function sectionOf(doc: string, heading: string): string {
+  const start = doc.indexOf(`\n${heading}\n`);
+  if (start < 0) return '';
+  const next = doc.indexOf('\n## ', start + heading.length + 2);
+  return doc.slice(start + 1, next < 0 ? undefined : next + 1);
+}
+
 /** Puts `section` into RESULTS.md under its heading, replacing an earlier copy (up to the next `## `). */
 export function replaceSection(doc: string, heading: string, section: string): string {
   const start = doc.indexOf(`\n${heading}\n`);
@@ -71,9 +90,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`bench/routing: ${s.feature} (${s.file})\n`);
     const r = await run(s.file, flags.quick ? ['--quick'] : []);
     if (r.code !== 0) failed.push(s.feature);
-    parts.push(r.code === 0 ? r.stdout.trim() : `### ${s.feature}\n\nDid not run (exit ${r.code}).`);
+    parts.push(r.code === 0 ? demoteHeadings(r.stdout.trim()) : `### ${s.feature}\n\nDid not run (exit ${r.code}).`);
   }
-  const HEADING = '## Routing features (node bench/routing.ts)';
+  const HEADING = ROUTING_HEADING;
   const report = `${HEADING}\n\n${flags.quick ? 'A --quick smoke: too short to read figures from.\n\n' : ''}${parts.join('\n\n')}\n`;
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'routing.md'), report);

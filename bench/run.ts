@@ -20,11 +20,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEER_CACHE } from './lib/peers.ts';
+import { ROUTING_HEADING, sectionOf } from './routing.ts';
 import { RssSampler, hwmMb, startChild, treeRssMb, type Child } from './lib/proc.ts';
 import { addDirect, aggregate, checkGoals, markdown, type Aggregate, type MemoryInfo } from './lib/report.ts';
 import { ALL_SCENARIOS, SCENARIOS, requestBody, runCell, type CellResult, type ScenarioName } from './lib/scenarios.ts';
@@ -365,7 +366,12 @@ const md = markdown({ title: 'llmroute sidecar benchmark', meta, labels, order, 
 mkdirSync(flags.out, { recursive: true });
 writeFileSync(join(flags.out, 'latest.md'), md);
 writeFileSync(join(flags.out, 'latest.json'), JSON.stringify({ meta, labels, results, raw, memory, goals, notes: allNotes }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-if (flags.record) writeFileSync(join(BENCH_DIR, 'RESULTS.md'), md);
+if (flags.record) {
+  // The routing features' section (bench/routing.ts --record) is that script's: kept as it was.
+  const resultsPath = join(BENCH_DIR, 'RESULTS.md');
+  const routing = existsSync(resultsPath) ? sectionOf(readFileSync(resultsPath, 'utf8'), ROUTING_HEADING) : '';
+  writeFileSync(resultsPath, routing ? `${md.trimEnd()}\n\n${routing.trimEnd()}\n` : md);
+}
 process.stdout.write(md + '\n');
 say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${join(flags.out, 'latest.md')} and latest.json${flags.record ? ' and bench/RESULTS.md' : ''}`);
 process.exit(0);
