@@ -17,18 +17,17 @@
  * Writes bench/results/routing-hedge.md and .json.
  */
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { latencyDistribution, startFakeProvider, type FakeProvider } from '../test/fakes/fake-provider.ts';
 import { paced } from './lib/load.ts';
-import { BENCH_DIR, report, seeded, startBenchSidecar } from './lib/routing-fleet.ts';
+import { report, RESULTS_DIR, seeded, startSidecar } from './lib/routing.ts';
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     rate: { type: 'string' },
-    out: { type: 'string', default: join(BENCH_DIR, 'results') },
+    out: { type: 'string', default: RESULTS_DIR },
   },
 });
 const seconds = Number(flags.seconds ?? (flags.quick ? 1.5 : 12));
@@ -48,7 +47,7 @@ const b = await startFakeProvider({ flavor: 'openai', name: 'b', behaviour: slow
 const targets = `
   - {name: a, provider: openai-compatible, baseURL: "${a.url}", model: m}
   - {name: b, provider: openai-compatible, baseURL: "${b.url}", model: m, priority: 1}`;
-const sidecar = await startBenchSidecar(`routes:
+const sidecar = await startSidecar(`routes:
 - name: plain
   targets:${targets}
 - name: hedged
@@ -126,4 +125,4 @@ const md = [
   ),
   '',
 ].join('\n');
-report(flags.out, 'routing-hedge', md, { rate, seconds, tail: TAIL, after: AFTER, rows });
+report('routing-hedge', md, { rate, seconds, tail: TAIL, after: AFTER, rows }, flags.out);

@@ -20,18 +20,17 @@
  * bench/results/routing-retry-budget.md and .json.
  */
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomFailures, startFakeProvider, type FakeProvider } from '../test/fakes/fake-provider.ts';
 import { paced } from './lib/load.ts';
-import { BENCH_DIR, report, seeded, startBenchSidecar } from './lib/routing-fleet.ts';
+import { report, RESULTS_DIR, seeded, startSidecar } from './lib/routing.ts';
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     rate: { type: 'string' },
-    out: { type: 'string', default: join(BENCH_DIR, 'results') },
+    out: { type: 'string', default: RESULTS_DIR },
   },
 });
 const seconds = Number(flags.seconds ?? (flags.quick ? 1.5 : 5));
@@ -77,7 +76,7 @@ for (const { p, breaker } of CASES) {
   ${BREAKER[breaker]}`;
   // A sidecar per failure rate and budget: each run starts from an empty window.
   for (const route of Object.keys(BUDGETS) as Array<keyof typeof BUDGETS>) {
-    const sidecar = await startBenchSidecar(`routes:\n- name: ${route}\n  targets:${targets}${policy}\n  ${BUDGETS[route]}\n`);
+    const sidecar = await startSidecar(`routes:\n- name: ${route}\n  targets:${targets}${policy}\n  ${BUDGETS[route]}\n`);
     say(`every target failing ${p * 100} %, breaker ${breaker}, ${route}: ${rate}/s for ${seconds} s`);
     for (const f of fakes) f.reset();
     const body = JSON.stringify({ model: route, messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 });
@@ -116,4 +115,4 @@ const md = [
   ),
   '',
 ].join('\n');
-report(flags.out, 'routing-retry-budget', md, { rate, seconds, rows });
+report('routing-retry-budget', md, { rate, seconds, rows }, flags.out);

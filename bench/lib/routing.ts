@@ -186,3 +186,15 @@ export function report(name: string, markdown: string, json: unknown, out = RESU
   writeFileSync(join(out, `${name}.json`), JSON.stringify(json, null, 2));
   process.stdout.write(markdown);
 }
+
+/** A seeded random source (mulberry32), so a run's draws (latencies, failures) are the same each time. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -7,7 +7,7 @@
 import type { AttemptResult, Failure } from './attempt.ts';
 import type { Route, Target } from './config/runtime-config.ts';
 import { AllTargetsFailedError, UnsupportedRequestError, UpstreamRejectedError, type AttemptRecord } from './errors.ts';
-import { decideExhausted } from './failover-policy.ts';
+import { decideAfterCommit, decideExhausted, type FailoverDecision } from './failover-policy.ts';
 import type { ProviderAdapter } from './providers/types.ts';
 import { nearLimitUntil } from './rate-limit-headers.ts';
 import type { FailoverDeps, FailoverRequest } from './failover.ts';
@@ -114,4 +114,30 @@ export function noteCommitted(route: Route, target: Target, h: TargetHealth, res
     const verdict = health.noteLatency(route, target, h, result.kind === 'stream' ? 'stream' : 'whole', ms, now);
     if (verdict) observer.outlierEjected(route, target, route.latency.ejectForMs, verdict.ewmaMs, verdict.medianMs);
   }
+}
+
+/** A committed try, recorded: the attempt, the health it restores, what it tells the picking (when `counted`), the observer. */
+export function recordCommitted(req: FailoverRequest, target: Target, h: TargetHealth, result: Extract<AttemptResult, { ok: true }>, sentAt: number, counted: boolean, health: HealthRegistry, observer: RequestObserver, now: () => number): void {
+  const { route } = req;
+  req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
+  health.apply(h, decideAfterCommit(), now);
+  if (counted) noteCommitted(route, target, h, result, sentAt, health, observer, now());
+  observer.attemptFinished(route, target, 'ok');
+}
+
+/** A try the adapter could not express for its target, recorded: nothing was sent, so its health stands and a half-open probe it held is given back. */
+export function recordUnsupported(req: FailoverRequest, target: Target, h: TargetHealth, f: Failure, health: HealthRegistry, observer: RequestObserver, now: number): void {
+  req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: f.message });
+  observer.skipped(req.route, target, f.message);
+  health.release(h, now);
+}
+
+/** A failed try, recorded with what the policy decided of it: the attempt (a try the total deadline cut short is a timeout), the observer, the health change. */
+export function recordFailure(req: FailoverRequest, target: Target, h: TargetHealth, f: Failure, d: FailoverDecision, health: HealthRegistry, observer: RequestObserver, now: () => number): void {
+  const { route } = req;
+  const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
+  req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
+  observer.attemptFinished(route, target, cls, f);
+  health.apply(h, d.health, now);
+  if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
 }

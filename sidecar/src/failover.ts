@@ -16,8 +16,8 @@ import { planTargets, RoundRobinWeights, waitMs, type PickInput } from './balanc
 import type { Route, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError, type AttemptRecord } from './errors.ts';
-import { decide, decideAfterCommit } from './failover-policy.ts';
-import { countsTries, endOfPlan, noteCommitted, rejected, sleep } from './failover-steps.ts';
+import { decide } from './failover-policy.ts';
+import { countsTries, endOfPlan, recordCommitted, recordFailure, recordUnsupported, rejected, sleep } from './failover-steps.ts';
 import { hedgeable, runHedged } from './hedged-failover.ts';
 import type { EndpointKind, ProviderAdapter, ProviderName } from './providers/types.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
@@ -140,29 +140,18 @@ export async function runFailover(req: FailoverRequest, deps: FailoverDeps): Pro
         if (counted) health.tryDone(h);
       }
       if (result.ok) {
-        req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
-        health.apply(h, decideAfterCommit(), now);
-        if (counted) noteCommitted(route, target, h, result, sentAt, health, observer, now());
-        observer.attemptFinished(route, target, 'ok');
+        recordCommitted(req, target, h, result, sentAt, counted, health, observer, now);
         return { ...result, target };
       }
       const f = result.failure;
       if (f.unsupported) {
-        req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: f.message });
-        observer.skipped(route, target, f.message);
-        // Nothing was sent: the target's health stands, and the half-open probe it may hold is given back.
-        health.release(h, now());
+        recordUnsupported(req, target, h, f, health, observer, now());
         break;
       }
       const t = now();
       const d = decide(f, route, retry, h, t, req.deadlineAt, random, retryBudget ? retryBudget.allows(t) : true);
       if (d.action === 'abandon') throw new ClientClosedError();
-      // A try the total deadline cut short is recorded as a timeout.
-      const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
-      req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
-      observer.attemptFinished(route, target, cls, f);
-      health.apply(h, d.health, now);
-      if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
+      recordFailure(req, target, h, f, d, health, observer, now);
 
       if (d.action === 'retry') {
         retryBudget?.spend(t);

@@ -25,8 +25,8 @@ import { attempt } from './attempt.ts';
 import type { HedgePolicy, Target } from './config/runtime-config.ts';
 import type { ErrorClass } from './error-classes.ts';
 import { AllTargetsFailedError, ClientClosedError } from './errors.ts';
-import { decide, decideAfterCommit } from './failover-policy.ts';
-import { countsTries, endOfPlan, noteCommitted, reachNext, rejected, sleep, type Reached } from './failover-steps.ts';
+import { decide } from './failover-policy.ts';
+import { countsTries, endOfPlan, reachNext, recordCommitted, recordFailure, recordUnsupported, rejected, sleep, type Reached } from './failover-steps.ts';
 import type { Committed, FailoverDeps, FailoverRequest, HedgeTimers } from './failover.ts';
 import { SILENT_OBSERVER, type RequestObserver } from './request-observer.ts';
 import type { RouteBudget } from './route-budgets.ts';
@@ -265,28 +265,19 @@ class HedgedRun {
           return this.leave(lane);
         }
         if (result.ok) {
-          req.attempts.push({ target: target.name, class: 'ok', status: result.kind === 'json' ? result.status : 200 });
-          health.apply(h, decideAfterCommit(), now);
-          // A loser's latency is not noted: it was cut short (censored), which would only flatter it.
-          if (counted) noteCommitted(route, target, h, result, sentAt, health, observer, now());
-          observer.attemptFinished(route, target, 'ok');
+          // Only the winner's latency is noted: a loser's was cut short (censored), which would only flatter it.
+          recordCommitted(req, target, h, result, sentAt, counted, health, observer, now);
           return this.win(lane, { ...result, target });
         }
         const f = result.failure;
         if (f.unsupported) {
-          req.attempts.push({ target: target.name, class: 'unsupported', status: null, detail: f.message });
-          observer.skipped(route, target, f.message);
-          health.release(h, now());
+          recordUnsupported(req, target, h, f, health, observer, now());
           break;
         }
         const t = now();
         const d = decide(f, route, retry, h, t, req.deadlineAt, this.random, retryBudget ? retryBudget.allows(t) : true);
         if (d.action === 'abandon') return this.end(lane, new ClientClosedError());
-        const cls = f.cause === 'deadline' ? 'timeout' : f.errorClass;
-        req.attempts.push({ target: target.name, class: cls, status: f.cause === 'deadline' ? null : f.status });
-        observer.attemptFinished(route, target, cls, f);
-        health.apply(h, d.health, now);
-        if (d.health.cooldownMs !== undefined) observer.cooledDown(route, target, d.health.cooldownMs);
+        recordFailure(req, target, h, f, d, health, observer, now);
 
         if (d.action === 'retry') {
           // Another lane's try is in flight: it is this one's fallback, no need to wait and retry here.
