@@ -75,6 +75,18 @@ describe('LLMRoute CRD (through the API server)', () => {
     ['a maxRequestBody that is not a size', { targets: [openai('a')], maxRequestBody: '32MB' }, /spec.maxRequestBody in body should match/],
     ['a parameter name with a space in params.drop', { targets: [openai('a', { params: { drop: ['top p'] } })] }, /spec.targets\[0\].params.drop\[0\] in body should match/],
     ['maxTokens 0', { targets: [openai('a', { maxTokens: 0 })] }, /spec.targets\[0\].maxTokens in body should be greater than or equal to 1/],
+    // issue 13's routing features: each rule of theirs, as the API server words it
+    ['a hedge without after', { targets: [openai('a'), openai('b')], hedge: { maxExtra: 1 } }, /spec.hedge.after: Required value/],
+    ['a hedge after 0s', { targets: [openai('a'), openai('b')], hedge: { after: '0s' } }, /hedge.after must be longer than 0s/],
+    ['more than 3 hedges', { targets: [openai('a'), openai('b')], hedge: { after: '1s', maxExtra: 4 } }, /spec.hedge.maxExtra in body should be less than or equal to 3/],
+    ['a retry budget window of 6m', { targets: [openai('a')], retryBudget: { window: '6m' } }, /retryBudget.window must be from 1s to 5m/],
+    ['a commit window with no end', { targets: [openai('a')], commit: { minTokensPerSecond: 10 } }, /commit needs afterTokens or afterMs: the window ends at whichever comes first/],
+    ['a commit window of 0s', { targets: [openai('a')], commit: { afterMs: '0s' } }, /commit.afterMs must be longer than 0/],
+    ['a commit window past the total deadline', { targets: [openai('a')], commit: { afterMs: '30s' }, timeouts: { total: '20s' } }, /commit.afterMs must be shorter than timeouts.total/],
+    ['an unknown balancing', { targets: [openai('a')], balancing: 'random' }, /supported values: "weighted", "least-latency"/],
+    ['an outlier ratio of 1', { targets: [openai('a')], balancing: 'least-latency', latency: { outlierRatio: 1 } }, /latency.outlierRatio must be 0 \(no ejection\) or at least 2/],
+    ['affinity.header with key user', { targets: [openai('a')], affinity: { key: 'user', header: 'x-s' } }, /affinity.header is only for key: header/],
+    ['affinity without a key', { targets: [openai('a')], affinity: { prefixChars: 2048 } }, /spec.affinity.key: Required value/],
   ])('refuses %s, with the rule in the message, and so does the TypeScript validator', async (_what, spec, message) => {
     const err = await rejection(spec);
     expect(err.status).toBe(422);
@@ -93,6 +105,25 @@ describe('LLMRoute CRD (through the API server)', () => {
     expect(local.ok && local.value).toEqual(created.spec);
   });
 
+  it("takes every routing feature of issue 13 as the README's examples set them, and fills the same defaults as the TypeScript validator", async () => {
+    const spec = {
+      targets: [openai('a'), openai('b')],
+      hedge: { after: '2s' },
+      retryBudget: { percent: 10 },
+      commit: { afterTokens: 50, afterMs: '1s', minTokensPerSecond: 30 },
+      balancing: 'least-latency',
+      latency: { outlierRatio: 0 },
+      rateLimitAware: { minRemainingPercent: 10 },
+      affinity: { key: 'header', header: 'x-llmroute-session' },
+    };
+    const created = await create('routing', spec);
+    const local = validate(llmRouteSpecSchema, spec);
+    expect(local.ok).toBe(true);
+    expect(local.ok && local.value).toEqual(created.spec);
+    expect(created.spec.hedge).toEqual({ after: '2s', maxExtra: 1, budgetPercent: 10, skipWithTools: false });
+    expect(created.spec.affinity).toEqual({ key: 'header', header: 'x-llmroute-session', prefixChars: 1024 });
+  });
+
   it('fills in the defaults', async () => {
     const created = await create('defaults', { targets: [openai('a'), { name: 'local', provider: 'openai-compatible', model: 'llama', baseURL: 'http://127.0.0.1:1/v1' }] });
     expect(created.spec).toEqual({
@@ -106,6 +137,11 @@ describe('LLMRoute CRD (through the API server)', () => {
       timeouts: { connect: '2s', firstByte: '15s', firstContent: '10m', idle: '30s', total: '10m' },
       circuitBreaker: { consecutiveFailures: 5, openFor: '30s' },
       responseStore: { maxEntries: 1000, maxBytes: '16Mi', ttl: '1h' },
+      // issue 13: the retry budget and rate-limit awareness are on, balancing weighted (least-latency's settings filled, unread)
+      retryBudget: { percent: 20, minPerSecond: 3, window: '10s' },
+      balancing: 'weighted',
+      latency: { halfLife: '10s', outlierRatio: 3, ejectFor: '30s', minRequests: 20, maxEjectedPercent: 50 },
+      rateLimitAware: { enabled: true, minRemainingPercent: 5 },
     });
     expect(created.metadata.generation).toBe(1);
   });
