@@ -10,6 +10,7 @@
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
 import { modelTraits, type ModelTraits } from './anthropic-models.ts';
+import { describe, isBlank, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
 
 /** The user turn put before a history that starts with an assistant turn (Anthropic's first turn must be the user's). */
 export const CONVERSATION_START = '(conversation start)';
@@ -30,15 +31,6 @@ interface Turn {
 
 function bad(message: string, param: string): BadRequestError {
   return new BadRequestError(message, param);
-}
-
-export function describe(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
-function isBlank(s: string): boolean {
-  return s.trim().length === 0;
 }
 
 /** Anthropic's tool ids must match ^[a-zA-Z0-9_-]+$; ids from other providers may not. Same mapping both ways, so ids keep matching. */
@@ -107,34 +99,6 @@ function userBlocks(content: unknown, param: string): Json[] {
     }
   }
   return blocks;
-}
-
-/** Text-only content (system, developer, assistant, tool results): the text of string content or of text/refusal parts. */
-export function textParts(content: unknown, param: string): string[] {
-  if (typeof content === 'string') return isBlank(content) ? [] : [content];
-  if (content == null) return [];
-  if (!Array.isArray(content)) throw bad(`${param} must be a string or an array of content parts`, param);
-  const texts: string[] = [];
-  for (const part of content) {
-    if (!isObject(part)) continue;
-    const text = part.type === 'refusal' ? str(part.refusal) : str(part.text);
-    if (text && !isBlank(text)) texts.push(text);
-  }
-  return texts;
-}
-
-export function parseArguments(args: unknown, param: string): Json {
-  if (args == null || args === '') return {};
-  if (isObject(args)) return args;
-  if (typeof args !== 'string') throw bad(`${param} must be a JSON string`, param);
-  let value: unknown;
-  try {
-    value = JSON.parse(args);
-  } catch {
-    throw bad(`${param} is not valid JSON`, param);
-  }
-  if (!isObject(value)) throw bad(`${param} must be a JSON object`, param);
-  return value;
 }
 
 function toolUse(id: string, fn: unknown, param: string): Json {
@@ -350,51 +314,13 @@ export function toAnthropicBody(body: Json, build: AnthropicBuild): Json {
   // order, wherever they appear (Anthropic has no mid-conversation system turn).
   const system: string[] = [];
   const turns: Turn[] = [];
-  let lastFunctionCallId: string | undefined;
-
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i];
-    const p = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`${p} must be an object`, p);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, `${p}.content`));
-        break;
-      case 'user':
-        pushTurn(turns, 'user', userBlocks(m.content, `${p}.content`));
-        break;
-      case 'assistant': {
-        const blocks: Json[] = textParts(m.content, `${p}.content`).map((t) => textBlock(t));
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((tc, j) => {
-            const q = `${p}.tool_calls[${j}]`;
-            if (!isObject(tc) || typeof tc.id !== 'string' || !tc.id) throw bad(`${q}.id is missing`, `${q}.id`);
-            blocks.push(toolUse(tc.id, tc.function, `${q}.function`));
-          });
-        } else if (isObject(m.function_call)) {
-          lastFunctionCallId = `call_fn_${i}`;
-          blocks.push(toolUse(lastFunctionCallId, m.function_call, `${p}.function_call`));
-        }
-        pushTurn(turns, 'assistant', blocks);
-        break;
-      }
-      case 'tool': {
-        const id = str(m.tool_call_id);
-        if (!id) throw bad(`${p}.tool_call_id is missing`, `${p}.tool_call_id`);
-        pushTurn(turns, 'user', [toolResult(id, m.content, `${p}.content`)]);
-        break;
-      }
-      case 'function': {
-        if (!lastFunctionCallId) throw bad(`${p}: a function message must follow an assistant function_call`, p);
-        pushTurn(turns, 'user', [toolResult(lastFunctionCallId, m.content, `${p}.content`)]);
-        lastFunctionCallId = undefined;
-        break;
-      }
-      default:
-        throw bad(`${p}.role '${describe(m.role)}' is not supported`, `${p}.role`);
-    }
-  }
+  walkChatMessages(messages, {
+    user: userBlocks,
+    text: (t) => textBlock(t),
+    toolUse,
+    toolResult,
+    push: (role, blocks) => pushTurn(turns, role, blocks),
+  }, system);
   normalise(turns, system, messages.length > 0);
 
   const format = structuredFormat(body.response_format, traits);

@@ -11,7 +11,8 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
-import { CONVERSATION_START, describe, parseArguments, textParts } from './anthropic-request.ts';
+import { CONVERSATION_START } from './anthropic-request.ts';
+import { describe, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
 
 interface Turn {
   role: 'user' | 'assistant';
@@ -105,6 +106,11 @@ function pushTurn(turns: Turn[], role: Turn['role'], blocks: Json[]): void {
   } else turns.push({ role, content: blocks });
 }
 
+function toolUse(id: string, fn: unknown, param: string): Json {
+  if (!isObject(fn) || typeof fn.name !== 'string' || !fn.name) throw bad(`${param}.name is missing`, `${param}.name`);
+  return { toolUse: { toolUseId: id, name: fn.name, input: parseArguments(fn.arguments, `${param}.arguments`) } };
+}
+
 function toolResult(id: string, content: unknown, param: string): Json {
   const texts = typeof content === 'string' ? (content ? [content] : []) : textParts(content, param);
   return { toolResult: { toolUseId: id, content: texts.length ? texts.map((text) => ({ text })) : [{ text: '' }] } };
@@ -164,53 +170,13 @@ export function toConverseBody(body: Json, defaultMaxTokens?: number): Json {
   const system: string[] = [];
   const turns: Turn[] = [];
   const docs = { n: 0 };
-  let lastFunctionCallId: string | undefined;
-
-  messages.forEach((m, i) => {
-    const p = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`${p} must be an object`, p);
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(m.content, `${p}.content`));
-        break;
-      case 'user':
-        pushTurn(turns, 'user', userBlocks(m.content, `${p}.content`, docs));
-        break;
-      case 'assistant': {
-        const blocks: Json[] = textParts(m.content, `${p}.content`).map((text) => ({ text }));
-        const use = (id: string, fn: unknown, q: string): Json => {
-          if (!isObject(fn) || typeof fn.name !== 'string' || !fn.name) throw bad(`${q}.name is missing`, `${q}.name`);
-          return { toolUse: { toolUseId: id, name: fn.name, input: parseArguments(fn.arguments, `${q}.arguments`) } };
-        };
-        if (Array.isArray(m.tool_calls)) {
-          m.tool_calls.forEach((tc, j) => {
-            const q = `${p}.tool_calls[${j}]`;
-            if (!isObject(tc) || typeof tc.id !== 'string' || !tc.id) throw bad(`${q}.id is missing`, `${q}.id`);
-            blocks.push(use(tc.id, tc.function, `${q}.function`));
-          });
-        } else if (isObject(m.function_call)) {
-          lastFunctionCallId = `call_fn_${i}`;
-          blocks.push(use(lastFunctionCallId, m.function_call, `${p}.function_call`));
-        }
-        pushTurn(turns, 'assistant', blocks);
-        break;
-      }
-      case 'tool': {
-        const id = str(m.tool_call_id);
-        if (!id) throw bad(`${p}.tool_call_id is missing`, `${p}.tool_call_id`);
-        pushTurn(turns, 'user', [toolResult(id, m.content, `${p}.content`)]);
-        break;
-      }
-      case 'function':
-        if (!lastFunctionCallId) throw bad(`${p}: a function message must follow an assistant function_call`, p);
-        pushTurn(turns, 'user', [toolResult(lastFunctionCallId, m.content, `${p}.content`)]);
-        lastFunctionCallId = undefined;
-        break;
-      default:
-        throw bad(`${p}.role '${describe(m.role)}' is not supported`, `${p}.role`);
-    }
-  });
+  walkChatMessages(messages, {
+    user: (content, param) => userBlocks(content, param, docs),
+    text: (text) => ({ text }),
+    toolUse,
+    toolResult,
+    push: (role, blocks) => pushTurn(turns, role, blocks),
+  }, system);
   if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: [{ text: CONVERSATION_START }] });
   const hint = responseFormatHint(body.response_format);
   if (hint) system.push(hint);

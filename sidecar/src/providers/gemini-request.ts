@@ -11,7 +11,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
-import { describe, parseArguments, textParts } from './anthropic-request.ts';
+import { describe, parseArguments, textParts } from './chat-turns.ts';
 
 interface Turn {
   role: 'user' | 'model';
