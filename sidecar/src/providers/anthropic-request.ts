@@ -10,7 +10,7 @@
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
 import { modelTraits, type ModelTraits } from './anthropic-models.ts';
-import { describe, isBlank, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
+import { describe, functionTools, isBlank, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
 
 /** The user turn put before a history that starts with an assistant turn (Anthropic's first turn must be the user's). */
 export const CONVERSATION_START = '(conversation start)';
@@ -138,18 +138,11 @@ function numberOr(v: unknown): number | undefined {
 }
 
 function translateTools(body: Json): Json[] | undefined {
-  const legacy = !Array.isArray(body.tools) && Array.isArray(body.functions);
-  const list = legacy ? (body.functions as unknown[]) : body.tools;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  const param = legacy ? 'functions' : 'tools';
-  return list.map((t, j) => {
-    const fn = legacy ? t : isObject(t) && t.type === 'function' ? t.function : undefined;
-    if (!isObject(fn)) throw bad(`${param}[${j}]: only function tools are supported by anthropic targets`, `${param}[${j}]`);
-    if (typeof fn.name !== 'string' || !fn.name) throw bad(`${param}[${j}].function.name is missing`, `${param}[${j}]`);
+  return functionTools(body, 'anthropic')?.map((fn) => {
     const tool: Json = { name: fn.name };
-    if (typeof fn.description === 'string' && fn.description) tool.description = fn.description;
+    if (fn.description) tool.description = fn.description;
     const params = fn.parameters;
-    tool.input_schema = isObject(params) ? (params.type ? params : { type: 'object', ...params }) : { type: 'object', properties: {} };
+    tool.input_schema = params ? (params.type ? params : { type: 'object', ...params }) : { type: 'object', properties: {} };
     return tool;
   });
 }

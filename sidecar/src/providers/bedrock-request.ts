@@ -12,7 +12,7 @@
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
 import { CONVERSATION_START } from './anthropic-request.ts';
-import { describe, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
+import { describe, functionTools, parseArguments, textParts, walkChatMessages } from './chat-turns.ts';
 
 interface Turn {
   role: 'user' | 'assistant';
@@ -117,17 +117,10 @@ function toolResult(id: string, content: unknown, param: string): Json {
 }
 
 function translateTools(body: Json): Json[] | undefined {
-  const legacy = !Array.isArray(body.tools) && Array.isArray(body.functions);
-  const list = legacy ? (body.functions as unknown[]) : body.tools;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  const param = legacy ? 'functions' : 'tools';
-  return list.map((t, j) => {
-    const fn = legacy ? t : isObject(t) && t.type === 'function' ? t.function : undefined;
-    if (!isObject(fn)) throw bad(`${param}[${j}]: only function tools are supported by bedrock targets`, `${param}[${j}]`);
-    if (typeof fn.name !== 'string' || !fn.name) throw bad(`${param}[${j}].function.name is missing`, `${param}[${j}]`);
+  return functionTools(body, 'bedrock')?.map((fn) => {
     const spec: Json = { name: fn.name };
-    if (typeof fn.description === 'string' && fn.description) spec.description = fn.description;
-    spec.inputSchema = { json: isObject(fn.parameters) ? fn.parameters : { type: 'object', properties: {} } };
+    if (fn.description) spec.description = fn.description;
+    spec.inputSchema = { json: fn.parameters ?? { type: 'object', properties: {} } };
     return { toolSpec: spec };
   });
 }

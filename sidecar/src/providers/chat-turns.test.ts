@@ -1,7 +1,7 @@
 import { describe as group, expect, it } from '@jest/globals';
 import { BadRequestError } from '../errors.ts';
 import type { Json } from './common.ts';
-import { parseArguments, textParts, walkChatMessages, type TurnBlocks } from './chat-turns.ts';
+import { functionTools, parseArguments, textParts, walkChatMessages, type TurnBlocks } from './chat-turns.ts';
 
 /** A provider that writes each block as a string and records the turns it is given. */
 function recorder(): { blocks: TurnBlocks; turns: Array<[string, Json[]]> } {
@@ -80,5 +80,18 @@ group('the part readers', () => {
     expect(parseArguments({ b: 2 }, 'q')).toEqual({ b: 2 });
     expect(() => parseArguments('[1]', 'q')).toThrow('q must be a JSON object');
     expect(() => parseArguments('{', 'q')).toThrow('q is not valid JSON');
+  });
+
+  it('functionTools: tools or the legacy functions, read once for every provider; a non-function tool or a nameless one is refused for that provider', () => {
+    const params = { type: 'object', properties: { q: { type: 'string' } } };
+    expect(functionTools({ tools: [{ type: 'function', function: { name: 'f', description: 'finds', parameters: params } }, { type: 'function', function: { name: 'g', description: '', parameters: 'x' } }] }, 'p')).toEqual([
+      { name: 'f', description: 'finds', parameters: params },
+      { name: 'g' },
+    ]);
+    expect(functionTools({ functions: [{ name: 'h' }] }, 'p')).toEqual([{ name: 'h' }]);
+    expect(functionTools({ tools: [] }, 'p')).toBeUndefined();
+    expect(functionTools({}, 'p')).toBeUndefined();
+    expect(() => functionTools({ tools: [{ type: 'web_search' }] }, 'gemini')).toThrow('tools[0]: only function tools are supported by gemini targets');
+    expect(() => functionTools({ functions: [{ description: 'x' }] }, 'p')).toThrow('functions[0].function.name is missing');
   });
 });

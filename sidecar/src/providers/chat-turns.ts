@@ -17,7 +17,7 @@
  * walked (a message that is not an object, a tool call without id or name,
  * a function message without a function call before it, an unknown role).
  * Also the readers of message parts every chat translation shares (gemini
- * too): textParts, parseArguments, describe.
+ * too): textParts, parseArguments, describe, functionTools.
  */
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
@@ -77,6 +77,35 @@ export function parseArguments(args: unknown, param: string): Json {
   }
   if (!isObject(value)) throw bad(`${param} must be a JSON object`, param);
   return value;
+}
+
+/** A function tool of a chat request, as every provider's translation reads it. */
+export interface FunctionTool {
+  name: string;
+  /** Present when the client gave a non-empty one. */
+  description?: string;
+  /** The JSON Schema of its arguments, when the client gave an object. */
+  parameters?: Json;
+}
+
+/**
+ * The function tools of a chat request (`tools`, or the legacy `functions`), undefined when it has
+ * none. Refuses a tool that is not a function, or one without a name, for `provider`'s targets.
+ */
+export function functionTools(body: Json, provider: string): FunctionTool[] | undefined {
+  const legacy = !Array.isArray(body.tools) && Array.isArray(body.functions);
+  const list = legacy ? (body.functions as unknown[]) : body.tools;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const param = legacy ? 'functions' : 'tools';
+  return list.map((t, j) => {
+    const fn = legacy ? t : isObject(t) && t.type === 'function' ? t.function : undefined;
+    if (!isObject(fn)) throw bad(`${param}[${j}]: only function tools are supported by ${provider} targets`, `${param}[${j}]`);
+    if (typeof fn.name !== 'string' || !fn.name) throw bad(`${param}[${j}].function.name is missing`, `${param}[${j}]`);
+    const tool: FunctionTool = { name: fn.name };
+    if (typeof fn.description === 'string' && fn.description) tool.description = fn.description;
+    if (isObject(fn.parameters)) tool.parameters = fn.parameters;
+    return tool;
+  });
 }
 
 /** Walks `messages` into `blocks`' turns; system and developer text goes to `system`, in order. */

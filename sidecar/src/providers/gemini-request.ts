@@ -11,7 +11,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { isObject, str, type Json } from './common.ts';
-import { describe, parseArguments, textParts } from './chat-turns.ts';
+import { describe, functionTools, parseArguments, textParts } from './chat-turns.ts';
 
 interface Turn {
   role: 'user' | 'model';
@@ -97,18 +97,13 @@ function functionResponse(content: unknown, param: string): Json {
 }
 
 function translateTools(body: Json): Json[] | undefined {
-  const legacy = !Array.isArray(body.tools) && Array.isArray(body.functions);
-  const list = legacy ? (body.functions as unknown[]) : body.tools;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  const param = legacy ? 'functions' : 'tools';
-  const declarations = list.map((t, j) => {
-    const fn = legacy ? t : isObject(t) && t.type === 'function' ? t.function : undefined;
-    if (!isObject(fn)) throw bad(`${param}[${j}]: only function tools are supported by gemini targets`, `${param}[${j}]`);
-    if (typeof fn.name !== 'string' || !fn.name) throw bad(`${param}[${j}].function.name is missing`, `${param}[${j}]`);
+  const tools = functionTools(body, 'gemini');
+  if (!tools) return undefined;
+  const declarations = tools.map((fn) => {
     const decl: Json = { name: fn.name };
-    if (typeof fn.description === 'string' && fn.description) decl.description = fn.description;
+    if (fn.description) decl.description = fn.description;
     // parametersJsonSchema takes JSON Schema as it is (`parameters` takes only an OpenAPI subset).
-    if (isObject(fn.parameters)) decl.parametersJsonSchema = fn.parameters;
+    if (fn.parameters) decl.parametersJsonSchema = fn.parameters;
     return decl;
   });
   return [{ functionDeclarations: declarations }];
