@@ -30,12 +30,16 @@ interface ReasoningState {
   index: number;
   id: string;
   text: string;
+  /** The delta events' fixed fields, as JSON text (#emitDelta). */
+  at: string;
 }
 
 interface PartState {
   kind: 'text' | 'refusal';
   text: string;
   logprobs: Json[];
+  /** The delta events' fixed fields, as JSON text (#emitDelta). */
+  at: string;
 }
 
 interface MessageState {
@@ -51,6 +55,8 @@ interface CallState {
   callId: string;
   name: string;
   args: string;
+  /** The delta events' fixed fields, as JSON text (#emitDelta). */
+  at: string;
 }
 
 function partJson(p: PartState): Json {
@@ -134,6 +140,15 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     out.push(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.#seq++, ...fields })}\n\n`);
   }
 
+  /**
+   * A delta event (`response.output_text.delta` and the like), the one frame of every chunk: written
+   * as text around the item's fixed fields (`at`: `"item_id":…,"output_index":…[,"content_index":…]`,
+   * made once per part), so no object is built and spread per chunk. Same bytes as #emit's.
+   */
+  #emitDelta(out: string[], type: string, at: string, delta: string, tail = ''): void {
+    out.push(`event: ${type}\ndata: {"type":"${type}","sequence_number":${this.#seq++},${at},"delta":${JSON.stringify(delta)}${tail}}\n\n`);
+  }
+
   #response(status: ResponseStatus, output: Json[], usage: Json | null, reason: string | undefined): Json {
     return responseObject(this.#request, { id: this.#id, createdAt: this.#createdAt, status, model: this.#model, output, usage, incompleteReason: reason });
   }
@@ -141,9 +156,10 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
   #start(out: string[]): void {
     if (this.#started) return;
     this.#started = true;
-    const response = this.#response('in_progress', [], null, undefined);
-    this.#emit(out, 'response.created', { response });
-    this.#emit(out, 'response.in_progress', { response });
+    // Both events carry the same response: it is serialised once.
+    const response = JSON.stringify(this.#response('in_progress', [], null, undefined));
+    out.push(`event: response.created\ndata: {"type":"response.created","sequence_number":${this.#seq++},"response":${response}}\n\n`);
+    out.push(`event: response.in_progress\ndata: {"type":"response.in_progress","sequence_number":${this.#seq++},"response":${response}}\n\n`);
   }
 
   /** Every item as it stands (finished ones and open ones), in output_index order. */
@@ -160,13 +176,15 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     let r = this.#reasoning;
     if (!r) {
       this.#closeMessage(out, 'completed');
-      r = { index: this.#nextIndex++, id: this.#ctx.newId('rs'), text: '' };
+      const index = this.#nextIndex++;
+      const id = this.#ctx.newId('rs');
+      r = { index, id, text: '', at: `"item_id":${JSON.stringify(id)},"output_index":${index},"summary_index":0` };
       this.#reasoning = r;
       this.#emit(out, 'response.output_item.added', { output_index: r.index, item: { id: r.id, type: 'reasoning', summary: [] } });
       this.#emit(out, 'response.reasoning_summary_part.added', { item_id: r.id, output_index: r.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
     }
     r.text += text;
-    this.#emit(out, 'response.reasoning_summary_text.delta', { item_id: r.id, output_index: r.index, summary_index: 0, delta: text });
+    this.#emitDelta(out, 'response.reasoning_summary_text.delta', r.at, text);
   }
 
   #closeReasoning(out: string[]): void {
@@ -191,17 +209,16 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     if (m.part && m.part.kind !== kind) this.#closePart(out, m);
     let p = m.part;
     if (!p) {
-      p = { kind, text: '', logprobs: [] };
+      p = { kind, text: '', logprobs: [], at: `"item_id":${JSON.stringify(m.id)},"output_index":${m.index},"content_index":${m.parts.length}` };
       m.part = p;
       this.#emit(out, 'response.content_part.added', { item_id: m.id, output_index: m.index, content_index: m.parts.length, part: partJson(p) });
     }
     p.text += text;
-    const at = { item_id: m.id, output_index: m.index, content_index: m.parts.length };
     if (kind === 'text') {
-      p.logprobs.push(...logprobs);
-      this.#emit(out, 'response.output_text.delta', { ...at, delta: text, logprobs });
+      for (const l of logprobs) p.logprobs.push(l);
+      this.#emitDelta(out, 'response.output_text.delta', p.at, text, logprobs.length === 0 ? ',"logprobs":[]' : `,"logprobs":${JSON.stringify(logprobs)}`);
     } else {
-      this.#emit(out, 'response.refusal.delta', { ...at, delta: text });
+      this.#emitDelta(out, 'response.refusal.delta', p.at, text);
     }
   }
 
@@ -234,7 +251,9 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     if (!c) {
       this.#closeReasoning(out);
       this.#closeMessage(out, 'completed');
-      c = { index: this.#nextIndex++, id: this.#ctx.newId('fc'), callId: str(tc.id) ?? this.#ctx.newId('call'), name: str(fn.name) ?? '', args: '' };
+      const index = this.#nextIndex++;
+      const id = this.#ctx.newId('fc');
+      c = { index, id, callId: str(tc.id) ?? this.#ctx.newId('call'), name: str(fn.name) ?? '', args: '', at: `"item_id":${JSON.stringify(id)},"output_index":${index}` };
       this.#calls.set(key, c);
       this.#emit(out, 'response.output_item.added', { output_index: c.index, item: functionCallItem(c.id, c.callId, c.name, '', 'in_progress') });
     } else if (!c.name && typeof fn.name === 'string') {
@@ -243,7 +262,7 @@ export class ResponsesChunkEncoder implements ChatChunkEncoder {
     const args = fn.arguments;
     if (typeof args === 'string' && args.length > 0) {
       c.args += args;
-      this.#emit(out, 'response.function_call_arguments.delta', { item_id: c.id, output_index: c.index, delta: args });
+      this.#emitDelta(out, 'response.function_call_arguments.delta', c.at, args);
     }
   }
 
