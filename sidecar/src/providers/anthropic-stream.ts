@@ -5,18 +5,18 @@
  * appearance, and gathers usage (input from message_start, output from
  * message_delta).
  */
-import { randomUUID } from 'node:crypto';
 import { count, emptyStep, errorStep, invalidStreamEventError, isObject, str, tryParse, type Json } from './common.ts';
 import { anthropicError, finishReason, promptTokens } from './anthropic-response.ts';
 import { PLAIN_SHAPE, type ResponseShape } from './anthropic-request.ts';
 import { StopCutter } from './stop-sequences.ts';
+import type { ChunkWriter } from './chat-chunks.ts';
 import type { SseEvent, StreamDecoder, StreamStep, Usage } from './types.ts';
 
-export class AnthropicStreamDecoder implements StreamDecoder {
+/** `C`: chunks as JSON text (the Chat API) or objects (a bridge), as the writer makes them. */
+export class AnthropicStreamDecoder<C = string> implements StreamDecoder<C> {
   readonly #includeUsage: boolean;
-  readonly #fallbackModel: string;
-  /** `{"id":…,"object":"chat.completion.chunk","created":…,"model":…` — set at message_start. */
-  #prefix: string | undefined;
+  /** Started at message_start, with Anthropic's message id and model. */
+  readonly #chunks: ChunkWriter<C>;
   /** Content block index -> the tool call's ordinal among tool calls. */
   readonly #tools = new Map<number, number>();
   #prompt = 0;
@@ -31,14 +31,14 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   /** An emulated stop sequence ended the stream: the rest is dropped. */
   #done = false;
 
-  constructor(fallbackModel: string, includeUsage: boolean, shape: ResponseShape = PLAIN_SHAPE) {
-    this.#fallbackModel = fallbackModel;
-    this.#includeUsage = includeUsage;
+  constructor(chunks: ChunkWriter<C>, shape: ResponseShape = PLAIN_SHAPE) {
+    this.#chunks = chunks;
+    this.#includeUsage = chunks.includeUsage;
     this.#legacy = shape.legacy;
     this.#cutter = shape.stops.length ? new StopCutter(shape.stops) : undefined;
   }
 
-  push(event: SseEvent): StreamStep {
+  push(event: SseEvent): StreamStep<C> {
     if (this.#done || event.data.trim() === '') return emptyStep();
     const ev = tryParse(event.data);
     if (!isObject(ev)) return errorStep(invalidStreamEventError());
@@ -65,15 +65,15 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     }
   }
 
-  #messageStart(ev: Json): StreamStep {
+  #messageStart(ev: Json): StreamStep<C> {
     const msg = isObject(ev.message) ? ev.message : {};
     const id = str(msg.id);
-    this.#start(id ? `chatcmpl-${id}` : undefined, str(msg.model));
+    this.#chunks.start(id ? `chatcmpl-${id}` : undefined, str(msg.model));
     if (isObject(msg.usage)) this.#prompt = promptTokens(msg.usage);
-    return { out: [this.#chunk('{"role":"assistant","content":""}', null)], content: false, finished: false };
+    return { out: [this.#chunk({ role: 'assistant', content: '' }, null)], content: false, finished: false };
   }
 
-  #blockStart(ev: Json): StreamStep {
+  #blockStart(ev: Json): StreamStep<C> {
     const block = isObject(ev.content_block) ? ev.content_block : {};
     if (block.type === 'text') return this.#text(str(block.text));
     if (block.type === 'thinking') return this.#reasoning(str(block.thinking));
@@ -87,15 +87,15 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         : { tool_calls: [{ index: ordinal, id: str(block.id) ?? '', type: 'function', function: { name, arguments: '' } }] };
       // Text held back by the stop cutter goes first, in order.
       const held = this.#cutter?.flush();
-      const out = held ? [this.#chunk(JSON.stringify({ content: held }), null)] : [];
-      out.push(this.#chunk(JSON.stringify(delta), null));
+      const out = held ? [this.#chunk({ content: held }, null)] : [];
+      out.push(this.#chunk(delta, null));
       return { out, content: true, finished: false };
     }
     // redacted_thinking (encrypted) and server-tool blocks have no OpenAI counterpart.
     return emptyStep();
   }
 
-  #blockDelta(ev: Json): StreamStep {
+  #blockDelta(ev: Json): StreamStep<C> {
     const delta = isObject(ev.delta) ? ev.delta : {};
     if (delta.type === 'text_delta') return this.#text(str(delta.text));
     if (delta.type === 'thinking_delta') return this.#reasoning(str(delta.thinking));
@@ -105,23 +105,23 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       if (ordinal === undefined || !json) return emptyStep();
       this.#deltas++;
       const d = this.#legacy ? { function_call: { arguments: json } } : { tool_calls: [{ index: ordinal, function: { arguments: json } }] };
-      return this.#content(JSON.stringify(d));
+      return this.#content(d);
     }
     // signature_delta, citations_delta: dropped.
     return emptyStep();
   }
 
   /** Text, through the stop cutter when there is one; a stop sequence found ends the stream here. */
-  #text(text: string | undefined): StreamStep {
+  #text(text: string | undefined): StreamStep<C> {
     if (!text) return emptyStep();
     this.#deltas++;
-    if (!this.#cutter) return this.#content(JSON.stringify({ content: text }));
+    if (!this.#cutter) return this.#content({ content: text });
     const now = this.#cutter.push(text);
-    const out = now ? [this.#chunk(JSON.stringify({ content: now }), null)] : [];
+    const out = now ? [this.#chunk({ content: now }, null)] : [];
     if (!this.#cutter.stopped) return { out, content: out.length > 0, finished: false };
     // As OpenAI does at a stop sequence: finish_reason stop, the usage chunk if asked for, the end.
     this.#done = true;
-    out.push(this.#chunk('{}', 'stop'));
+    out.push(this.#chunk({}, 'stop'));
     if (!this.#completion) this.#completion = this.#deltas;
     if (this.#includeUsage) out.push(this.#usageChunk());
     this.#usageReported = true;
@@ -133,13 +133,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
    * it. It is not content: the commit point is the answer's first text or
    * tool call (thinking comes before it, within the firstContent timeout).
    */
-  #reasoning(text: string | undefined): StreamStep {
+  #reasoning(text: string | undefined): StreamStep<C> {
     if (!text) return emptyStep();
     this.#deltas++;
-    return { out: [this.#chunk(JSON.stringify({ reasoning_content: text }), null)], content: false, finished: false };
+    return { out: [this.#chunk({ reasoning_content: text }, null)], content: false, finished: false };
   }
 
-  #messageDelta(ev: Json): StreamStep {
+  #messageDelta(ev: Json): StreamStep<C> {
     const u = isObject(ev.usage) ? ev.usage : undefined;
     let usage: Usage | undefined;
     if (u) {
@@ -151,27 +151,16 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     }
     const stop = isObject(ev.delta) ? ev.delta.stop_reason : undefined;
     const held = this.#cutter?.flush();
-    const out = held ? [this.#chunk(JSON.stringify({ content: held }), null)] : [];
-    if (stop != null) out.push(this.#chunk('{}', this.#legacy && stop === 'tool_use' ? 'function_call' : finishReason(stop)));
+    const out = held ? [this.#chunk({ content: held }, null)] : [];
+    if (stop != null) out.push(this.#chunk({}, this.#legacy && stop === 'tool_use' ? 'function_call' : finishReason(stop)));
     return usage ? { out, content: false, finished: false, usage } : { out, content: false, finished: false };
   }
 
-  #start(id: string | undefined, model: string | undefined): void {
-    const created = Math.floor(Date.now() / 1000);
-    this.#prefix =
-      `{"id":${JSON.stringify(id ?? `chatcmpl-${randomUUID()}`)},"object":"chat.completion.chunk",` +
-      `"created":${created},"model":${JSON.stringify(model || this.#fallbackModel)}`;
+  #chunk(delta: Json, finish: string | null): C {
+    return this.#chunks.chunk(delta, finish);
   }
 
-  #chunk(delta: string, finish: string | null): string {
-    if (this.#prefix === undefined) this.#start(undefined, undefined);
-    const fr = finish === null ? 'null' : JSON.stringify(finish);
-    // With include_usage, OpenAI puts `"usage": null` on every chunk but the last.
-    const usage = this.#includeUsage ? ',"usage":null' : '';
-    return `${this.#prefix},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${fr}}]${usage}}`;
-  }
-
-  #content(delta: string): StreamStep {
+  #content(delta: Json): StreamStep<C> {
     return { out: [this.#chunk(delta, null)], content: true, finished: false };
   }
 
@@ -179,9 +168,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     return { prompt: this.#prompt, completion: this.#completion };
   }
 
-  #usageChunk(): string {
-    if (this.#prefix === undefined) this.#start(undefined, undefined);
-    const total = this.#prompt + this.#completion;
-    return `${this.#prefix},"choices":[],"usage":{"prompt_tokens":${this.#prompt},"completion_tokens":${this.#completion},"total_tokens":${total}}}`;
+  #usageChunk(): C {
+    return this.#chunks.usage({ prompt_tokens: this.#prompt, completion_tokens: this.#completion, total_tokens: this.#prompt + this.#completion });
   }
 }

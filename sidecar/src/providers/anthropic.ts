@@ -9,6 +9,7 @@ import { clientWantsUsage } from './openai.ts';
 import { responseShape, toAnthropicBody } from './anthropic-request.ts';
 import { parseAnthropicError, parseAnthropicResponse } from './anthropic-response.ts';
 import { AnthropicStreamDecoder } from './anthropic-stream.ts';
+import { chunkObjects, chunkText } from './chat-chunks.ts';
 import type { ProviderAdapter } from './types.ts';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -50,7 +51,6 @@ export const anthropicAdapter: ProviderAdapter = {
 
   parseError: parseAnthropicError,
 
-  createStreamDecoder(target, request) {
-    return new AnthropicStreamDecoder(target.model, clientWantsUsage(request), responseShape(request));
-  },
+  createStreamDecoder: (target, request) => new AnthropicStreamDecoder(chunkText(target.model, clientWantsUsage(request)), responseShape(request)),
+  createChunkDecoder: (target, request) => new AnthropicStreamDecoder(chunkObjects(target.model, clientWantsUsage(request)), responseShape(request)),
 };

@@ -8,10 +8,10 @@
  * (`:error-code`) is an error: before the commit point the attempt fails
  * over on its class, after it the relay ends the stream with an error event.
  */
-import { randomUUID } from 'node:crypto';
 import { count, emptyStep, errorStep, invalidStreamEventError, isObject, str, tryParse, type Json } from './common.ts';
 import { bedrockError, converseUsage, errorTypeName, finishFor, refusalFor } from './bedrock-response.ts';
 import type { Frame } from './bedrock-codec.ts';
+import type { ChunkWriter } from './chat-chunks.ts';
 import type { SseEvent, StreamDecoder, StreamStep, Usage } from './types.ts';
 
 /** What the decoder reads frames with: bedrock-codec.ts's FrameReader. */
@@ -19,40 +19,38 @@ export interface FrameSource {
   push(chunk: Buffer): Frame[];
 }
 
-export class BedrockStreamDecoder implements StreamDecoder {
-  readonly #model: string;
-  readonly #includeUsage: boolean;
+/** `C`: chunks as JSON text (the Chat API) or objects (a bridge), as the writer makes them. */
+export class BedrockStreamDecoder<C = string> implements StreamDecoder<C> {
+  /** Converse names no message id: a fresh one, and the target's model. */
+  readonly #chunks: ChunkWriter<C>;
   readonly #legacy: boolean;
   readonly #newReader: () => FrameSource;
   #reader: FrameSource | undefined;
-  readonly #prefix: string;
   /** Content block index -> the tool call's ordinal. */
   readonly #tools = new Map<number, number>();
   #finish: string | undefined;
   #usage: Usage | undefined;
-  #usageJson = '';
   #done = false;
 
-  constructor(model: string, includeUsage: boolean, legacy: boolean, newReader: () => FrameSource) {
-    this.#model = model;
-    this.#includeUsage = includeUsage;
+  constructor(chunks: ChunkWriter<C>, legacy: boolean, newReader: () => FrameSource) {
+    this.#chunks = chunks;
     this.#legacy = legacy;
     this.#newReader = newReader;
-    this.#prefix = `{"id":${JSON.stringify(`chatcmpl-${randomUUID()}`)},"object":"chat.completion.chunk","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(this.#model)}`;
+    chunks.start(undefined, undefined);
   }
 
   /** An SSE event: Bedrock never sends one, so a body that parses as SSE is not Bedrock's stream. */
-  push(_event: SseEvent): StreamStep {
+  push(_event: SseEvent): StreamStep<C> {
     return errorStep(invalidStreamEventError());
   }
 
-  pushBytes(chunk: Buffer): StreamStep[] {
+  pushBytes(chunk: Buffer): StreamStep<C>[] {
     this.#reader ??= this.#newReader();
     if (this.#done) return [];
     return this.#reader.push(chunk).map((f) => this.#frame(f));
   }
 
-  #frame(f: Frame): StreamStep {
+  #frame(f: Frame): StreamStep<C> {
     if (this.#done) return emptyStep();
     const kind = f.headers[':message-type'];
     const payload = Buffer.from(f.body.buffer, f.body.byteOffset, f.body.byteLength).toString('utf8');
@@ -65,7 +63,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
     if (!isObject(ev)) return errorStep(invalidStreamEventError());
     switch (f.headers[':event-type']) {
       case 'messageStart':
-        return { out: [this.#chunk('{"role":"assistant","content":""}', null)], content: false, finished: false };
+        return { out: [this.#chunks.chunk({ role: 'assistant', content: '' }, null)], content: false, finished: false };
       case 'contentBlockStart':
         return this.#blockStart(ev);
       case 'contentBlockDelta':
@@ -80,7 +78,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
     }
   }
 
-  #blockStart(ev: Json): StreamStep {
+  #blockStart(ev: Json): StreamStep<C> {
     const start = isObject(ev.start) ? ev.start : {};
     if (!isObject(start.toolUse)) return emptyStep();
     const ordinal = this.#tools.size;
@@ -90,55 +88,48 @@ export class BedrockStreamDecoder implements StreamDecoder {
     const delta = this.#legacy
       ? { function_call: { name, arguments: '' } }
       : { tool_calls: [{ index: ordinal, id: str(start.toolUse.toolUseId) ?? '', type: 'function', function: { name, arguments: '' } }] };
-    return { out: [this.#chunk(JSON.stringify(delta), null)], content: true, finished: false };
+    return { out: [this.#chunks.chunk(delta, null)], content: true, finished: false };
   }
 
-  #blockDelta(ev: Json): StreamStep {
+  #blockDelta(ev: Json): StreamStep<C> {
     const delta = isObject(ev.delta) ? ev.delta : {};
     if (typeof delta.text === 'string') {
-      return delta.text ? { out: [this.#chunk(JSON.stringify({ content: delta.text }), null)], content: true, finished: false } : emptyStep();
+      return delta.text ? { out: [this.#chunks.chunk({ content: delta.text }, null)], content: true, finished: false } : emptyStep();
     }
     if (isObject(delta.toolUse)) {
       const ordinal = this.#tools.get(count(ev.contentBlockIndex));
       const input = str(delta.toolUse.input);
       if (ordinal === undefined || !input) return emptyStep();
       const d = this.#legacy ? { function_call: { arguments: input } } : { tool_calls: [{ index: ordinal, function: { arguments: input } }] };
-      return { out: [this.#chunk(JSON.stringify(d), null)], content: true, finished: false };
+      return { out: [this.#chunks.chunk(d, null)], content: true, finished: false };
     }
     if (isObject(delta.reasoningContent) && typeof delta.reasoningContent.text === 'string' && delta.reasoningContent.text) {
-      return { out: [this.#chunk(JSON.stringify({ reasoning_content: delta.reasoningContent.text }), null)], content: false, finished: false };
+      return { out: [this.#chunks.chunk({ reasoning_content: delta.reasoningContent.text }, null)], content: false, finished: false };
     }
     return emptyStep();
   }
 
-  #messageStop(ev: Json): StreamStep {
+  #messageStop(ev: Json): StreamStep<C> {
     const stop = str(ev.stopReason) ?? 'end_turn';
     let finish = finishFor(stop);
     if (this.#legacy && finish === 'tool_calls') finish = 'function_call';
     this.#finish = finish;
-    const out: string[] = [];
+    const out: C[] = [];
     let content = false;
     if (finish === 'content_filter') {
-      out.push(this.#chunk(JSON.stringify({ refusal: refusalFor(stop) }), null));
+      out.push(this.#chunks.chunk({ refusal: refusalFor(stop) }, null));
       content = true;
     }
-    out.push(this.#chunk('{}', finish));
+    out.push(this.#chunks.chunk({}, finish));
     return { out, content, finished: false };
   }
 
   /** The last event: usage. The stream is finished here (messageStop comes just before it). */
-  #metadata(ev: Json): StreamStep {
+  #metadata(ev: Json): StreamStep<C> {
     const u = converseUsage(ev.usage);
     this.#usage = u.usage;
-    this.#usageJson = JSON.stringify(u.openai);
-    const out = this.#includeUsage ? [`${this.#prefix},"choices":[],"usage":${this.#usageJson}}`] : [];
+    const out = this.#chunks.includeUsage ? [this.#chunks.usage(u.openai)] : [];
     this.#done = this.#finish !== undefined;
     return { out, content: false, finished: this.#done, usage: this.#usage };
-  }
-
-  #chunk(delta: string, finish: string | null): string {
-    const fr = finish === null ? 'null' : JSON.stringify(finish);
-    const usage = this.#includeUsage ? ',"usage":null' : '';
-    return `${this.#prefix},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${fr}}]${usage}}`;
   }
 }

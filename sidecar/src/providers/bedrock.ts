@@ -16,6 +16,7 @@ import { usesLegacyFunctions } from './anthropic-request.ts';
 import { toConverseBody } from './bedrock-request.ts';
 import { parseBedrockError, parseConverseResponse } from './bedrock-response.ts';
 import { BedrockStreamDecoder } from './bedrock-stream.ts';
+import { chunkObjects, chunkText } from './chat-chunks.ts';
 import type { ProviderAdapter } from './types.ts';
 
 type AuthModule = typeof import('./bedrock-auth.ts');
@@ -23,6 +24,12 @@ type CodecModule = typeof import('./bedrock-codec.ts');
 
 let modules: Promise<[AuthModule, CodecModule]> | undefined;
 let codec: CodecModule | undefined;
+
+/** The frame reader of a stream's body, from the codec prepare loaded. */
+function frameReader(): InstanceType<CodecModule['FrameReader']> {
+  if (!codec) throw new Error('the bedrock event-stream codec is not loaded (prepare was not called)');
+  return new codec.FrameReader();
+}
 
 /** The AWS side of the adapter, imported once on first use. */
 function loadModules(): Promise<[AuthModule, CodecModule]> {
@@ -63,10 +70,6 @@ export const bedrockAdapter: ProviderAdapter = {
 
   parseError: parseBedrockError,
 
-  createStreamDecoder(target, request) {
-    return new BedrockStreamDecoder(target.model, clientWantsUsage(request), usesLegacyFunctions(request), () => {
-      if (!codec) throw new Error('the bedrock event-stream codec is not loaded (prepare was not called)');
-      return new codec.FrameReader();
-    });
-  },
+  createStreamDecoder: (target, request) => new BedrockStreamDecoder(chunkText(target.model, clientWantsUsage(request)), usesLegacyFunctions(request), frameReader),
+  createChunkDecoder: (target, request) => new BedrockStreamDecoder(chunkObjects(target.model, clientWantsUsage(request)), usesLegacyFunctions(request), frameReader),
 };

@@ -91,7 +91,7 @@ export function tryParse(text: string): unknown {
   }
 }
 
-export function emptyStep(): StreamStep {
+export function emptyStep<C = string>(): StreamStep<C> {
   return { out: [], content: false, finished: false };
 }
 
@@ -99,7 +99,7 @@ export function step(out: string[], content: boolean, finished = false, usage?: 
   return usage ? { out, content, finished, usage } : { out, content, finished };
 }
 
-export function errorStep(error: ProviderError): StreamStep {
+export function errorStep<C = string>(error: ProviderError): StreamStep<C> {
   return { out: [], content: false, finished: false, error };
 }
 

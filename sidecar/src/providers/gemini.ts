@@ -12,6 +12,7 @@ import { usesLegacyFunctions } from './anthropic-request.ts';
 import { geminiModelPath, toGeminiBody } from './gemini-request.ts';
 import { parseGeminiError, parseGeminiResponse } from './gemini-response.ts';
 import { GeminiStreamDecoder } from './gemini-stream.ts';
+import { chunkObjects, chunkText } from './chat-chunks.ts';
 import type { ProviderAdapter } from './types.ts';
 
 /** The method URL under a base URL given with or without its version (`…/v1beta`). */
@@ -43,7 +44,6 @@ export const geminiAdapter: ProviderAdapter = {
 
   parseError: parseGeminiError,
 
-  createStreamDecoder(target, request) {
-    return new GeminiStreamDecoder(target.model, clientWantsUsage(request), usesLegacyFunctions(request));
-  },
+  createStreamDecoder: (target, request) => new GeminiStreamDecoder(chunkText(target.model, clientWantsUsage(request)), usesLegacyFunctions(request)),
+  createChunkDecoder: (target, request) => new GeminiStreamDecoder(chunkObjects(target.model, clientWantsUsage(request)), usesLegacyFunctions(request)),
 };

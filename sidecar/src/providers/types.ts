@@ -79,9 +79,13 @@ export interface SseEvent {
   data: string;
 }
 
-export interface StreamStep {
+/**
+ * What one upstream event gives. `C` is how chunks come: JSON text for the Chat API (the
+ * default), or the objects themselves for a bridge to another API (createChunkDecoder).
+ */
+export interface StreamStep<C = string> {
   /** OpenAI chat.completion.chunk objects, each already serialised as JSON, to send as `data: ...` lines. */
-  out: string[];
+  out: C[];
   /**
    * True when one of `out` carries content: text, a tool call, a refusal (the commit point).
    * Only the first one counts: after it, a decoder may pass chunks on without looking (false).
@@ -94,15 +98,15 @@ export interface StreamStep {
   usage?: Usage | undefined;
 }
 
-export interface StreamDecoder {
+export interface StreamDecoder<C = string> {
   /** Feed one upstream SSE event. */
-  push(event: SseEvent): StreamStep;
+  push(event: SseEvent): StreamStep<C>;
   /**
    * Set by decoders of a stream that is not SSE (Bedrock's binary event stream): the raw body
    * bytes go here, as they arrive, instead of through the SSE parser. Throws on a frame that
    * cannot be read (a CRC mismatch): the stream cannot go on.
    */
-  pushBytes?(chunk: Buffer): StreamStep[];
+  pushBytes?(chunk: Buffer): StreamStep<C>[];
   /** Set when `out` are whole SSE frames of another API than Chat (surfaces/types.ts). */
   readonly framed?: FramedStream | undefined;
 }
@@ -136,6 +140,12 @@ export interface ProviderAdapter {
   parseError(status: number, text: string, headers?: Record<string, string | string[] | undefined>): ProviderError;
   /** A fresh translator for one streamed response. */
   createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder;
+  /**
+   * The same decoder giving chunk objects instead of their JSON text, for a bridge that reads
+   * them (surfaces/chat-bridge.ts), set by adapters that make their chunks (translating ones):
+   * a pass-through's chunks are the provider's text, parsed once either way.
+   */
+  createChunkDecoder?(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder<Record<string, unknown>>;
   /**
    * The asynchronous last step before sending, for what needs I/O (bedrock: credentials and a
    * SigV4 signature). Called by the attempt after buildRequest and the target's params shaping,

@@ -23,7 +23,14 @@ import { AnthropicStreamDecoder } from './anthropic-stream.ts';
 import { toGeminiBody } from './gemini-request.ts';
 import { parseGeminiError, parseGeminiResponse } from './gemini-response.ts';
 import { GeminiStreamDecoder } from './gemini-stream.ts';
-import type { ProviderAdapter } from './types.ts';
+import { chunkObjects, chunkText, type ChunkWriterFor } from './chat-chunks.ts';
+import type { ProviderAdapter, ProviderTarget, StreamDecoder } from './types.ts';
+
+/** Claude on Vertex streams Anthropic's events; Gemini its own. */
+function vertexDecoder<C>(chunks: ChunkWriterFor<C>, target: ProviderTarget, request: Record<string, unknown>): StreamDecoder<C> {
+  const writer = chunks(target.model, clientWantsUsage(request));
+  return isVertexClaude(target.model) ? new AnthropicStreamDecoder(writer, responseShape(request)) : new GeminiStreamDecoder(writer, usesLegacyFunctions(request));
+}
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
@@ -90,8 +97,6 @@ export const vertexAdapter: ProviderAdapter = {
     return parseGeminiError(status, text);
   },
 
-  createStreamDecoder(target, request) {
-    if (isVertexClaude(target.model)) return new AnthropicStreamDecoder(target.model, clientWantsUsage(request), responseShape(request));
-    return new GeminiStreamDecoder(target.model, clientWantsUsage(request), usesLegacyFunctions(request));
-  },
+  createStreamDecoder: (target, request) => vertexDecoder(chunkText, target, request),
+  createChunkDecoder: (target, request) => vertexDecoder(chunkObjects, target, request),
 };

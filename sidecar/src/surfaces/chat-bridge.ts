@@ -37,7 +37,10 @@ export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAd
     },
     parseError: (status, text, headers) => chat.parseError(status, text, headers),
     createStreamDecoder(target: ProviderTarget, request: Json): StreamDecoder {
-      return new BridgedStreamDecoder(chat.createStreamDecoder(target, chatBodyOf(request)), translation.streamEncoder(request, ctx));
+      const encoder = translation.streamEncoder(request, ctx);
+      // A translating chat decoder hands its chunks over as objects; a pass-through's are the provider's text, read here.
+      if (chat.createChunkDecoder) return new BridgedStreamDecoder(chat.createChunkDecoder(target, chatBodyOf(request)), encoder, asChunk);
+      return new BridgedStreamDecoder(chat.createStreamDecoder(target, chatBodyOf(request)), encoder, parseChunk);
     },
   };
   // Signing and credentials (bedrock, vertex) are the chat adapter's, on the request it built.
@@ -45,10 +48,17 @@ export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAd
   return bridged;
 }
 
-/** Chat chunks from the target's decoder, re-encoded as the client's frames. */
-class BridgedStreamDecoder implements StreamDecoder, FramedStream {
-  readonly #inner: StreamDecoder;
+const asChunk = (c: Json): Json => c;
+const parseChunk = (text: string): Json | undefined => {
+  const c = tryParse(text);
+  return isObject(c) ? c : undefined;
+};
+
+/** Chat chunks from the target's decoder (`C`: text or objects, `read` makes them objects), re-encoded as the client's frames. */
+class BridgedStreamDecoder<C> implements StreamDecoder, FramedStream {
+  readonly #inner: StreamDecoder<C>;
   readonly #encoder: ChatChunkEncoder;
+  readonly #read: (c: C) => Json | undefined;
   #usage: Usage | undefined;
   readonly framed: FramedStream = this;
   readonly end = '';
@@ -56,9 +66,10 @@ class BridgedStreamDecoder implements StreamDecoder, FramedStream {
   /** Set when the chat decoder reads raw bytes (a binary event stream: bedrock). */
   readonly pushBytes?: (chunk: Buffer) => StreamStep[];
 
-  constructor(inner: StreamDecoder, encoder: ChatChunkEncoder) {
+  constructor(inner: StreamDecoder<C>, encoder: ChatChunkEncoder, read: (c: C) => Json | undefined) {
     this.#inner = inner;
     this.#encoder = encoder;
+    this.#read = read;
     if (inner.pushBytes) this.pushBytes = (chunk) => inner.pushBytes!(chunk).map((s) => this.#reencode(s));
   }
 
@@ -66,14 +77,14 @@ class BridgedStreamDecoder implements StreamDecoder, FramedStream {
     return this.#reencode(this.#inner.push(event));
   }
 
-  #reencode(step: StreamStep): StreamStep {
+  #reencode(step: StreamStep<C>): StreamStep {
     if (step.usage) this.#usage = step.usage;
-    if (step.error) return step;
     const out: string[] = [];
     for (const s of step.out) {
-      const chunk = tryParse(s);
-      if (isObject(chunk)) for (const f of this.#encoder.chunk(chunk)) out.push(f);
+      const chunk = this.#read(s);
+      if (chunk) for (const f of this.#encoder.chunk(chunk)) out.push(f);
     }
+    if (step.error) return { ...step, out };
     if (step.finished) for (const f of this.#encoder.finish(this.#usage)) out.push(f);
     return { ...step, out };
   }
