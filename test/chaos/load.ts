@@ -49,6 +49,12 @@ export interface LoadSpec {
   onOutcome?: (o: Outcome) => void;
   /** Keep ok outcomes in the result (default true); long runs keep only the others and count the rest. */
   keepOk?: boolean;
+  /**
+   * The clock origin of each outcome's `at` (performance.now() units; default: when the load
+   * starts; the rate's schedule always starts then). A test that times events of its own (an
+   * outage) passes its origin, so both are read on one clock.
+   */
+  t0?: number;
 }
 
 export interface LoadResult {
@@ -87,12 +93,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
   const pending = new Set<Promise<void>>();
   const t0 = performance.now();
+  const origin = spec.t0 ?? t0;
 
   const one = async (n: number, stream: boolean): Promise<void> => {
     const model = typeof spec.model === 'function' ? spec.model(n) : spec.model;
     const started = performance.now();
     const signal = AbortSignal.timeout(spec.timeoutMs);
-    const o: Outcome = { id: n, stream, at: started - t0, ms: 0, kind: 'ok', status: 0, target: undefined, attempts: 0, fallbacks: 0, detail: undefined };
+    const o: Outcome = { id: n, stream, at: started - origin, ms: 0, kind: 'ok', status: 0, target: undefined, attempts: 0, fallbacks: 0, detail: undefined };
     let text = '';
     try {
       const res = await pool.request({

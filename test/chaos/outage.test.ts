@@ -138,6 +138,10 @@ describe('a provider outage under load', () => {
       model: 'outage',
       timeoutMs: 15_000,
       expectedText,
+      // downAt and upAt are on this test's clock: so must the outcomes be. On the load's own origin
+      // (later by the scrape above, long on a busy machine) requests just after the provider came
+      // back read as inside the outage.
+      t0,
     });
     await chaos;
     polling = false;
