@@ -23,7 +23,8 @@ import { pathOf, routePath } from './url-path.ts';
 import { anthropicErrorResponse, estimateInputTokens, messagesReach } from './surfaces/messages-surface.ts';
 import { responsesRequest } from './surfaces/responses-surface.ts';
 import type { ResponseStores } from './surfaces/response-stores.ts';
-import { answerStoredResponse, type StoredAction } from './surfaces/stored-responses.ts';
+import type { StoredAction } from './surfaces/stored-responses.ts';
+import { serveStoredRequest } from './surfaces/stored-relay.ts';
 import type { ApiName } from './surfaces/types.ts';
 
 /** A declared body larger than this is read into one buffer of its size (see readBody). */
@@ -196,10 +197,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   if (entry.stored) {
     req.resume();
     const action: StoredAction = entry.stored.action === 'get' && req.method === 'DELETE' ? 'delete' : entry.stored.action;
-    const q = new URLSearchParams(req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '');
-    const a = answerStoredResponse(deps.responseStores, entry.stored.id, action, { limit: q.get('limit'), order: q.get('order'), after: q.get('after') });
-    if (a.status === 200) sendJson(res, a.body);
-    else sendError(res, a.status === 404 ? new NotFoundError('GET', path, undefined, a.message) : new BadRequestError(a.message, a.param), {}, api);
+    const query = req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '';
+    // From the store or the native target that holds the id (stored-routing.ts decides).
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort('client-closed');
+    };
+    res.once('close', onClose);
+    try {
+      const out = await serveStoredRequest(deps.responseStores, config.routes, { id: entry.stored.id, action, query, path, signal: controller.signal, res });
+      if (out.kind === 'json') sendJsonText(res, out.status, out.body);
+      else if (out.kind === 'error') sendError(res, out.error, {}, api);
+    } finally {
+      res.off('close', onClose);
+    }
     return;
   }
   if (!entry.kind) {
@@ -365,8 +376,12 @@ function sendModel(res: ServerResponse, config: RuntimeConfig, id: string): void
 }
 
 function sendJson(res: ServerResponse, value: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(value);
-  res.writeHead(200, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  sendJsonText(res, 200, JSON.stringify(value), headers);
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'x-llmroute-attempts': '0', 'x-llmroute-fallbacks': '0', ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
 

@@ -1,6 +1,6 @@
 import { LlmrouteError } from '../../common/errors.ts';
 import { ERROR_TABLE } from './error-table.ts';
-import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosedError, ConfigError, CredentialsError, DrainingError, ModelNotFoundError, NotFoundError, StreamFailedError, StreamIdleError, UnsupportedRequestError, UpstreamAbortedError, UpstreamRejectedError, type SidecarError, type SidecarErrorCode } from './errors.ts';
+import { AllTargetsFailedError, BadRequestError, BodyTooLargeError, ClientClosedError, ConfigError, CredentialsError, DrainingError, ModelNotFoundError, NotFoundError, StreamFailedError, StreamIdleError, StoredResponseUnavailableError, UnsupportedRequestError, UpstreamAbortedError, UpstreamRejectedError, type SidecarError, type SidecarErrorCode } from './errors.ts';
 import { errorResponse, sseErrorEvent } from './http-errors.ts';
 
 const attempts = [{ target: 'a', class: 'server-error' as const, status: 500 }];
@@ -25,6 +25,7 @@ const ROWS: Array<[SidecarErrorCode, SidecarError, number, string, { code?: stri
   ['invalid_config', new ConfigError(['bad'], '/etc/llmroute.yaml'), 500, 'llmroute_internal_error', {}],
   ['UND_ERR_ABORTED', new UpstreamAbortedError('the request was aborted', 'deadline'), 500, 'llmroute_internal_error', {}],
   ['credentials_unavailable', new CredentialsError('no AWS credentials for bedrock'), 500, 'llmroute_internal_error', {}],
+  ['stored_response_unavailable', new StoredResponseUnavailableError("target 'gpt' of route 'r' could not be reached"), 502, 'llmroute_upstream_unavailable', { headers: { 'x-should-retry': 'true' } }],
   ['stream_idle', new StreamIdleError(30_000, 'the stream stalled longer than the idle timeout (30s)'), 500, 'llmroute_internal_error', {}],
 ];
 

@@ -79,6 +79,8 @@ export const ERROR_TABLE: { readonly [C in SidecarErrorCode]: ErrorRow<ErrorWith
   client_closed: { status: 500, type: INTERNAL },
   invalid_config: { status: 500, type: INTERNAL },
   UND_ERR_ABORTED: { status: 500, type: INTERNAL },
+  // The provider's copy is the only right answer and it could not be had: a later try may reach it.
+  stored_response_unavailable: { status: (e) => e.status, type: 'llmroute_upstream_unavailable', code: (e) => (e.status === 429 ? 'rate_limited' : 'stored_response_unavailable'), retry: true },
   // Read by the attempt, which counts it as an auth failure of the target.
   credentials_unavailable: { status: 500, type: INTERNAL },
   // Read by the relay, which ends the stream with a stream_timeout event.

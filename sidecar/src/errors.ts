@@ -28,6 +28,7 @@ export type SidecarErrorCode =
   | 'invalid_config'
   | 'stream_idle'
   | 'credentials_unavailable'
+  | 'stored_response_unavailable'
   // undici's own code for an aborted request: ours stands in for it, and the transport's errors are read by code.
   | 'UND_ERR_ABORTED';
 
@@ -223,6 +224,22 @@ export class CredentialsError extends LlmrouteError<'credentials_unavailable'> {
   }
 }
 
+/**
+ * A request about a stored response (GET, DELETE, POST …/cancel of
+ * /v1/responses/{id}) that only the native target holding it can answer
+ * rightly, and that target could not be reached or answered 5xx or 429 (502,
+ * or 429 when the target said so): a background response's status in the
+ * sidecar's store would be stale; a delete went through locally but not at the
+ * provider. The message names the target and route, never a key.
+ */
+export class StoredResponseUnavailableError extends LlmrouteError<'stored_response_unavailable'> {
+  readonly status: number;
+  constructor(message: string, status = 502) {
+    super('stored_response_unavailable', message);
+    this.status = status;
+  }
+}
+
 /** The config file is invalid (at start-up: exit 2; on reload: the last good one stays). */
 export class ConfigError extends LlmrouteError<'invalid_config'> {
   readonly problems: string[];
@@ -249,4 +266,5 @@ export type SidecarError =
   | UpstreamAbortedError
   | StreamIdleError
   | CredentialsError
+  | StoredResponseUnavailableError
   | ConfigError;

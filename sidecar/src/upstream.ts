@@ -75,7 +75,7 @@ function isJson(headers: Record<string, string | string[] | undefined>): boolean
 }
 
 /**
- * Sends a POST and resolves with the answer's head: with the whole body
+ * Sends a request (a POST unless `req.method` says otherwise) and resolves with the answer's head: with the whole body
  * (non-stream calls, errors, JSON), or once the body starts flowing into
  * `o.stream`. Rejects with undici's or the socket's error; when `signal`
  * aborts, with an UpstreamAbortedError whose cause is the signal's reason.
@@ -107,7 +107,7 @@ export function sendUpstream(req: UpstreamRequest, o: SendOptions): Promise<Upst
     };
     signal.addEventListener('abort', onAbort, { once: true });
     agentFor(o.connectMs).dispatch(
-      { origin: url.origin, path: url.path, method: 'POST', headers: req.headers, body: req.body, headersTimeout: o.headersTimeoutMs, bodyTimeout: o.bodyTimeoutMs },
+      { origin: url.origin, path: url.path, method: req.method ?? 'POST', headers: req.headers, body: req.method === undefined || req.method === 'POST' ? req.body : null, headersTimeout: o.headersTimeoutMs, bodyTimeout: o.bodyTimeoutMs },
       {
         onRequestStart(c) {
           controller = c;

@@ -354,6 +354,12 @@ export interface FakeProviderOptions {
    * the whole JSON body. Default false.
    */
   negotiateAccept?: boolean;
+  /**
+   * `background: true` Responses (POST answers at once, `queued`): 'per-get' (default) moves one
+   * step (queued → in_progress → completed) at each GET before answering it, so the first GET
+   * sees in_progress and the second completed; 'manual' moves only on advanceBackground().
+   */
+  backgroundProgress?: 'per-get' | 'manual';
 }
 
 export interface FakeProvider {
@@ -383,6 +389,14 @@ export interface FakeProvider {
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Stops listening, destroys every open socket (hung ones too), cancels timers. */
   close(): Promise<void>;
+  /** Whether the fake holds a stored response (GET /v1/responses/{id} would find it). */
+  hasResponse(id: string): boolean;
+  /** The status of a held response; undefined when not held. */
+  responseStatus(id: string): string | undefined;
+  /** A background response moves on: to `to`, or one step (queued → in_progress → completed). */
+  advanceBackground(id: string, to?: 'in_progress' | 'completed'): void;
+  /** How background responses move on (see FakeProviderOptions.backgroundProgress); reset() restores the option's. */
+  setBackgroundProgress(mode: 'per-get' | 'manual'): void;
 }
 
 /**
@@ -618,7 +632,8 @@ class FakeProviderServer implements FakeProvider {
   private readonly maxRecords: number;
   private readonly defaultText: string;
   /** The Responses this fake answered with `store` on: what GET /v1/responses/{id} and previous_response_id find. */
-  private readonly stored = new Map<string, { response: Record<string, unknown>; input: Record<string, unknown>[] }>();
+  private readonly stored = new Map<string, { response: Record<string, unknown>; input: Record<string, unknown>[]; background?: { reply: rs.ResponsesReply; status: rs.BackgroundStatus } }>();
+  private backgroundProgress: 'per-get' | 'manual';
   private lastModel = '';
   /** Anthropic: the thinking signatures this fake has issued (a thinking block sent back must carry one). */
   private readonly issuedSignatures = new Set<string>();
@@ -639,6 +654,7 @@ class FakeProviderServer implements FakeProvider {
     this.fallback = opts.behaviour;
     this.maxRecords = opts.maxRecords ?? 10000;
     this.defaultText = opts.text ?? `Hello from ${this.name}`;
+    this.backgroundProgress = opts.backgroundProgress ?? 'per-get';
     this.server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
     this.server.keepAliveTimeout = 30_000;
     this.server.on('connection', (socket: Socket) => {
@@ -699,6 +715,28 @@ class FakeProviderServer implements FakeProvider {
     this.queue = [...(this.opts.script ?? [])];
     this.fallback = this.opts.behaviour;
     this.stored.clear();
+    this.backgroundProgress = this.opts.backgroundProgress ?? 'per-get';
+  }
+
+  hasResponse(id: string): boolean {
+    return this.stored.has(id);
+  }
+
+  responseStatus(id: string): string | undefined {
+    const s = this.stored.get(id);
+    return s ? String(s.response['status']) : undefined;
+  }
+
+  advanceBackground(id: string, to?: 'in_progress' | 'completed'): void {
+    const s = this.stored.get(id);
+    const bg = s?.background;
+    if (!s || !bg || bg.status === 'completed' || bg.status === 'cancelled') return;
+    bg.status = to ?? (bg.status === 'queued' ? 'in_progress' : 'completed');
+    s.response = rs.backgroundObject(bg.reply, bg.status);
+  }
+
+  setBackgroundProgress(mode: 'per-get' | 'manual'): void {
+    this.backgroundProgress = mode;
   }
 
   waitForRequests(count: number, timeoutMs = 5000): Promise<RecordedRequest[]> {
@@ -1166,7 +1204,14 @@ class FakeProviderServer implements FakeProvider {
       const model = this.requestModel(route, body, b);
       return oa.embeddingsBody(this.modelJson(model), inputs.length, dims, body['encoding_format'] === 'base64', estimateTokens(inputs));
     }
-    if (route.endpoint === 'responses') return rs.responseBody(this.responsesReply(route, body, b));
+    if (route.endpoint === 'responses') {
+      const reply = this.responsesReply(route, body, b);
+      if (body['background'] !== true) return rs.responseBody(reply);
+      // Background: answered at once, queued; GET sees it move on (advanceBackground).
+      const response = rs.backgroundObject(reply, 'queued');
+      this.stored.set(reply.id, { response, input: rs.storedInputItems(body['input']), background: { reply, status: 'queued' } });
+      return JSON.stringify(response);
+    }
     const ctx = this.replyContext(route, body, b);
     if (route.endpoint === 'completions') return oa.completionBody(ctx);
     return route.dialect === 'anthropic' ? an.messageBody(ctx) : oa.chatCompletionBody(ctx, route.dialect === 'azure');
@@ -1218,8 +1263,17 @@ class FakeProviderServer implements FakeProvider {
   private storedResponse(res: ServerResponse, route: Route, id: string, query: Record<string, string>): void {
     const stored = this.stored.get(id);
     if (!stored) return this.sendError(res, rs.responseNotFound(id), route.dialect);
+    const bg = stored.background;
     switch (route.endpoint) {
       case 'response-get':
+        if (bg && query['stream'] === 'true') {
+          // Resuming a background stream: the whole reply's events, as it completes.
+          this.advanceBackground(id, 'completed');
+          this.sseHead(res, route.dialect, undefined);
+          res.end(rs.backgroundFrames(bg.reply));
+          return;
+        }
+        if (bg && this.backgroundProgress === 'per-get') this.advanceBackground(id);
         return this.send(res, 200, route.dialect, false, JSON.stringify(stored.response), undefined);
       case 'response-delete':
         this.stored.delete(id);
@@ -1227,7 +1281,11 @@ class FakeProviderServer implements FakeProvider {
       case 'response-input-items':
         return this.send(res, 200, route.dialect, false, rs.inputItemsBody(stored.input, query), undefined);
       default:
-        return this.sendError(res, rs.notCancellable(), route.dialect);
+        if (!bg) return this.sendError(res, rs.notCancellable(), route.dialect);
+        if (bg.status === 'completed' || bg.status === 'cancelled') return this.sendError(res, rs.cannotCancelFinished(bg.status), route.dialect);
+        bg.status = 'cancelled';
+        stored.response = rs.backgroundObject(bg.reply, 'cancelled');
+        return this.send(res, 200, route.dialect, false, JSON.stringify(stored.response), undefined);
     }
   }
 

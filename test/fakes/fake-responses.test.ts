@@ -154,6 +154,59 @@ describe('stored responses', () => {
   });
 });
 
+describe('background responses', () => {
+  test('POST answers at once, queued; each GET moves it one step: in_progress, then completed with the output', async () => {
+    const res = await client.responses.create({ model: 'm', input: 'Say hello', background: true });
+    expect(res).toMatchObject({ status: 'queued', background: true, output: [] });
+    expect(fake.responseStatus(res.id)).toBe('queued');
+    expect(await client.responses.retrieve(res.id)).toMatchObject({ status: 'in_progress', background: true });
+    const done = await client.responses.retrieve(res.id);
+    expect(done).toMatchObject({ status: 'completed', background: true });
+    expect(done.output_text).toBe('Hello from primary');
+    expect((await client.responses.retrieve(res.id)).status).toBe('completed');
+  });
+
+  test('manual progress: GET sees the state until advanceBackground moves it', async () => {
+    fake.setBackgroundProgress('manual');
+    const res = await client.responses.create({ model: 'm', input: 'x', background: true });
+    expect((await client.responses.retrieve(res.id)).status).toBe('queued');
+    fake.advanceBackground(res.id);
+    expect((await client.responses.retrieve(res.id)).status).toBe('in_progress');
+    fake.advanceBackground(res.id, 'completed');
+    expect((await client.responses.retrieve(res.id)).status).toBe('completed');
+    fake.reset();
+    const again = await client.responses.create({ model: 'm', input: 'x', background: true });
+    expect((await client.responses.retrieve(again.id)).status).toBe('in_progress');
+  });
+
+  test('cancel: a queued or in_progress one is cancelled; a finished one is a 400; delete removes it', async () => {
+    fake.setBackgroundProgress('manual');
+    const queued = await client.responses.create({ model: 'm', input: 'x', background: true });
+    expect(await client.responses.cancel(queued.id)).toMatchObject({ id: queued.id, status: 'cancelled', background: true });
+    expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
+    await expect(client.responses.cancel(queued.id)).rejects.toMatchObject({ status: 400 });
+    const running = await client.responses.create({ model: 'm', input: 'x', background: true });
+    fake.advanceBackground(running.id);
+    expect((await client.responses.cancel(running.id)).status).toBe('cancelled');
+    const finished = await client.responses.create({ model: 'm', input: 'x', background: true });
+    fake.advanceBackground(finished.id, 'completed');
+    const err = await client.responses.cancel(finished.id).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, message: expect.stringMatching(/Cannot cancel a completed response/) });
+    await client.responses.delete(finished.id);
+    expect(fake.hasResponse(finished.id)).toBe(false);
+    await expect(client.responses.retrieve(finished.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  test('GET ?stream=true resumes it as the whole event stream, marked background, and completes it', async () => {
+    const res = await client.responses.create({ model: 'm', input: 'x', background: true });
+    const r = await fetch(`${fake.url}/responses/${res.id}?stream=true`, { headers: { authorization: 'Bearer sk-fake-key' } });
+    expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const data = parseSSE(await r.text()).map((e) => JSON.parse(e.data));
+    expect(data.at(-1)).toMatchObject({ type: 'response.completed', response: { id: res.id, background: true, status: 'completed' } });
+    expect(fake.responseStatus(res.id)).toBe('completed');
+  });
+});
+
 describe('validation as the real API does it', () => {
   test.each([
     [{ input: 'hi' }, "Missing required parameter: 'model'.", 'model'],

@@ -335,6 +335,26 @@ export function deletedBody(id: string): string {
   return JSON.stringify({ id, object: 'response.deleted', deleted: true });
 }
 
+/** A background response's state: the Response object as GET sees it in each. */
+export type BackgroundStatus = 'queued' | 'in_progress' | 'completed' | 'cancelled';
+
+/** The Response object of a background response (`background: true`): no output until it completes. */
+export function backgroundObject(r: ResponsesReply, st: BackgroundStatus): Json {
+  const body = st === 'completed' ? responseObject(r) : responseJson(r, st, [], false);
+  return { ...body, background: true };
+}
+
+/** The events of a background response resumed as a stream (GET …?stream=true): the whole reply's, marked background. */
+export function backgroundFrames(r: ResponsesReply): string {
+  const f = responseFrames(r);
+  return (f.pre + f.content.join('') + f.post).replaceAll('"background":false', '"background":true');
+}
+
+/** Cancelling a background response that has already finished. */
+export function cannotCancelFinished(st: BackgroundStatus): WireError {
+  return invalid(st === 'cancelled' ? 'Cannot cancel a response that has already been cancelled.' : 'Cannot cancel a completed response.', null, null);
+}
+
 export function notCancellable(): WireError {
   return invalid('Only responses created with background=true can be cancelled.', null, null);
 }

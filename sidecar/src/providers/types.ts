@@ -41,6 +41,8 @@ export interface ProviderTarget {
 
 /** A request ready to send upstream. `body` is the serialised JSON. */
 export interface UpstreamRequest {
+  /** Default POST. */
+  method?: 'POST' | 'GET' | 'DELETE' | undefined;
   url: string;
   headers: Record<string, string>;
   body: string;

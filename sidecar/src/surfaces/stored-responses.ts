@@ -3,7 +3,8 @@
  * GET /v1/responses/{id}/input_items and POST /v1/responses/{id}/cancel,
  * answered from the sidecar's response stores (response-stores.ts): the
  * responses this sidecar served. A response it does not hold is OpenAI's 404
- * in OpenAI's words.
+ * in OpenAI's words. Which requests the store answers and which go to the
+ * native target that holds the id: stored-routing.ts.
  */
 import type { Json } from '../providers/common.ts';
 import type { ResponseStores } from './response-stores.ts';
@@ -26,7 +27,7 @@ export function answerStoredResponse(stores: ResponseStores, id: string, action:
     found.store.delete(id);
     return { status: 200, body: { id, object: 'response', deleted: true } };
   }
-  // The sidecar serves no background responses: the API's own answer for one that is not.
+  // The store answers cancel only for a response no native target holds (a translated one): the API's own answer for one that is not background.
   if (action === 'cancel') return { status: 400, message: 'Only responses created with background=true can be cancelled.', param: null };
   const limit = query.limit === undefined || query.limit === null ? undefined : Number(query.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100)) return { status: 400, message: "Invalid 'limit': expected an integer from 1 to 100.", param: 'limit' };

@@ -3,12 +3,32 @@ import { Secret } from '../../secret.ts';
 import { parseSSE } from '../../../../test/fakes/sse.ts';
 import { openaiOverText } from '../../../../test/support/openai-over-text.ts';
 import type { ProviderTarget, StreamStep } from '../../providers/types.ts';
-import { azureVersionHasResponses, DEFAULT_AZURE_RESPONSES_API_VERSION, responsesNative, sequenceNumberOf } from './native.ts';
+import { azureVersionHasResponses, DEFAULT_AZURE_RESPONSES_API_VERSION, responsesNative, sequenceNumberOf, storedResponseRequest } from './native.ts';
 
 const KEY = 'sk-test-SECRETKEY0123456789abcdef';
 const openai: ProviderTarget = { provider: 'openai', model: 'gpt-4.1-mini', baseURL: 'https://api.openai.com/v1/', apiKey: new Secret(KEY) };
 const azure: ProviderTarget = { provider: 'azure-openai', model: 'my-dep', baseURL: 'https://x.openai.azure.com', apiVersion: '2024-10-21', apiKey: new Secret('azure-key-0123456789') };
 const compat: ProviderTarget = { provider: 'openai-compatible', model: 'qwen', baseURL: 'http://127.0.0.1:8000/v1' };
+
+describe('storedResponseRequest', () => {
+  it('GET, DELETE, input_items and cancel at the paths and with the auth of POST /v1/responses; the query passed on', () => {
+    expect(storedResponseRequest('openai', openai, 'resp_1', 'get')).toEqual({ method: 'GET', url: 'https://api.openai.com/v1/responses/resp_1', headers: { accept: 'application/json', authorization: `Bearer ${KEY}` }, body: '' });
+    const stream = storedResponseRequest('openai', openai, 'resp_1', 'get', 'stream=true&starting_after=3');
+    expect(stream.url).toBe('https://api.openai.com/v1/responses/resp_1?stream=true&starting_after=3');
+    expect(stream.headers.accept).toBe('text/event-stream');
+    expect(storedResponseRequest('openai', openai, 'resp_1', 'delete').method).toBe('DELETE');
+    expect(storedResponseRequest('openai', openai, 'resp_1', 'cancel')).toMatchObject({ method: 'POST', url: 'https://api.openai.com/v1/responses/resp_1/cancel' });
+    expect(storedResponseRequest('openai-compatible', compat, 'r/x', 'input_items', 'limit=2')).toEqual({ method: 'GET', url: 'http://127.0.0.1:8000/v1/responses/r%2Fx/input_items?limit=2', headers: { accept: 'application/json' }, body: '' });
+  });
+
+  it("Azure: the v1 path, or the preview path with its api-version before the client's query; the api-key header", () => {
+    const v1 = storedResponseRequest('azure-openai', { ...azure, baseURL: 'https://x.openai.azure.com/openai/v1' }, 'resp_1', 'get', 'include[]=x');
+    expect(v1.url).toBe('https://x.openai.azure.com/openai/v1/responses/resp_1?include[]=x');
+    expect(v1.headers).toEqual({ accept: 'application/json', 'api-key': 'azure-key-0123456789' });
+    expect(storedResponseRequest('azure-openai', azure, 'resp_1', 'cancel').url).toBe(`https://x.openai.azure.com/openai/responses/resp_1/cancel?api-version=${DEFAULT_AZURE_RESPONSES_API_VERSION}`);
+    expect(storedResponseRequest('azure-openai', azure, 'resp_1', 'get', 'stream=true').url).toBe(`https://x.openai.azure.com/openai/responses/resp_1?api-version=${DEFAULT_AZURE_RESPONSES_API_VERSION}&stream=true`);
+  });
+});
 
 describe('responsesNative buildRequest', () => {
   it('posts to <baseURL>/responses with the bearer key and the target model, store and previous_response_id as sent', () => {

@@ -31,26 +31,34 @@ export function azureVersionHasResponses(apiVersion: string): boolean {
   return m !== null && m[1]! >= '2025-03-01';
 }
 
-function buildRequest(family: ResponsesFamily, kind: string, body: Json, target: ProviderTarget, stream: boolean): UpstreamRequest {
-  if (kind !== 'responses') throw new Error(`the ${family} Responses codec does not build '${kind}' requests`);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
+/** Where a target's Responses API lives: the URL of `path` under it (Azure's preview API with its api-version), and the target's own auth. */
+function responsesEndpoint(family: ResponsesFamily, target: ProviderTarget, path: string, query = ''): { url: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
   const key = target.apiKey?.reveal();
-  const out: Json = { ...body, model: target.model };
   let url: string;
   let base = trimSlashes(target.baseURL);
   if (family === 'azure-openai') {
     if (base.endsWith('/openai/v1')) {
-      url = `${base}/responses`;
+      url = `${base}/${path}${query ? `?${query}` : ''}`;
     } else {
       if (base.endsWith('/openai')) base = base.slice(0, -'/openai'.length);
       const v = target.apiVersion && azureVersionHasResponses(target.apiVersion) ? target.apiVersion : DEFAULT_AZURE_RESPONSES_API_VERSION;
-      url = `${base}/openai/responses?api-version=${encodeURIComponent(v)}`;
+      url = `${base}/openai/${path}?api-version=${encodeURIComponent(v)}${query ? `&${query}` : ''}`;
     }
     if (key) headers['api-key'] = key;
   } else {
-    url = `${base}/responses`;
+    url = `${base}/${path}${query ? `?${query}` : ''}`;
     if (key) headers.authorization = `Bearer ${key}`;
   }
+  return { url, headers };
+}
+
+function buildRequest(family: ResponsesFamily, kind: string, body: Json, target: ProviderTarget, stream: boolean): UpstreamRequest {
+  if (kind !== 'responses') throw new Error(`the ${family} Responses codec does not build '${kind}' requests`);
+  const { url, headers } = responsesEndpoint(family, target, 'responses');
+  headers['content-type'] = 'application/json';
+  headers.accept = stream ? 'text/event-stream' : 'application/json';
+  const out: Json = { ...body, model: target.model };
   if (stream) {
     out.stream = true;
   } else {
@@ -58,6 +66,23 @@ function buildRequest(family: ResponsesFamily, kind: string, body: Json, target:
     delete out.stream_options; // taken only with stream
   }
   return { url, headers, body: JSON.stringify(out) };
+}
+
+/** What is asked of a stored response at its target (GET, DELETE, GET …/input_items, POST …/cancel). */
+export type StoredResponseAction = 'get' | 'delete' | 'input_items' | 'cancel';
+
+/**
+ * The request for a stored response at a target that serves the Responses API
+ * (GET /v1/responses/{id} and its kin), with the same URL shapes and auth as
+ * POST /v1/responses: `query` is the client's query string, passed on as it is
+ * (`stream=true&starting_after=…`, input_items' `limit`/`order`/`after`).
+ */
+export function storedResponseRequest(family: ResponsesFamily, target: ProviderTarget, id: string, action: StoredResponseAction, query = ''): UpstreamRequest {
+  const tail = action === 'input_items' ? '/input_items' : action === 'cancel' ? '/cancel' : '';
+  const { url, headers } = responsesEndpoint(family, target, `responses/${encodeURIComponent(id)}${tail}`, query);
+  const stream = action === 'get' && new URLSearchParams(query).get('stream') === 'true';
+  headers.accept = stream ? 'text/event-stream' : 'application/json';
+  return { method: action === 'delete' ? 'DELETE' : action === 'cancel' ? 'POST' : 'GET', url, headers, body: '' };
 }
 
 /** Usage from a Response object. */
