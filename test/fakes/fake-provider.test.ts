@@ -141,6 +141,15 @@ describe('openai flavor', () => {
     expect(r.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
   });
 
+  test('reasoning: reasoning_content on the message, and streamed as one delta before the content', async () => {
+    fake.script({ kind: 'ok', text: 'Answer', reasoning: 'Let me think.' }, { kind: 'ok', text: 'Answer', chunks: 2, reasoning: 'Let me think.' });
+    const r = await post(`${fake.url}/chat/completions`, chat());
+    expect(JSON.parse(r.text).choices[0].message).toMatchObject({ role: 'assistant', content: 'Answer', reasoning_content: 'Let me think.' });
+    const s = await post(`${fake.url}/chat/completions`, chat({ stream: true }));
+    const deltas = sseJSON(s.text).map((e) => e.data.choices?.[0]?.delta).filter((d) => d && (d.content || d.reasoning_content));
+    expect(deltas).toEqual([{ reasoning_content: 'Let me think.' }, { content: 'Ans' }, { content: 'wer' }]);
+  });
+
   test('the path without /v1 works too', async () => {
     const r = await post(`${fake.origin}/chat/completions`, chat());
     expect(r.status).toBe(200);

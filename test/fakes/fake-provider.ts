@@ -86,6 +86,12 @@ export interface ReplyOverrides extends BehaviourCommon {
   finishReason?: string;
   /** The model in the reply; default the request's. */
   model?: string;
+  /**
+   * OpenAI flavor, Chat Completions: the reasoning the reply carries before its content, as
+   * `reasoning_content` (what DeepSeek, vLLM and other OpenAI-compatible reasoning servers send):
+   * on the message, or streamed as one delta ahead of the first content delta.
+   */
+  reasoning?: string;
 }
 
 /** Fields of a provider error body; unset ones take the provider's real values for the status. */
@@ -1167,6 +1173,7 @@ class FakeProviderServer implements FakeProvider {
       includeUsage: !anthropic && streamOptions?.include_usage === true,
       obfuscation: streamOptions?.include_obfuscation !== false,
       thinking: anthropic ? thinkingReply(body) : undefined,
+      reasoning: anthropic || route.endpoint !== 'chat' ? undefined : b.reasoning,
       ...(anthropic ? this.anthropicExtras(body) : this.opts.promptCache ? { cacheReadTokens: this.openaiCachedTokens(route, body) } : {}),
     };
   }

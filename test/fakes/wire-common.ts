@@ -195,6 +195,8 @@ export interface ReplyContext {
   obfuscation: boolean;
   /** Anthropic: the thinking block that comes first when the request asked for thinking. */
   thinking?: string | undefined;
+  /** OpenAI Chat: the reply's `reasoning_content` (ReplyOverrides.reasoning). */
+  reasoning?: string | undefined;
   /** Anthropic: the thinking block's signature (one the fake has issued and will take back). */
   signature?: string | undefined;
   /**

@@ -58,6 +58,7 @@ export function chatCompletionBody(ctx: ReplyContext, azure: boolean): string {
     role: 'assistant',
     content: ctx.toolCall && ctx.text === '' ? null : ctx.text,
   };
+  if (ctx.reasoning !== undefined) message['reasoning_content'] = ctx.reasoning;
   if (ctx.toolCall) {
     message['tool_calls'] = [
       { id: ctx.toolCall.id, type: 'function', function: { name: ctx.toolCall.name, arguments: ctx.toolCall.arguments } },
@@ -111,6 +112,7 @@ export function chatCompletionFrames(ctx: ReplyContext, azure: boolean): StreamF
   pre += frame(firstIsTool ? '{"role":"assistant","content":null,"refusal":null}' : '{"role":"assistant","content":"","refusal":null}', 'null');
 
   const content: string[] = [];
+  if (ctx.reasoning !== undefined) content.push(frame('{"reasoning_content":' + JSON.stringify(ctx.reasoning) + '}', 'null'));
   for (const piece of ctx.escaped) content.push(frame('{"content":' + piece + '}', 'null'));
   if (ctx.toolCall) {
     const tc = ctx.toolCall;

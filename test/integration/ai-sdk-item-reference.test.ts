@@ -1,23 +1,23 @@
 /**
- * A sidecar defect the Vercel AI SDK's default OpenAI model meets (FAILS
- * until the sidecar is fixed): a conversation carried on with
- * `result.response.messages`. With `store` on (the SDK's default), the SDK
- * sends an earlier assistant answer not as a message but as
- * `{type: "item_reference", id: "<the answer's output item id>"}`. The real
- * OpenAI API resolves that id from its stored responses. The sidecar keeps
- * every response in its own store (that is how previous_response_id works
- * across a failover), but a translated target refuses the item:
+ * The Vercel AI SDK's default OpenAI model (the Responses API) carrying a
+ * conversation on with `result.response.messages`, through a failover to an
+ * Anthropic backup. With `store` on (the SDK's default), the SDK sends an
+ * earlier assistant answer not as a message but as
+ * `{type: "item_reference", id: "<the answer's output item id>"}`, which the
+ * real OpenAI API resolves from its stored responses. The sidecar keeps every
+ * response it served in its own store (as for previous_response_id across a
+ * failover) and resolves the reference from it for a target that cannot
+ * (bace5e7, 1202eab; this test failed before them, with a 502 whose attempts
+ * said the translated backup refused "an input item of type
+ * 'item_reference'"). What it pins down:
  *
- *   POST /v1/responses {"model":"to-claude","input":[{"role":"user","content":"My name is Ada."},
- *     {"type":"item_reference","id":"msg_…"},{"role":"user","content":"What is my name?"}]}
- *   -> 502 {"error":{"code":"all_targets_failed","attempts":[{"target":"gpt-down","class":"server-error","status":503},
- *      {"target":"claude","class":"unsupported","detail":"an input item of type 'item_reference'"}]}}
- *
- * whether the referenced answer was the translated backup's own (first
- * case) or the OpenAI primary's before it went down (second case). Expected:
- * the reference expanded from the store into the item it names (as for
- * previous_response_id), so the Anthropic backup gets the answer as an
- * assistant turn.
+ * - the referenced answer was the translated backup's own (route to-claude):
+ *   the Anthropic backup gets it as the assistant turn, and the OpenAI
+ *   primary, which never issued that id, gets the item itself in place of
+ *   the reference (it would refuse an id it does not know);
+ * - the referenced answer was the OpenAI primary's, before it went down
+ *   (route ada): the primary, which issued the id, gets the reference as
+ *   sent, and the Anthropic backup gets the answer as the assistant turn.
  */
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, type ModelMessage } from 'ai';
