@@ -74,4 +74,16 @@ describe('fake Vertex AI', () => {
     expect(s.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await s.text()).toMatch(/event: message_start[\s\S]*event: message_stop/);
   });
+
+  it("the anthropic publisher's stream-error: deltas, then Anthropic's error event; non-stream a 529", async () => {
+    const t = await token();
+    const url = `${PATH}/anthropic/models/claude-sonnet-4-5@20250929`;
+    vertex.script({ kind: 'stream-error', afterChunks: 1 });
+    const text = await (await post(`${url}:streamRawPredict`, { ...claude, stream: true }, t)).text();
+    expect(text).toMatch(/event: content_block_delta[\s\S]*event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"Overloaded"\}\}\n\n$/);
+    expect(text.match(/event: content_block_delta/g)).toHaveLength(1);
+    expect(text).not.toContain('message_stop');
+    vertex.script({ kind: 'stream-error', afterChunks: 0 });
+    expect((await post(`${url}:rawPredict`, claude, t)).status).toBe(529);
+  });
 });

@@ -13,7 +13,9 @@
  * wrong project or location is 404 NOT_FOUND (403 PERMISSION_DENIED for a project).
  *
  * Behaviours are fake-gemini.ts's; the anthropic publisher serves ok,
- * status, rate-limit (Vertex's 429 RESOURCE_EXHAUSTED) and cut.
+ * status, rate-limit (Vertex's 429 RESOURCE_EXHAUSTED), cut and
+ * stream-error (after K deltas Anthropic's `event: error` frame,
+ * overloaded_error by default; non-stream: 529 with that error).
  */
 import type { ServerResponse } from 'node:http';
 import { CloudServer, writeFlushed, type CloudRequest, type Job } from './fake-cloud-server.ts';
@@ -127,7 +129,8 @@ export class FakeVertex {
     const b = next() ?? { kind: 'ok' };
     if (b.kind === 'status') return googleError(res, b.status, b.message ?? `the fake failed with ${b.status}`, b.statusName);
     if (b.kind === 'rate-limit') return googleError(res, 429, 'Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model with base model: anthropic-claude. Please submit a quota increase request.', 'RESOURCE_EXHAUSTED');
-    if (b.kind !== 'ok' && b.kind !== 'cut') throw new Error(`behaviour ${b.kind} is not served by the anthropic publisher`);
+    if (b.kind === 'stream-error' && !stream) return anthropicError(res, 529, 'overloaded_error', b.message ?? 'Overloaded');
+    if (b.kind !== 'ok' && b.kind !== 'cut' && b.kind !== 'stream-error') throw new Error(`behaviour ${b.kind} is not served by the anthropic publisher`);
     const text = (b.kind === 'ok' ? b.text : undefined) ?? this.opts.text ?? 'Hello from vertex';
     const tools = Array.isArray(body.tools) ? body.tools : [];
     const tool = b.kind === 'ok' && b.toolCall && tools.length ? tools[0] : undefined;
@@ -164,13 +167,18 @@ export class FakeVertex {
     const frames = messageFrames(ctx);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     await writeFlushed(res, frames.pre);
-    const upTo = b.kind === 'cut' ? Math.min(b.afterChunks, frames.content.length) : frames.content.length;
+    const upTo = b.kind === 'cut' || b.kind === 'stream-error' ? Math.min(b.afterChunks, frames.content.length) : frames.content.length;
     for (const f of frames.content.slice(0, upTo)) {
       if (job.dead) return;
       await writeFlushed(res, f);
     }
     if (b.kind === 'cut') {
       res.socket?.destroy();
+      return;
+    }
+    if (b.kind === 'stream-error') {
+      const error = { type: 'error', error: { type: b.statusName ?? 'overloaded_error', message: b.message ?? 'Overloaded' } };
+      res.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
       return;
     }
     res.end(frames.post);

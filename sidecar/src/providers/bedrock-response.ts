@@ -27,6 +27,9 @@ const ERROR_TYPES: Record<string, { status: number; type: string; code: string |
   ResourceNotFoundException: { status: 404, type: 'not_found_error', code: 'model_not_found' },
 };
 
+/** Error types whose class is their type's, not their HTTP status's (see bedrockError). */
+const BY_TYPE = new Set(['ModelNotReadyException', 'ServiceQuotaExceededException', 'ModelErrorException']);
+
 /** Bedrock's and its models' wording for a prompt over the context window. */
 const CONTEXT_TEXT = /(input is too long|too many (input )?tokens|prompt is too long|exceeds? the (model'?s? )?(maximum|context)|context (length|window))/i;
 
@@ -42,8 +45,9 @@ export function errorTypeName(raw: string | undefined): string | undefined {
 /** A Bedrock error of `type` -> ProviderError. `httpStatus` when there was one. */
 export function bedrockError(type: string | undefined, message: string | undefined, httpStatus: number | undefined): ProviderError {
   const known = type ? ERROR_TYPES[type] : undefined;
-  // ModelNotReady comes as a 429: its class is server-error, by its type.
-  const status = known && (type === 'ModelNotReadyException' || httpStatus === undefined) ? known.status : (httpStatus ?? 500);
+  // Types whose wire status says another class than theirs are read by their type: ModelNotReady
+  // (429 on the wire) is server-error, ServiceQuotaExceeded (400) rate-limit, ModelError (424) server-error.
+  const status = known && (BY_TYPE.has(type!) || httpStatus === undefined) ? known.status : (httpStatus ?? 500);
   const text = message || `the provider reported ${type ?? 'an error'}`;
   let code = known?.code ?? null;
   if (type === 'ValidationException' && CONTEXT_TEXT.test(text)) code = 'context_length_exceeded';

@@ -94,6 +94,11 @@ describe('response and errors', () => {
     [403, 'AccessDeniedException', "You don't have access to the model with the specified model ID.", 'auth'],
     [403, 'UnrecognizedClientException', 'The security token included in the request is invalid.', 'auth'],
     [404, 'ResourceNotFoundException', 'Could not resolve the foundation model.', 'not-found'],
+    [400, 'ServiceQuotaExceededException', 'Your request exceeds the service quota for your account.', 'rate-limit'],
+    [408, 'ModelTimeoutException', 'Model has timed out in processing the request.', 'timeout'],
+    [403, 'ExpiredTokenException', 'The security token included in the request is expired', 'auth'],
+    [403, 'MissingAuthenticationTokenException', 'Missing Authentication Token', 'auth'],
+    [424, 'ModelErrorException', 'The model produced an error while processing the request.', 'server-error'],
   ])('%i %s -> %s (type from x-amzn-errortype)', (status, type, message, cls) => {
     const e = bedrockAdapter.parseError(status, JSON.stringify({ message }), { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
     expect(e.errorClass).toBe(cls);

@@ -213,6 +213,7 @@ describe('errors', () => {
     [401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.', 'auth'],
     [404, 'NOT_FOUND', 'models/gemini-9 is not found for API version v1beta.', 'not-found'],
     [400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.', 'auth'],
+    [504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.', 'server-error'],
   ])('%i %s -> %s', (status, name, message, cls) => {
     expect(err(status, name, message).errorClass).toBe(cls);
   });
@@ -220,6 +221,15 @@ describe('errors', () => {
   it('an invalid API key (400 INVALID_ARGUMENT, reason API_KEY_INVALID) is auth', () => {
     const e = err(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }]);
     expect(e).toMatchObject({ errorClass: 'auth', status: 401, code: 'invalid_api_key' });
+  });
+
+  it('an expired API key (400 INVALID_ARGUMENT, reason API_KEY_EXPIRED) is auth', () => {
+    const e = err(400, 'INVALID_ARGUMENT', 'API key expired. Please renew the API key.', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_EXPIRED', domain: 'googleapis.com' }]);
+    expect(e).toMatchObject({ errorClass: 'auth', status: 401, code: 'invalid_api_key' });
+  });
+
+  it('a deadline exceeded (504 DEADLINE_EXCEEDED) keeps the timeout code', () => {
+    expect(err(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.')).toMatchObject({ status: 504, code: 'timeout' });
   });
 
   it('a context-window error carries context_length_exceeded; HTML bodies keep their text', () => {

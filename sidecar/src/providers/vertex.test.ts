@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { vertexHost } from '../../../api/v1alpha1/enums.ts';
-import { readVertexSecret } from './vertex-auth.ts';
+import { keyTokenUri, readVertexSecret } from './vertex-auth.ts';
 import { vertexAdapter, vertexURL } from './vertex.ts';
 import type { ProviderTarget } from './types.ts';
 
@@ -48,6 +48,15 @@ describe('vertex', () => {
     expect(() => readVertexSecret('AIza-not-json')).toThrow(/not a service-account key file/);
     expect(() => readVertexSecret(JSON.stringify({ ...key, type: 'authorized_user' }))).toThrow(/"type": "service_account"/);
     expect(() => readVertexSecret(JSON.stringify({ ...key, private_key: '' }))).toThrow(/no private_key/);
+  });
+
+  it("a key's token_uri: Google's own is left to the library; another must be https or loopback http", () => {
+    expect(keyTokenUri({})).toBeUndefined();
+    expect(keyTokenUri({ token_uri: 'https://oauth2.googleapis.com/token' })).toBeUndefined();
+    expect(keyTokenUri({ token_uri: 'https://oauth2.example.test/token' })?.href).toBe('https://oauth2.example.test/token');
+    expect(keyTokenUri({ token_uri: 'http://127.0.0.1:8080/token' })?.href).toBe('http://127.0.0.1:8080/token');
+    expect(() => keyTokenUri({ token_uri: 'http://oauth2.example.test/token' })).toThrow(/neither https nor a loopback/);
+    expect(() => keyTokenUri({ token_uri: 'not a url' })).toThrow(/not a URL/);
   });
 
   it('no cost for those who do not use it: google-auth-library loads on the first vertex request only', () => {
