@@ -18,6 +18,7 @@ import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.ts';
 import { CredentialStore } from '../fakes/fake-aws-credentials.ts';
 import { startFakeSts, type FakeSts } from '../fakes/fake-sts.ts';
 import { eventually, startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { streamChat } from '../support/chat-client.ts';
 
 const MODEL = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
 const TTL_MS = 5_000;
@@ -70,24 +71,13 @@ afterAll(async () => {
   await Promise.all([anthropic?.close(), openai?.close(), bedrock?.close(), sts?.close()]);
 });
 
-async function streamText(c: OpenAI, model: string): Promise<{ text: string; finish: string | null }> {
-  const s = await c.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }], stream: true });
-  let text = '';
-  let finish: string | null = null;
-  for await (const chunk of s) {
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-  }
-  return { text, finish };
-}
-
 const accessKeyOf = (q: { headers: Record<string, string> }): string | undefined => /Credential=([^/]+)\//.exec(q.headers.authorization ?? '')?.[1];
 
 describe('anthropic -> Claude on bedrock, credentials from IRSA (AssumeRoleWithWebIdentity)', () => {
   it('non-stream and stream, signed with the STS credentials; refreshed once they expire', async () => {
     const r = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Hi' }] });
     expect(r.choices[0]!.message.content).toBe('Hello from bedrock');
-    expect(await streamText(client, 'claude')).toEqual({ text: 'Hello from bedrock', finish: 'stop' });
+    expect(await streamChat(client, 'claude')).toMatchObject({ text: 'Hello from bedrock', finish: 'stop' });
     const sent = bedrock.requests.filter((q) => q.outcome === 'ok');
     expect(sent.map((q) => q.pathname)).toEqual([`/model/${encodeURIComponent(MODEL)}/converse`, `/model/${encodeURIComponent(MODEL)}/converse-stream`]);
     for (const q of sent) {

@@ -16,6 +16,7 @@ import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.ts';
 import { CredentialStore, startFakeContainerCredentials, type FakeContainerCredentials } from '../fakes/fake-aws-credentials.ts';
 import { startFakeGemini, type FakeGemini } from '../fakes/fake-gemini.ts';
 import { eventually, startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { streamChat } from '../support/chat-client.ts';
 
 const MODEL = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
 let anthropic: FakeProvider;
@@ -73,27 +74,13 @@ afterAll(async () => {
   await Promise.all([anthropic?.close(), openai?.close(), bedrock?.close(), keyed?.close(), creds?.close(), gemini?.close()]);
 });
 
-async function streamText(model: string, content = 'Hi'): Promise<{ text: string; finish: string | null; refusal: string }> {
-  const s = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true });
-  let text = '';
-  let refusal = '';
-  let finish: string | null = null;
-  for await (const chunk of s) {
-    const c = chunk.choices[0];
-    text += c?.delta.content ?? '';
-    refusal += (c?.delta as { refusal?: string } | undefined)?.refusal ?? '';
-    finish = c?.finish_reason ?? finish;
-  }
-  return { text, finish, refusal };
-}
-
 describe('anthropic -> Claude on bedrock, credentials from EKS Pod Identity', () => {
   it('non-stream and stream, signed with refreshed pod credentials', async () => {
     const r = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], max_tokens: 50 });
     expect(r.choices[0]!.message.content).toBe('Hello from bedrock');
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
-    const s = await streamText('claude');
-    expect(s).toEqual({ text: 'Hello from bedrock', finish: 'stop', refusal: '' });
+    const s = await streamChat(client, 'claude');
+    expect(s).toMatchObject({ text: 'Hello from bedrock', finish: 'stop', refusal: '' });
     expect(bedrock.refusals).toEqual([]);
     const sent = bedrock.requests.filter((q) => q.outcome === 'ok');
     expect(sent.map((q) => q.pathname)).toEqual([`/model/${encodeURIComponent(MODEL)}/converse`, `/model/${encodeURIComponent(MODEL)}/converse-stream`]);
@@ -164,7 +151,7 @@ describe('bedrock with a Secret: an access key pair through a VPC endpoint, a be
   });
 
   it('sends the API key as a bearer token', async () => {
-    const s = await streamText('claude-bearer');
+    const s = await streamChat(client, 'claude-bearer');
     expect(s.text).toBe('Hello from keyed bedrock');
     expect(keyed.requests.at(-1)!.headers.authorization).toBe('Bearer ABSKbedrock-api-key');
   });
@@ -173,9 +160,9 @@ describe('bedrock with a Secret: an access key pair through a VPC endpoint, a be
     keyed.script({ kind: 'error', type: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' });
     expect((await client.chat.completions.create({ model: 'claude-keys', messages: [{ role: 'user', content: 'Hi' }] })).choices[0]!.message.content).toBe('Hello from openai');
     keyed.script({ kind: 'exception', afterChunks: 0, exceptionType: 'throttlingException', message: 'Too many tokens, please wait before trying again.' });
-    expect((await streamText('claude-keys')).text).toBe('Hello from openai');
+    expect((await streamChat(client, 'claude-keys')).text).toBe('Hello from openai');
     keyed.script({ kind: 'exception', afterChunks: 2, exceptionType: 'modelStreamErrorException', message: 'The model stream failed.' });
-    await expect(streamText('claude-keys')).rejects.toThrow(/model stream failed|server-error|stream/i);
+    await expect(streamChat(client, 'claude-keys')).rejects.toThrow(/model stream failed|server-error|stream/i);
   });
 
   it('a wrong key pair is refused by the fake (InvalidSignatureException) and counted as auth', async () => {
@@ -208,7 +195,7 @@ describe('gemini', () => {
   it('answers, streamed and not', async () => {
     const r = await client.chat.completions.create({ model: 'gem', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] });
     expect(r.choices[0]!.message.content).toBe('Hello from gemini');
-    expect(await streamText('gem')).toEqual({ text: 'Hello from gemini', finish: 'stop', refusal: '' });
+    expect(await streamChat(client, 'gem')).toMatchObject({ text: 'Hello from gemini', finish: 'stop', refusal: '' });
     const sent = gemini.requests.filter((q) => q.outcome === 'ok');
     expect(sent.map((q) => q.path)).toEqual(['/v1beta/models/gemini-2.5-flash:generateContent', '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse']);
     expect(sent[0]!.body.systemInstruction).toEqual({ parts: [{ text: 'Be brief.' }] });
@@ -218,11 +205,11 @@ describe('gemini', () => {
     gemini.script({ kind: 'rate-limit' });
     expect((await client.chat.completions.create({ model: 'gem', messages: [{ role: 'user', content: 'Hi' }] })).choices[0]!.message.content).toBe('Hello from openai');
     gemini.script({ kind: 'status', status: 503, message: 'The model is overloaded. Please try again later.' });
-    expect((await streamText('gem')).text).toBe('Hello from openai');
+    expect((await streamChat(client, 'gem')).text).toBe('Hello from openai');
     gemini.script({ kind: 'cut', afterChunks: 0 });
-    expect((await streamText('gem')).text).toBe('Hello from openai');
+    expect((await streamChat(client, 'gem')).text).toBe('Hello from openai');
     gemini.script({ kind: 'stream-error', afterChunks: 0 });
-    expect((await streamText('gem')).text).toBe('Hello from openai');
+    expect((await streamChat(client, 'gem')).text).toBe('Hello from openai');
   });
 
   it('SAFETY is a refusal with content_filter, not a clean answer; a blocked prompt is a 400 that does not fall back', async () => {
@@ -231,7 +218,7 @@ describe('gemini', () => {
     expect(r.choices[0]!.finish_reason).toBe('content_filter');
     expect(r.choices[0]!.message.refusal).toMatch(/blocked by Gemini \(finishReason SAFETY\)/);
     gemini.script({ kind: 'finish', finishReason: 'RECITATION', afterChunks: 1 });
-    const s = await streamText('gem');
+    const s = await streamChat(client, 'gem');
     expect(s.finish).toBe('content_filter');
     expect(s.refusal).toMatch(/RECITATION/);
     const before = openai.requests.length;

@@ -16,6 +16,7 @@ import { TokenStore } from '../fakes/fake-google-auth.ts';
 import { serviceAccountKey, startFakeGoogleOAuth, type FakeGoogleOAuth, type ServiceAccountKey } from '../fakes/fake-google-oauth.ts';
 import { refusedURL } from '../fakes/refused-port.ts';
 import { eventually, startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { streamChat } from '../support/chat-client.ts';
 
 const PROJECT = 'my-project-1';
 const CLAUDE = 'claude-sonnet-4-5@20250929';
@@ -74,17 +75,6 @@ afterAll(async () => {
   await Promise.all([anthropic?.close(), openai?.close(), vertex?.close(), oauth?.close()]);
 });
 
-async function streamText(model: string): Promise<{ text: string; finish: string | null }> {
-  const s = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }], stream: true });
-  let text = '';
-  let finish: string | null = null;
-  for await (const chunk of s) {
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-  }
-  return { text, finish };
-}
-
 const bearer = (q: { headers: Record<string, string> }): string => q.headers.authorization!.slice('Bearer '.length);
 const assertionClaims = (q: { rawBody: string }): Record<string, unknown> =>
   JSON.parse(Buffer.from(new URLSearchParams(q.rawBody).get('assertion')!.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -93,9 +83,9 @@ describe('vertex with a service-account key Secret, tokens from its token_uri', 
   it('anthropic -> Claude on vertex and Gemini on vertex, non-stream and stream, with tokens the endpoint issued for the key', async () => {
     const r = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'Hi' }] });
     expect(r.choices[0]!.message.content).toBe('Hello from vertex');
-    expect(await streamText('claude')).toEqual({ text: 'Hello from vertex', finish: 'stop' });
+    expect(await streamChat(client, 'claude')).toMatchObject({ text: 'Hello from vertex', finish: 'stop' });
     expect((await client.chat.completions.create({ model: 'gem', messages: [{ role: 'user', content: 'Hi' }] })).choices[0]!.message.content).toBe('Hello from vertex');
-    expect(await streamText('gem')).toEqual({ text: 'Hello from vertex', finish: 'stop' });
+    expect(await streamChat(client, 'gem')).toMatchObject({ text: 'Hello from vertex', finish: 'stop' });
     const sent = vertex.requests;
     expect(sent.map((q) => q.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(sent.map((q) => q.pathname.replace(/^.*:/, ''))).toEqual(['rawPredict', 'streamRawPredict', 'generateContent', 'streamGenerateContent']);

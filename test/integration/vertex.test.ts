@@ -16,6 +16,7 @@ import { startFakeGemini, type FakeGemini } from '../fakes/fake-gemini.ts';
 import { startFakeVertex, type FakeVertex } from '../fakes/fake-vertex.ts';
 import { startFakeMetadataServer, TokenStore, type FakeMetadataServer } from '../fakes/fake-google-auth.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { streamChat } from '../support/chat-client.ts';
 
 const PROJECT = 'my-project-1';
 const CLAUDE = 'claude-sonnet-4-5@20250929';
@@ -60,17 +61,6 @@ afterAll(async () => {
   await Promise.all([anthropic?.close(), gemini?.close(), vertex?.close(), metadata?.close()]);
 });
 
-async function streamText(model: string): Promise<{ text: string; finish: string | null }> {
-  const s = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }], stream: true });
-  let text = '';
-  let finish: string | null = null;
-  for await (const chunk of s) {
-    text += chunk.choices[0]?.delta.content ?? '';
-    finish = chunk.choices[0]?.finish_reason ?? finish;
-  }
-  return { text, finish };
-}
-
 const bearer = (q: { headers: Record<string, string> }): string => q.headers.authorization!.slice('Bearer '.length);
 
 describe('anthropic -> Claude on vertex, token from the metadata server', () => {
@@ -78,7 +68,7 @@ describe('anthropic -> Claude on vertex, token from the metadata server', () => 
     const r = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], max_tokens: 50 });
     expect(r.choices[0]!.message.content).toBe('Hello from vertex');
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
-    expect(await streamText('claude')).toEqual({ text: 'Hello from vertex', finish: 'stop' });
+    expect(await streamChat(client, 'claude')).toMatchObject({ text: 'Hello from vertex', finish: 'stop' });
     const sent = vertex.requests.filter((q) => q.pathname.includes('/anthropic/'));
     expect(sent.map((q) => [q.pathname, q.outcome])).toEqual([
       [`${BASE}/anthropic/models/${CLAUDE}:rawPredict`, 'ok'],
@@ -130,7 +120,7 @@ describe('gemini -> Gemini on vertex', () => {
   it('non-stream and stream: generateContent and streamGenerateContent?alt=sse under the project and location', async () => {
     const r = await client.chat.completions.create({ model: 'gem', messages: [{ role: 'user', content: 'Hi' }] });
     expect(r.choices[0]!.message.content).toBe('Hello from vertex');
-    expect(await streamText('gem')).toEqual({ text: 'Hello from vertex', finish: 'stop' });
+    expect(await streamChat(client, 'gem')).toMatchObject({ text: 'Hello from vertex', finish: 'stop' });
     const sent = vertex.requests.filter((q) => q.pathname.includes('/google/'));
     expect(sent.map((q) => [q.path, q.outcome])).toEqual([
       [`${BASE}/google/models/gemini-2.5-flash:generateContent`, 'ok'],
