@@ -54,26 +54,35 @@ function base64Source(url: string, param: string): Json {
   return { type: 'base64', media_type: header.slice(0, -';base64'.length), data: url.slice(comma + 1) };
 }
 
-function imageBlock(part: Json, param: string): Json {
+/** What the user blocks depend on: the targets' name in refusals, and whether the endpoint takes image URLs. */
+interface BlockOptions {
+  targets: string;
+  urlImages: boolean;
+}
+
+function imageBlock(part: Json, param: string, opts: BlockOptions): Json {
   const img = part.image_url;
   const url = typeof img === 'string' ? img : isObject(img) ? str(img.url) : undefined;
   if (!url) throw bad(`${param}.image_url.url is missing`, `${param}.image_url`);
   if (url.startsWith('data:')) return { type: 'image', source: base64Source(url, `${param}.image_url.url`) };
-  if (url.startsWith('https://') || url.startsWith('http://')) return { type: 'image', source: { type: 'url', url } };
+  if (url.startsWith('https://') || url.startsWith('http://')) {
+    if (!opts.urlImages) throw bad(`${param}.image_url.url: ${opts.targets} targets take images as base64 data: URLs only`, `${param}.image_url.url`);
+    return { type: 'image', source: { type: 'url', url } };
+  }
   throw bad(`${param}.image_url.url must be an http(s) or data: URL`, `${param}.image_url.url`);
 }
 
 /** OpenAI `file` parts carrying inline data (PDFs) -> Anthropic document blocks. */
-function fileBlock(part: Json, param: string): Json {
+function fileBlock(part: Json, param: string, targets: string): Json {
   const file = isObject(part.file) ? part.file : {};
   const data = str(file.file_data);
-  if (!data) throw bad(`${param}: only inline file_data is supported by anthropic targets (not file_id)`, `${param}.file`);
+  if (!data) throw bad(`${param}: only inline file_data is supported by ${targets} targets (not file_id)`, `${param}.file`);
   if (!data.startsWith('data:')) throw bad(`${param}.file.file_data must be a base64 data: URL`, `${param}.file.file_data`);
   return { type: 'document', source: base64Source(data, `${param}.file.file_data`) };
 }
 
 /** User content (string or parts) -> Anthropic blocks. */
-function userBlocks(content: unknown, param: string): Json[] {
+function userBlocks(content: unknown, param: string, opts: BlockOptions): Json[] {
   if (typeof content === 'string') return isBlank(content) ? [] : [textBlock(content)];
   if (content == null) return [];
   if (!Array.isArray(content)) throw bad(`${param} must be a string or an array of content parts`, param);
@@ -89,13 +98,13 @@ function userBlocks(content: unknown, param: string): Json[] {
         break;
       }
       case 'image_url':
-        blocks.push(imageBlock(part, p));
+        blocks.push(imageBlock(part, p, opts));
         break;
       case 'file':
-        blocks.push(fileBlock(part, p));
+        blocks.push(fileBlock(part, p, opts.targets));
         break;
       default:
-        throw bad(`${p}.type '${describe(part.type)}' is not supported by anthropic targets`, `${p}.type`);
+        throw bad(`${p}.type '${describe(part.type)}' is not supported by ${opts.targets} targets`, `${p}.type`);
     }
   }
   return blocks;
@@ -137,8 +146,8 @@ function numberOr(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function translateTools(body: Json): Json[] | undefined {
-  return functionTools(body, 'anthropic')?.map((fn) => {
+function translateTools(body: Json, targets: string): Json[] | undefined {
+  return functionTools(body, targets)?.map((fn) => {
     const tool: Json = { name: fn.name };
     if (fn.description) tool.description = fn.description;
     const params = fn.parameters;
@@ -220,11 +229,11 @@ function responseFormatHint(rf: unknown): string | undefined {
   return undefined;
 }
 
-function rejectUnsupported(body: Json): void {
-  if (typeof body.n === 'number' && body.n > 1) throw bad('n > 1 is not supported by anthropic targets (one choice per request)', 'n');
-  if (body.logprobs === true) throw bad('logprobs are not supported by anthropic targets', 'logprobs');
+function rejectUnsupported(body: Json, targets: string): void {
+  if (typeof body.n === 'number' && body.n > 1) throw bad(`n > 1 is not supported by ${targets} targets (one choice per request)`, 'n');
+  if (body.logprobs === true) throw bad(`logprobs are not supported by ${targets} targets`, 'logprobs');
   if (body.audio != null || (Array.isArray(body.modalities) && body.modalities.includes('audio'))) {
-    throw bad('audio output is not supported by anthropic targets', 'modalities');
+    throw bad(`audio output is not supported by ${targets} targets`, 'modalities');
   }
 }
 
@@ -247,6 +256,12 @@ export interface AnthropicBuild {
   stream: boolean;
   /** The target's maxTokens: max_tokens when the client sets none. */
   maxTokens?: number | undefined;
+  /** The provider named in refusals (`… is not supported by <targets> targets`): anthropic unless set. */
+  targets?: string;
+  /** Whether the endpoint fetches http(s) image URLs (`source: {type: url}`); else they are refused. Default true. */
+  urlImages?: boolean;
+  /** false: never output_config.format (JSON modes go as the system instruction), whatever the model's traits. */
+  structuredOutputs?: boolean;
 }
 
 /**
@@ -298,17 +313,19 @@ function thinkingFor(body: Json, traits: ModelTraits, turns: Turn[], choice: Jso
 
 /** The Anthropic Messages body for an OpenAI chat request. Throws BadRequestError for what cannot be translated. */
 export function toAnthropicBody(body: Json, build: AnthropicBuild): Json {
-  rejectUnsupported(body);
+  const targets = build.targets ?? 'anthropic';
+  rejectUnsupported(body, targets);
   const messages = body.messages;
   if (!Array.isArray(messages)) throw bad('messages must be an array', 'messages');
-  const traits = modelTraits(build.model);
+  const traits = build.structuredOutputs === false ? { ...modelTraits(build.model), structuredOutputs: false } : modelTraits(build.model);
+  const blockOptions: BlockOptions = { targets, urlImages: build.urlImages ?? true };
 
   // System and developer messages are hoisted to the top-level `system`, in
   // order, wherever they appear (Anthropic has no mid-conversation system turn).
   const system: string[] = [];
   const turns: Turn[] = [];
   walkChatMessages(messages, {
-    user: userBlocks,
+    user: (content, param) => userBlocks(content, param, blockOptions),
     text: (t) => textBlock(t),
     toolUse,
     toolResult,
@@ -320,7 +337,7 @@ export function toAnthropicBody(body: Json, build: AnthropicBuild): Json {
   const hint = format ? undefined : responseFormatHint(body.response_format);
   if (hint) system.push(hint);
 
-  const tools = translateTools(body);
+  const tools = translateTools(body, targets);
   const choice = tools ? translateToolChoice(body) : undefined;
   const thinking = thinkingFor(body, traits, turns, choice);
 

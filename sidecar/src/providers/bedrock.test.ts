@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import aws4 from 'aws4';
+import type { BadRequestError } from '../errors.ts';
 import { Secret } from '../secret.ts';
 import { bedrockAdapter, converseURL } from './bedrock.ts';
 import { readBedrockSecret } from './bedrock-auth.ts';
@@ -60,6 +61,104 @@ describe('request', () => {
     expect(() => translate({ ...user('x'), logprobs: true })).toThrow(/logprobs/);
     expect(() => translate(user([{ type: 'image_url', image_url: { url: 'https://x/i.png' } }]))).toThrow(/data: URLs only/);
     expect(() => translate(user([{ type: 'image_url', image_url: { url: 'data:image/tiff;base64,AA' } }]))).toThrow(/png, jpeg, gif and webp/);
+  });
+
+  it('response_format json_object and json_schema: an instruction appended as the last system block', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] };
+    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'x' }];
+    expect(translate({ messages, response_format: { type: 'json_object' } }).system).toEqual([
+      { text: 'Be brief.' },
+      { text: 'Respond with a single valid JSON object and nothing else.' },
+    ]);
+    expect(translate({ messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }).system).toEqual([
+      { text: 'Be brief.' },
+      { text: `Respond with a single valid JSON object that conforms to this JSON schema: ${JSON.stringify(schema)}. Output only the JSON, nothing else.` },
+    ]);
+    expect(translate({ messages: [messages[1]], response_format: { type: 'json_schema', json_schema: { name: 'x' } } }).system).toEqual([
+      { text: 'Respond with a single valid JSON object. Output only the JSON, nothing else.' },
+    ]);
+    const text = translate({ messages: [messages[1]], response_format: { type: 'text' } });
+    expect(text.system).toBeUndefined();
+    expect(text.outputConfig).toBeUndefined();
+  });
+
+  it('tool_choice: auto -> auto, required -> any, a named function -> tool; none leaves the tools out', () => {
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    const messages = [{ role: 'user', content: 'x' }];
+    const spec = [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object', properties: {} } } } }];
+    expect(translate({ messages, tools }).toolConfig).toEqual({ tools: spec });
+    expect(translate({ messages, tools, tool_choice: 'auto' }).toolConfig).toEqual({ tools: spec, toolChoice: { auto: {} } });
+    expect(translate({ messages, tools, tool_choice: 'required' }).toolConfig).toEqual({ tools: spec, toolChoice: { any: {} } });
+    expect(translate({ messages, tools, tool_choice: { type: 'function', function: { name: 'f' } } }).toolConfig).toEqual({ tools: spec, toolChoice: { tool: { name: 'f' } } });
+    expect(translate({ messages, tools, tool_choice: 'none' }).toolConfig).toBeUndefined();
+  });
+
+  it('tool_choice none with tool blocks in the history: the tools stay (Converse needs them), with no toolChoice', () => {
+    const out = translate({
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'tu1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'tu1', content: 'done' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      tool_choice: 'none',
+    });
+    expect(out.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object', properties: {} } } } }] });
+  });
+
+  it.each([
+    ['text/csv', 'csv'],
+    ['application/msword', 'doc'],
+    ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'docx'],
+    ['application/vnd.ms-excel', 'xls'],
+    ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'xlsx'],
+    ['text/html', 'html'],
+    ['text/plain', 'txt'],
+    ['text/markdown', 'md'],
+  ])('a file part of type %s -> a document of format %s', (mediaType, format) => {
+    const out = translate({ messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'q3 sales.v2.dat', file_data: `data:${mediaType};base64,QUJD` } }] }] });
+    expect(out.messages[0].content).toEqual([{ document: { format, name: 'q3 sales-v2', source: { bytes: 'QUJD' } } }]);
+  });
+
+  it('document names: without a filename document-<n>, in order', () => {
+    const file = { type: 'file', file: { file_data: 'data:text/plain;base64,QQ==' } };
+    const out = translate({ messages: [{ role: 'user', content: [file, file] }] });
+    expect(out.messages[0].content.map((b: Body) => b.document.name)).toEqual(['document-1', 'document-2']);
+  });
+
+  it('refuses a document type Converse does not take, a file_id file, audio input, audio output and embeddings', () => {
+    const user = (content: unknown) => ({ messages: [{ role: 'user', content }] });
+    const refusal = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return { name: (e as Error).constructor.name, message: (e as Error).message, param: (e as BadRequestError).param };
+      }
+      return undefined;
+    };
+    expect(refusal(() => translate(user([{ type: 'file', file: { file_data: 'data:application/zip;base64,UEs=' } }])))).toEqual({
+      name: 'BadRequestError',
+      message: 'messages[0].content[0]: bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not application/zip',
+      param: 'messages[0].content[0].file.file_data',
+    });
+    expect(refusal(() => translate(user([{ type: 'file', file: { file_id: 'file-abc' } }])))).toEqual({
+      name: 'BadRequestError',
+      message: 'messages[0].content[0]: only inline file_data is supported by bedrock targets (not file_id)',
+      param: 'messages[0].content[0].file',
+    });
+    expect(refusal(() => translate(user([{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }])))).toEqual({
+      name: 'BadRequestError',
+      message: "messages[0].content[0].type 'input_audio' is not supported by bedrock targets",
+      param: 'messages[0].content[0].type',
+    });
+    const audioOut = { name: 'BadRequestError', message: 'audio output is not supported by bedrock targets', param: 'modalities' };
+    expect(refusal(() => translate({ ...user('x'), modalities: ['text', 'audio'] }))).toEqual(audioOut);
+    expect(refusal(() => translate({ ...user('x'), audio: { voice: 'alloy', format: 'wav' } }))).toEqual(audioOut);
+    expect(refusal(() => bedrockAdapter.buildRequest('embeddings', { model: 'x', input: 'a' }, target, { stream: false }))).toEqual({
+      name: 'BadRequestError',
+      message: 'embeddings requests are not supported by bedrock targets; route them to an OpenAI-compatible target',
+      param: 'model',
+    });
   });
 });
 
@@ -149,6 +248,40 @@ describe('stream frames', () => {
     expect(steps[2]!.error).toMatchObject({ errorClass: 'rate-limit', message: 'Too many tokens, please wait before trying again.' });
     const e = (await decoder({})).pushBytes!(encodeFrame({ ':message-type': 'error', ':error-code': 'InternalServerException', ':error-message': 'boom' }, ''));
     expect(e[0]!.error).toMatchObject({ errorClass: 'server-error', message: 'boom' });
+  });
+
+  it.each([
+    ['guardrail_intervened', 'The response was blocked by a Bedrock guardrail.'],
+    ['content_filtered', 'The response was blocked by the content filter of the model on Bedrock.'],
+  ])('a %s stop in a stream: a refusal chunk, then finish_reason content_filter, finished at metadata', async (stopReason, refusal) => {
+    const d = await decoder();
+    const steps = d.pushBytes!(Buffer.concat([
+      eventFrame('messageStart', { role: 'assistant' }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Sure, ' } }),
+      eventFrame('messageStop', { stopReason }),
+      eventFrame('metadata', { usage: { inputTokens: 4, outputTokens: 2, totalTokens: 6 } }),
+    ]));
+    const chunks = steps.flatMap((s) => s.out.map((o) => JSON.parse(o) as Body));
+    expect(chunks.map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason])).toEqual([
+      [{ role: 'assistant', content: '' }, null],
+      [{ content: 'Sure, ' }, null],
+      [{ refusal }, null],
+      [{}, 'content_filter'],
+      [undefined, undefined],
+    ]);
+    expect(steps.map((s) => [s.content, s.finished])).toEqual([[false, false], [true, false], [true, false], [false, true]]);
+  });
+
+  it('a modelStreamErrorException after content: an error step, server-error 502 with code model_error', async () => {
+    const d = await decoder();
+    const steps = d.pushBytes!(Buffer.concat([
+      eventFrame('messageStart', { role: 'assistant' }),
+      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } }),
+      exceptionFrame('modelStreamErrorException', 'The model stream was interrupted.'),
+    ]));
+    expect(steps[1]!.content).toBe(true);
+    expect(steps[2]!.out).toEqual([]);
+    expect(steps[2]!.error).toMatchObject({ errorClass: 'server-error', status: 502, code: 'model_error', message: 'The model stream was interrupted.' });
   });
 
   it('a frame with a bad CRC throws (the stream cannot go on)', async () => {

@@ -36,14 +36,14 @@ function numberOr(v: unknown): number | undefined {
 }
 
 /** `data:<media type>;base64,<data>` -> Gemini's inlineData part. */
-function inlineData(url: string, param: string): Json {
+function inlineData(url: string, param: string, targets: string): Json {
   const comma = url.indexOf(',');
   const header = url.startsWith('data:') && comma > 5 ? url.slice(5, comma) : '';
-  if (!header.endsWith(';base64')) throw bad(`${param}: gemini targets take images and files as base64 data: URLs only`, param);
+  if (!header.endsWith(';base64')) throw bad(`${param}: ${targets} targets take images and files as base64 data: URLs only`, param);
   return { inlineData: { mimeType: header.slice(0, -';base64'.length), data: url.slice(comma + 1) } };
 }
 
-function userParts(content: unknown, param: string): Json[] {
+function userParts(content: unknown, param: string, targets: string): Json[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (content == null) return [];
   if (!Array.isArray(content)) throw bad(`${param} must be a string or an array of content parts`, param);
@@ -61,17 +61,17 @@ function userParts(content: unknown, param: string): Json[] {
         const img = part.image_url;
         const url = typeof img === 'string' ? img : isObject(img) ? str(img.url) : undefined;
         if (!url) throw bad(`${p}.image_url.url is missing`, `${p}.image_url`);
-        parts.push(inlineData(url, `${p}.image_url.url`));
+        parts.push(inlineData(url, `${p}.image_url.url`, targets));
         break;
       }
       case 'file': {
         const data = isObject(part.file) ? str(part.file.file_data) : undefined;
-        if (!data) throw bad(`${p}: only inline file_data is supported by gemini targets (not file_id)`, `${p}.file`);
-        parts.push(inlineData(data, `${p}.file.file_data`));
+        if (!data) throw bad(`${p}: only inline file_data is supported by ${targets} targets (not file_id)`, `${p}.file`);
+        parts.push(inlineData(data, `${p}.file.file_data`, targets));
         break;
       }
       default:
-        throw bad(`${p}.type '${describe(part.type)}' is not supported by gemini targets`, `${p}.type`);
+        throw bad(`${p}.type '${describe(part.type)}' is not supported by ${targets} targets`, `${p}.type`);
     }
   });
   return parts;
@@ -96,8 +96,8 @@ function functionResponse(content: unknown, param: string): Json {
   return { result: text };
 }
 
-function translateTools(body: Json): Json[] | undefined {
-  const tools = functionTools(body, 'gemini');
+function translateTools(body: Json, targets: string): Json[] | undefined {
+  const tools = functionTools(body, targets);
   if (!tools) return undefined;
   const declarations = tools.map((fn) => {
     const decl: Json = { name: fn.name };
@@ -121,12 +121,12 @@ function translateToolChoice(body: Json): Json | undefined {
   return undefined;
 }
 
-function rejectUnsupported(body: Json): void {
-  if (body.logprobs === true) throw bad('logprobs are not supported by gemini targets', 'logprobs');
+function rejectUnsupported(body: Json, targets: string): void {
+  if (body.logprobs === true) throw bad(`logprobs are not supported by ${targets} targets`, 'logprobs');
   if (body.audio != null || (Array.isArray(body.modalities) && body.modalities.includes('audio'))) {
-    throw bad('audio output is not supported by gemini targets', 'modalities');
+    throw bad(`audio output is not supported by ${targets} targets`, 'modalities');
   }
-  if (body.stream === true && typeof body.n === 'number' && body.n > 1) throw bad('n > 1 is not supported by gemini targets when streaming', 'n');
+  if (body.stream === true && typeof body.n === 'number' && body.n > 1) throw bad(`n > 1 is not supported by ${targets} targets when streaming`, 'n');
 }
 
 /** Whether a Gemini model takes thinkingLevel (Gemini 3 and later) rather than thinkingBudget. */
@@ -166,9 +166,12 @@ function generationConfig(body: Json, model: string): Json | undefined {
   return Object.keys(cfg).length ? cfg : undefined;
 }
 
-/** The Gemini generateContent body for an OpenAI chat request. Throws BadRequestError for what cannot be translated. */
-export function toGeminiBody(body: Json, model: string): Json {
-  rejectUnsupported(body);
+/**
+ * The Gemini generateContent body for an OpenAI chat request. Throws BadRequestError for what
+ * cannot be translated, naming `targets` (gemini, or vertex for Gemini on Vertex AI).
+ */
+export function toGeminiBody(body: Json, model: string, targets = 'gemini'): Json {
+  rejectUnsupported(body, targets);
   const messages = body.messages;
   if (!Array.isArray(messages)) throw bad('messages must be an array', 'messages');
   const system: string[] = [];
@@ -186,7 +189,7 @@ export function toGeminiBody(body: Json, model: string): Json {
         system.push(...textParts(m.content, `${p}.content`));
         break;
       case 'user':
-        pushTurn(turns, 'user', userParts(m.content, `${p}.content`));
+        pushTurn(turns, 'user', userParts(m.content, `${p}.content`, targets));
         break;
       case 'assistant': {
         const parts: Json[] = textParts(m.content, `${p}.content`).map((text) => ({ text }));
@@ -237,7 +240,7 @@ export function toGeminiBody(body: Json, model: string): Json {
   const out: Json = {};
   if (system.length) out.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
   out.contents = turns;
-  const tools = translateTools(body);
+  const tools = translateTools(body, targets);
   if (tools) {
     out.tools = tools;
     const choice = translateToolChoice(body);

@@ -3,6 +3,7 @@
  * streamed, and Gemini's errors by class.
  */
 import { describe, expect, it } from '@jest/globals';
+import { BadRequestError } from '../errors.ts';
 import { Secret } from '../secret.ts';
 import { geminiAdapter, geminiURL } from './gemini.ts';
 import { FOREIGN_THOUGHT_SIGNATURE } from './gemini-request.ts';
@@ -119,6 +120,49 @@ describe('request', () => {
     });
     expect(translate({ messages: [user('x')], response_format: { type: 'json_object' } }).generationConfig).toEqual({ responseMimeType: 'application/json' });
     expect(translate({ messages: [user('x')], max_tokens: 5 }).generationConfig).toEqual({ maxOutputTokens: 5 });
+  });
+
+  it('n > 1 without streaming -> generationConfig.candidateCount; with streaming refused', () => {
+    expect(translate({ messages: [user('x')], n: 3 }).generationConfig).toEqual({ candidateCount: 3 });
+    expect(translate({ messages: [user('x')], n: 1 }).generationConfig).toBeUndefined();
+    expect(() => translate({ messages: [user('x')], n: 2, stream: true }, true)).toThrow(new BadRequestError('n > 1 is not supported by gemini targets when streaming', 'n'));
+  });
+
+  it('refuses a file_id file part, audio output (modalities or audio) with their messages', () => {
+    expect(() => translate({ messages: [user([{ type: 'file', file: { file_id: 'file-abc' } }])] })).toThrow('messages[0].content[0]: only inline file_data is supported by gemini targets (not file_id)');
+    expect(() => translate({ messages: [user('x')], modalities: ['text', 'audio'] })).toThrow('audio output is not supported by gemini targets');
+    expect(() => translate({ messages: [user('x')], audio: { voice: 'alloy', format: 'wav' } })).toThrow('audio output is not supported by gemini targets');
+  });
+
+  it('tool_choice: auto -> AUTO, none -> NONE, required -> ANY; none keeps the declarations', () => {
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    const mode = (tool_choice: unknown) => translate({ messages: [user('x')], tools, tool_choice });
+    expect(mode('auto').toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
+    expect(mode('required').toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
+    const none = mode('none');
+    expect(none.toolConfig).toEqual({ functionCallingConfig: { mode: 'NONE' } });
+    expect(none.tools).toEqual([{ functionDeclarations: [{ name: 'f' }] }]);
+    expect(translate({ messages: [user('x')], tools }).toolConfig).toBeUndefined();
+  });
+
+  it('legacy function_call and function messages: a functionCall without id, its functionResponse named by the message or the last call', () => {
+    const out = translate({
+      functions: [{ name: 'weather' }],
+      messages: [
+        user('Weather?'),
+        { role: 'assistant', content: null, function_call: { name: 'weather', arguments: '{"city":"Paris"}' } },
+        { role: 'function', content: '{"temp":21}' },
+        { role: 'assistant', content: null, function_call: { name: 'weather', arguments: '{"city":"Rome"}' } },
+        { role: 'function', name: 'weather', content: 'sunny' },
+      ],
+    });
+    expect(out.contents.slice(1)).toEqual([
+      { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Paris' } }, thoughtSignature: FOREIGN_THOUGHT_SIGNATURE }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'weather', response: { temp: 21 } } }] },
+      { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Rome' } }, thoughtSignature: FOREIGN_THOUGHT_SIGNATURE }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'weather', response: { result: 'sunny' } } }] },
+    ]);
+    expect(() => translate({ messages: [user('x'), { role: 'function', content: 'r' }] })).toThrow(/must follow an assistant function_call/);
   });
 
   it('refuses logprobs, audio, and embeddings', () => {

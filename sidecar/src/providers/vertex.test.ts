@@ -12,6 +12,20 @@ import { keyTokenUri, readVertexSecret } from './vertex-auth.ts';
 import { vertexAdapter, vertexURL } from './vertex.ts';
 import type { ProviderTarget } from './types.ts';
 
+type Body = Record<string, any>;
+const GEMINI = 'gemini-2.5-flash';
+const CLAUDE = 'claude-sonnet-4-5@20250929';
+const translate = (model: string, body: Body, stream = false): Body => JSON.parse(vertexAdapter.buildRequest('chat', { model: 'x', ...body }, target(model), { stream }).body) as Body;
+const user = (content: unknown) => ({ role: 'user', content });
+const refusal = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return { name: (e as Error).constructor.name, message: (e as Error).message, param: (e as { param?: string }).param };
+  }
+  return undefined;
+};
+
 const target = (model: string): ProviderTarget => ({ provider: 'vertex', model, baseURL: `https://${vertexHost('us-east5')}`, project: 'my-project-1', location: 'us-east5' });
 
 describe('vertex', () => {
@@ -74,5 +88,89 @@ describe('vertex', () => {
     const [code, message] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as [string, string];
     expect(code).toBe('credentials_unavailable');
     expect(message).toMatch(/^no Google access token for vertex from the pod's Google identity \(GKE Workload Identity, the metadata server\)/);
+  });
+
+  it('Gemini publisher: tools and tool_choice as gemini has them; a data: URL image -> inlineData', () => {
+    const g = translate(GEMINI, {
+      messages: [user([{ type: 'text', text: 'Weather here?' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4A' } }])],
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tool_choice: 'required',
+    });
+    expect(g.contents).toEqual([{ role: 'user', parts: [{ text: 'Weather here?' }, { inlineData: { mimeType: 'image/jpeg', data: '/9j/4A' } }] }]);
+    expect(g.tools).toEqual([{ functionDeclarations: [{ name: 'weather', parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } } } }] }]);
+    expect(g.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
+  });
+
+  it('Gemini publisher: a functionCall answer -> tool_calls, finish_reason tool_calls', () => {
+    const r = vertexAdapter.parseResponse('chat', 200, JSON.stringify({
+      candidates: [{ content: { role: 'model', parts: [{ functionCall: { id: 'fc1', name: 'weather', args: { city: 'Paris' } } }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 10 },
+      responseId: 'v1',
+    }), target(GEMINI), { messages: [] });
+    expect(r.ok).toBe(true);
+    const choice = JSON.parse((r as { body: string }).body).choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message).toMatchObject({ content: null, tool_calls: [{ id: 'fc1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] });
+  });
+
+  it('Gemini publisher: a streamed functionCall -> one tool_calls delta, finish_reason tool_calls', () => {
+    const d = vertexAdapter.createStreamDecoder(target(GEMINI), { messages: [] });
+    const step = d.push({ data: JSON.stringify({ candidates: [{ content: { parts: [{ functionCall: { id: 'fc1', name: 'weather', args: { city: 'Paris' } } }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3 } }) });
+    expect(step).toMatchObject({ content: true, finished: true });
+    const chunks = step.out.map((o) => JSON.parse(o as string) as Body);
+    expect(chunks[1]!.choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'fc1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }]);
+    expect(chunks[2]!.choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it("Gemini publisher: a SAFETY finish is gemini's content_filter with a refusal, whole and streamed", () => {
+    const blocked = { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'SAFETY', index: 0 }] };
+    const r = vertexAdapter.parseResponse('chat', 200, JSON.stringify(blocked), target(GEMINI), { messages: [] });
+    expect(r.ok).toBe(true);
+    expect(JSON.parse((r as { body: string }).body).choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: null, refusal: 'The response was blocked by Gemini (finishReason SAFETY).' } });
+    const d = vertexAdapter.createStreamDecoder(target(GEMINI), { messages: [] });
+    d.push({ data: JSON.stringify({ candidates: [{ content: { parts: [{ text: 'Sure' }] } }] }) });
+    const step = d.push({ data: JSON.stringify({ candidates: [{ finishReason: 'SAFETY' }] }) });
+    const chunks = step.out.map((o) => JSON.parse(o as string) as Body);
+    expect(step.finished).toBe(true);
+    expect(chunks.map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason])).toEqual([
+      [{ refusal: 'The response was blocked by Gemini (finishReason SAFETY).' }, null],
+      [{}, 'content_filter'],
+    ]);
+  });
+
+  it('Gemini publisher: refusals name vertex targets', () => {
+    expect(refusal(() => translate(GEMINI, { messages: [user('x')], logprobs: true }))).toEqual({ name: 'BadRequestError', message: 'logprobs are not supported by vertex targets', param: 'logprobs' });
+    expect(refusal(() => translate(GEMINI, { messages: [user('x')], n: 2, stream: true }, true))).toEqual({ name: 'BadRequestError', message: 'n > 1 is not supported by vertex targets when streaming', param: 'n' });
+    expect(refusal(() => translate(GEMINI, { messages: [user([{ type: 'image_url', image_url: { url: 'https://x/i.png' } }])] }))?.message).toBe(
+      'messages[0].content[0].image_url.url: vertex targets take images and files as base64 data: URLs only',
+    );
+  });
+
+  it('Claude: a data: URL image -> a base64 image source', () => {
+    const c = translate(CLAUDE, { messages: [user([{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBOR' } }])] });
+    expect(c.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBOR' } }] }]);
+  });
+
+  it('Claude: an http(s) image URL is refused (Vertex takes no URL sources), naming vertex', () => {
+    expect(refusal(() => translate(CLAUDE, { messages: [user([{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }])] }))).toEqual({
+      name: 'BadRequestError',
+      message: 'messages[0].content[0].image_url.url: vertex targets take images as base64 data: URLs only',
+      param: 'messages[0].content[0].image_url.url',
+    });
+  });
+
+  it.each([CLAUDE, 'claude-opus-4-6'])('Claude (%s): response_format json_schema -> the system instruction, no output_config.format', (model) => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const c = translate(model, { messages: [{ role: 'system', content: 'S' }, user('x')], response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } });
+    expect(c.output_config).toBeUndefined();
+    expect(c.system).toBe(`S\n\nRespond with a single valid JSON object that conforms to this JSON schema: ${JSON.stringify(schema)}. Output only the JSON, nothing else.`);
+  });
+
+  it('Claude: refusals (n > 1, logprobs, audio output, unsupported parts, file_id) name vertex targets', () => {
+    expect(refusal(() => translate(CLAUDE, { messages: [user('x')], n: 2 }))).toEqual({ name: 'BadRequestError', message: 'n > 1 is not supported by vertex targets (one choice per request)', param: 'n' });
+    expect(refusal(() => translate(CLAUDE, { messages: [user('x')], logprobs: true }))).toEqual({ name: 'BadRequestError', message: 'logprobs are not supported by vertex targets', param: 'logprobs' });
+    expect(refusal(() => translate(CLAUDE, { messages: [user('x')], modalities: ['audio'] }))?.message).toBe('audio output is not supported by vertex targets');
+    expect(refusal(() => translate(CLAUDE, { messages: [user([{ type: 'input_audio', input_audio: {} }])] }))?.message).toBe("messages[0].content[0].type 'input_audio' is not supported by vertex targets");
+    expect(refusal(() => translate(CLAUDE, { messages: [user([{ type: 'file', file: { file_id: 'file-1' } }])] }))?.message).toBe('messages[0].content[0]: only inline file_data is supported by vertex targets (not file_id)');
   });
 });

@@ -34,6 +34,14 @@ function vertexDecoder<C>(chunks: ChunkWriterFor<C>, target: ProviderTarget, req
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
+/**
+ * What Claude on Vertex takes otherwise than Anthropic's API: refusals name vertex; no image URLs
+ * (Vertex answers "URL sources are not supported": base64 data: URLs only); no output_config.format
+ * (structured outputs are off by default there, behind the org policy constraint
+ * vertexai.allowedPartnerModelFeatures, and not yet on every model): JSON modes go as the system instruction.
+ */
+const VERTEX_CLAUDE = { targets: 'vertex', urlImages: false, structuredOutputs: false } as const;
+
 type AuthModule = typeof import('./vertex-auth.ts');
 let authModule: Promise<AuthModule> | undefined;
 
@@ -69,10 +77,10 @@ export const vertexAdapter: ProviderAdapter = {
     };
     let upstream: Record<string, unknown>;
     if (isVertexClaude(target.model)) {
-      const { model: _model, ...rest } = toAnthropicBody(body, { model: target.model, stream: options.stream, maxTokens: target.maxTokens });
+      const { model: _model, ...rest } = toAnthropicBody(body, { model: target.model, stream: options.stream, maxTokens: target.maxTokens, ...VERTEX_CLAUDE });
       upstream = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...rest };
     } else {
-      upstream = toGeminiBody(body, target.model);
+      upstream = toGeminiBody(body, target.model, 'vertex');
     }
     return { url: vertexURL(target.baseURL, target.project, target.location, target.model, options.stream), headers, body: JSON.stringify(upstream) };
   },
