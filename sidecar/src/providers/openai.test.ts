@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Secret } from '../secret.ts';
 import { adapterFor, DEFAULT_BASE_URLS } from './index.ts';
 import { anthropicAdapter } from './anthropic.ts';
-import { azureOpenaiAdapter, azureTakesStreamOptions, DEFAULT_AZURE_API_VERSION, isPlainChunk, openaiAdapter, openaiCompatibleAdapter } from './openai.ts';
+import { azureOpenaiAdapter, azureTakesStreamOptions, DEFAULT_AZURE_API_VERSION, isPlainChunk, openaiAdapter, openaiCompatibleAdapter, plainContentDelta } from './openai.ts';
 import type { ProviderError, ProviderTarget, StreamStep } from './types.ts';
 
 const KEY = 'sk-test-SECRETKEY0123456789abcdef';
@@ -434,6 +434,72 @@ describe('openai stream decoder', () => {
   it('ignores empty data', () => {
     const d = openaiAdapter.createStreamDecoder(openaiTarget, chatBody());
     expect(d.push({ data: '' })).toEqual({ out: [], content: false, finished: false });
+  });
+});
+
+describe('plainContentDelta: the text of a chunk that is one content delta and nothing else', () => {
+  const chunk = (choices: string, extra = ''): string => `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini"${extra},"choices":${choices},"usage":null}`;
+  const plain = (literal: string): string => chunk(`[{"index":0,"delta":{"content":${literal}},"logprobs":null,"finish_reason":null}]`, ',"system_fingerprint":"fp_1"');
+
+  it.each([
+    ['plain text', '"Hello"', 'Hello'],
+    ['an empty string', '""', ''],
+    ['escaped quotes and backslashes', JSON.stringify('say "hi" \\ then \\"x\\"'), 'say "hi" \\ then \\"x\\"'],
+    ['a string ending in a backslash', JSON.stringify('C:\\'), 'C:\\'],
+    ['unicode escapes and newlines', '"caf\\u00e9\\n\\ud83d\\ude00"', 'café\n😀'],
+    ['keys look-alikes inside the text', JSON.stringify('"choices":[{"index":0,"delta":{"content":"x"}'), '"choices":[{"index":0,"delta":{"content":"x"}'],
+  ])('%s', (_name, literal, text) => {
+    const data = plain(literal);
+    expect(plainContentDelta(data)).toBe(text);
+    expect(plainContentDelta(data)).toBe((JSON.parse(data) as { choices: Array<{ delta: { content: string } }> }).choices[0]!.delta.content);
+  });
+
+  it.each([
+    ['a finish_reason', chunk('[{"index":0,"delta":{"content":"x"},"logprobs":null,"finish_reason":"stop"}]')],
+    ['logprobs', chunk('[{"index":0,"delta":{"content":"x"},"logprobs":{"content":[]},"finish_reason":null}]')],
+    ['another key in the delta', chunk('[{"index":0,"delta":{"content":"x","role":"assistant"},"logprobs":null,"finish_reason":null}]')],
+    ['a key before content', chunk('[{"index":0,"delta":{"role":"assistant","content":"x"},"logprobs":null,"finish_reason":null}]')],
+    ['a second choice', chunk('[{"index":0,"delta":{"content":"x"},"logprobs":null,"finish_reason":null},{"index":1,"delta":{"content":"y"},"logprobs":null,"finish_reason":null}]')],
+    ['choice index 1', chunk('[{"index":1,"delta":{"content":"x"},"logprobs":null,"finish_reason":null}]')],
+    ['a tool call', chunk('[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]},"logprobs":null,"finish_reason":null}]')],
+    ['content that is not a string', chunk('[{"index":0,"delta":{"content":null},"logprobs":null,"finish_reason":null}]')],
+    ['a cut chunk', plain('"Hel')],
+  ])('undefined for %s (the chunk is parsed instead)', (_name, data) => {
+    expect(plainContentDelta(data)).toBeUndefined();
+  });
+});
+
+describe('openai createChunkDecoder: the chunks createStreamDecoder passes on, as objects', () => {
+  const target: ProviderTarget = { provider: 'openai', model: 'gpt-4o-mini', baseURL: 'https://api.openai.com/v1', apiKey: new Secret('sk-test') };
+  const c = (delta: string, finish = 'null', extra = ''): { data: string } => ({
+    data: `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]${extra},"usage":null}`,
+  });
+  const events = [
+    c('{"role":"assistant","content":""}'),
+    c('{"content":"Hel"}'),
+    c('{"content":"lo \\"there\\""}'),
+    c('{"reasoning_content":"hm"}'),
+    c('{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}}]}'),
+    c('{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}'),
+    c('{}', '"tool_calls"'),
+    { data: '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}' },
+    { data: '[DONE]' },
+  ];
+  it('each step the same: its choices and usage, content and finished flags', () => {
+    const request = { model: 'chat', messages: [], stream: true, stream_options: { include_usage: true } };
+    const text = openaiAdapter.createStreamDecoder(target, request);
+    const objects = openaiAdapter.createChunkDecoder!(target, request);
+    for (const e of events) {
+      const t = text.push(e);
+      const o = objects.push(e);
+      expect({ ...o, out: o.out.map((x) => ({ choices: x.choices, usage: x.usage ?? null })) }).toEqual({
+        ...t,
+        out: t.out.map((x) => {
+          const p = JSON.parse(x) as { choices: unknown; usage?: unknown };
+          return { choices: p.choices, usage: p.usage ?? null };
+        }),
+      });
+    }
   });
 });
 

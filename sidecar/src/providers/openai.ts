@@ -248,19 +248,69 @@ export function isPlainChunk(data: string): boolean {
   return u === -1 || (data.startsWith('"usage":null', u) && data.indexOf('"usage"', u + 7) === -1);
 }
 
-class OpenAIStreamDecoder implements StreamDecoder {
+/**
+ * The text of a chunk whose one choice is a content delta and nothing else,
+ * `"choices":[{"index":0,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}]`:
+ * nearly every chunk of a text answer. Undefined for any other shape (then
+ * the chunk is parsed). Like isPlainChunk it leans on JSON's escaping: these
+ * keys cannot occur inside a string value, where a quote is `\"`.
+ */
+export function plainContentDelta(data: string): string | undefined {
+  const at = data.indexOf(PLAIN_DELTA_HEAD);
+  if (at === -1) return undefined;
+  const open = at + PLAIN_DELTA_HEAD.length - 1;
+  // The closing quote: the first one not escaped (preceded by an even number of backslashes).
+  let close = data.indexOf('"', open + 1);
+  for (; close !== -1; close = data.indexOf('"', close + 1)) {
+    let b = close - 1;
+    while (data.charCodeAt(b) === 92) b--;
+    if ((close - 1 - b) % 2 === 0) break;
+  }
+  if (close === -1 || !data.startsWith(PLAIN_DELTA_TAIL, close + 1)) return undefined;
+  const literal = data.slice(open, close + 1);
+  if (literal.indexOf('\\') === -1) return literal.slice(1, -1);
+  const text = tryParse(literal);
+  return typeof text === 'string' ? text : undefined;
+}
+const PLAIN_DELTA_HEAD = '"choices":[{"index":0,"delta":{"content":"';
+const PLAIN_DELTA_TAIL = '},"logprobs":null,"finish_reason":null}]';
+
+/** How the decoder hands chunks on: the provider's JSON text (the Chat API), or objects (a bridge to another API). */
+interface ChunkForm<C> {
+  /** A plain chunk after the commit point (isPlainChunk), not parsed yet; undefined when it does not parse. */
+  plain(data: string): C | undefined;
+  /** A chunk the decoder parsed. */
+  parsed(data: string, chunk: Json): C;
+}
+const AS_TEXT: ChunkForm<string> = { plain: (data) => data, parsed: (data) => data };
+const AS_OBJECTS: ChunkForm<Json> = {
+  plain(data) {
+    const text = plainContentDelta(data);
+    if (text !== undefined) return { choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] };
+    const chunk = tryParse(data);
+    return isObject(chunk) ? chunk : undefined;
+  },
+  parsed: (_data, chunk) => chunk,
+};
+
+class OpenAIStreamDecoder<C> implements StreamDecoder<C> {
   readonly #clientWantsUsage: boolean;
+  readonly #form: ChunkForm<C>;
   /** A chunk with content went by: from here on, plain chunks pass unparsed (see isPlainChunk). */
   #sawContent = false;
 
-  constructor(clientWantsUsage: boolean) {
+  constructor(clientWantsUsage: boolean, form: ChunkForm<C>) {
     this.#clientWantsUsage = clientWantsUsage;
+    this.#form = form;
   }
 
-  push(event: SseEvent): StreamStep {
+  push(event: SseEvent): StreamStep<C> {
     const data = event.data;
     // `content` is not inspected here: the commit point is behind us.
-    if (this.#sawContent && event.event === undefined && isPlainChunk(data)) return { out: [data], content: false, finished: false };
+    if (this.#sawContent && event.event === undefined && isPlainChunk(data)) {
+      const chunk = this.#form.plain(data);
+      if (chunk !== undefined) return { out: [chunk], content: false, finished: false };
+    }
     if (data === '[DONE]' || data.trim() === '[DONE]') return { out: [], content: false, finished: true };
     if (data.trim() === '') return emptyStep();
     const parsed = tryParse(data);
@@ -270,9 +320,9 @@ class OpenAIStreamDecoder implements StreamDecoder {
     const choices = parsed.choices;
     if (usage && Array.isArray(choices) && choices.length === 0) {
       // The usage-only chunk that we asked for: pass it on only when the client asked too.
-      return { out: this.#clientWantsUsage ? [data] : [], content: false, finished: false, usage };
+      return { out: this.#clientWantsUsage ? [this.#form.parsed(data, parsed)] : [], content: false, finished: false, usage };
     }
-    const step: StreamStep = { out: [data], content: hasContent(choices), finished: false };
+    const step: StreamStep<C> = { out: [this.#form.parsed(data, parsed)], content: hasContent(choices), finished: false };
     if (step.content) this.#sawContent = true;
     if (usage) step.usage = usage;
     return step;
@@ -293,7 +343,8 @@ function makeAdapter(family: OpenAIFamily): ProviderAdapter {
     buildRequest: (kind, body, target, options) => buildRequest(family, kind, body, target, options),
     parseResponse: (kind, status, text) => parseResponse(kind, status, text),
     parseError: parseOpenAIError,
-    createStreamDecoder: (_target, request) => new OpenAIStreamDecoder(clientWantsUsage(request)),
+    createStreamDecoder: (_target, request) => new OpenAIStreamDecoder(clientWantsUsage(request), AS_TEXT),
+    createChunkDecoder: (_target, request) => new OpenAIStreamDecoder(clientWantsUsage(request), AS_OBJECTS),
   };
 }
 

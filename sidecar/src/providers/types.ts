@@ -144,8 +144,9 @@ export interface ProviderAdapter {
   createStreamDecoder(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder;
   /**
    * The same decoder giving chunk objects instead of their JSON text, for a bridge that reads
-   * them (surfaces/chat-bridge.ts), set by adapters that make their chunks (translating ones):
-   * a pass-through's chunks are the provider's text, parsed once either way.
+   * them (surfaces/chat-bridge.ts): a translating adapter's own chunks are never serialised; an
+   * OpenAI-shaped one's are parsed once (the common text delta read without a parse). An
+   * object may hold only what the bridges read (choices, usage, the first chunk's model).
    */
   createChunkDecoder?(target: ProviderTarget, request: Record<string, unknown>): StreamDecoder<Record<string, unknown>>;
   /**

@@ -38,7 +38,7 @@ export function bridgedAdapter(translation: SurfaceTranslation, chat: ProviderAd
     parseError: (status, text, headers) => chat.parseError(status, text, headers),
     createStreamDecoder(target: ProviderTarget, request: Json): StreamDecoder {
       const encoder = translation.streamEncoder(request, ctx);
-      // A translating chat decoder hands its chunks over as objects; a pass-through's are the provider's text, read here.
+      // The chat decoder hands its chunks over as objects (parsing them here would parse them twice).
       if (chat.createChunkDecoder) return new BridgedStreamDecoder(chat.createChunkDecoder(target, chatBodyOf(request)), encoder, asChunk);
       return new BridgedStreamDecoder(chat.createStreamDecoder(target, chatBodyOf(request)), encoder, parseChunk);
     },
