@@ -4,7 +4,8 @@
  * the sidecar process, whole answers at 32 connections and streams at 16,
  * for each inbound API native (the target speaks it) and translated
  * (through Chat Completions to a provider of the other family), and the
- * memory of the response store filled past its bound.
+ * memory of the response store filled past its bound; then the stream codecs
+ * alone, in this process (bench/lib/stream-codecs.ts).
  *
  *   node bench/surfaces.ts [--quick] [--seconds S] [--rounds N] [--out DIR]
  *
@@ -23,6 +24,7 @@ import { Pool } from 'undici';
 import { closedLoop } from './lib/load.ts';
 import { startChild, treeCpuSeconds, treeRssMb } from './lib/proc.ts';
 import { median } from './lib/stats.ts';
+import { measureStreamCodecs } from './lib/stream-codecs.ts';
 import { imageNodeFlags, sidecarListening } from './lib/targets.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -198,6 +200,10 @@ await child.stop();
 await Promise.all([gpt.stop(), claude.stop()]);
 rmSync(dir, { recursive: true, force: true });
 
+// The codecs alone, in this process, once the sidecar and the fakes are gone.
+say('the stream codecs alone, in process');
+const codecs = measureStreamCodecs(flags.quick ? 3 : 7, flags.quick ? 500 : 4000);
+
 const base = results[0]!;
 const ratio = (x: number, b: number): string => (b > 0 ? `${(x / b).toFixed(2)} ×` : 'n/a');
 const lines = [
@@ -215,9 +221,15 @@ const lines = [
   '',
   `Response store filled past its bound (maxBytes ${STORE.maxBytes}, ${stored} responses of ~8 KB of input each): it holds ${Number.isFinite(storeBytes) ? `${(storeBytes / 1024 / 1024).toFixed(2)} MiB` : 'unknown'} (llmroute_response_store_bytes); sidecar RSS ${rssBefore?.toFixed(0)} → ${rssAfter?.toFixed(0)} MB.`,
   '',
+  'The stream codecs alone, in this process (no sockets): one 20-chunk stream decoded from the provider and encoded in the client\'s API (bench/lib/stream-codecs.ts), median of rounds.',
+  '',
+  '| decoder → encoder | µs / stream | × the pass-through\'s decoder | bytes out |',
+  '|---|---:|---:|---:|',
+  ...codecs.map((c) => `| ${c.name} | ${c.us.toFixed(1)} | ${ratio(c.us, codecs[0]!.us)} | ${c.bytes} |`),
+  '',
 ];
 const md = lines.join('\n');
 mkdirSync(flags.out, { recursive: true });
 writeFileSync(join(flags.out, 'surfaces.md'), md);
-writeFileSync(join(flags.out, 'surfaces.json'), JSON.stringify({ rounds, seconds, results, store: { maxBytes: STORE.maxBytes, stored, storeBytes, rssBefore, rssAfter } }, null, 2));
+writeFileSync(join(flags.out, 'surfaces.json'), JSON.stringify({ rounds, seconds, results, store: { maxBytes: STORE.maxBytes, stored, storeBytes, rssBefore, rssAfter }, codecs }, null, 2));
 process.stdout.write(md);
