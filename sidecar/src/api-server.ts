@@ -199,17 +199,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     const action: StoredAction = entry.stored.action === 'get' && req.method === 'DELETE' ? 'delete' : entry.stored.action;
     const query = req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '';
     // From the store or the native target that holds the id (stored-routing.ts decides).
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort('client-closed');
-    };
-    res.once('close', onClose);
+    const client = abortOnClientClose(res);
     try {
-      const out = await serveStoredRequest(deps.responseStores, config.routes, { id: entry.stored.id, action, query, path, signal: controller.signal, res });
+      const out = await serveStoredRequest(deps.responseStores, config.routes, { id: entry.stored.id, action, query, path, signal: client.controller.signal, res });
       if (out.kind === 'json') sendJsonText(res, out.status, out.body);
       else if (out.kind === 'error') sendError(res, out.error, {}, api);
     } finally {
-      res.off('close', onClose);
+      client.release();
     }
     return;
   }
@@ -243,11 +239,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
   }
 
   const stream = kind !== 'count-tokens' && body.stream === true;
-  const controller = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) controller.abort('client-closed');
-  };
-  res.once('close', onClose);
+  const client = abortOnClientClose(res);
+  const controller = client.controller;
   const deadlineTimer = setTimeout(() => controller.abort('deadline'), route.timeouts.totalMs);
   const responses = api === 'responses' ? responsesRequest(body, route, deps.responseStores.for(route)) : undefined;
   const freq: FailoverRequest = {
@@ -308,8 +301,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ApiServer
     deps.observer.streamEnded(route, target, freq, relayed.usage, relayed.clientGone, started);
   } finally {
     clearTimeout(deadlineTimer);
-    res.off('close', onClose);
+    client.release();
   }
+}
+
+/** A controller aborted with 'client-closed' when the client goes before the answer is finished; release() stops listening. */
+function abortOnClientClose(res: ServerResponse): { controller: AbortController; release: () => void } {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) controller.abort('client-closed');
+  };
+  res.once('close', onClose);
+  return { controller, release: () => void res.off('close', onClose) };
 }
 
 function routeHeaders(route: string, target: Committed['target'] | undefined, f: FailoverRequest): Record<string, string> {
